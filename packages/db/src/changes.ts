@@ -1,0 +1,86 @@
+import { and, asc, eq, gt, sql } from 'drizzle-orm';
+import type { Db, Executor, Tx } from './client';
+import { changeLog, syncState } from './schema';
+
+/** The NOTIFY channel that carries `{"u": userId, "s": seq}` after a user's change commits. */
+export const CHANGES_CHANNEL = 'lifexp_changes';
+
+export interface Change {
+  entity: string;
+  entityId: string;
+  op: 'upsert' | 'delete';
+  /** The whole object for an upsert; omitted for a delete. */
+  data?: unknown;
+  /** The client-supplied id of the write that caused the change. */
+  clientMutationId?: string | null | undefined;
+}
+
+export interface MutationResult<T> {
+  result: T;
+  /** The seq of the last change written, or null when the work recorded none. */
+  lastSeq: number | null;
+}
+
+/**
+ * Runs `work` in one transaction and appends the changes it records to the user's change_log.
+ *
+ * The seqs are allocated last, just before commit, by incrementing the user's sync_state row: that
+ * row lock serializes concurrent writers of one user for the shortest possible time, so seqs are
+ * unique, gap-free (a rollback undoes its increment) and committed in seq order, which is what lets
+ * a reader treat "everything up to max(seq)" as complete. The NOTIFY is queued inside the
+ * transaction, so PostgreSQL delivers it only if and when the transaction commits.
+ */
+export async function mutate<T>(
+  db: Db,
+  userId: string,
+  work: (tx: Tx, record: (change: Change) => void) => Promise<T>,
+): Promise<MutationResult<T>> {
+  return db.transaction(async (tx) => {
+    const changes: Change[] = [];
+    const result = await work(tx, (change) => {
+      changes.push(change);
+    });
+    if (changes.length === 0) return { result, lastSeq: null };
+    const lastSeq = await appendChanges(tx, userId, changes);
+    return { result, lastSeq };
+  });
+}
+
+/** Allocates `changes.length` consecutive seqs and writes the change_log rows. Call inside a transaction. */
+export async function appendChanges(tx: Tx, userId: string, changes: readonly Change[]): Promise<number> {
+  const [state] = await tx
+    .insert(syncState)
+    .values({ userId, seq: changes.length })
+    .onConflictDoUpdate({ target: syncState.userId, set: { seq: sql`${syncState.seq} + ${changes.length}` } })
+    .returning({ seq: syncState.seq });
+  if (!state) throw new Error('sequence allocation returned no row');
+  const first = state.seq - changes.length + 1;
+  await tx.insert(changeLog).values(
+    changes.map((change, index) => ({
+      userId,
+      seq: first + index,
+      entity: change.entity,
+      entityId: change.entityId,
+      op: change.op,
+      data: change.op === 'delete' ? null : (change.data ?? null),
+      clientMutationId: change.clientMutationId ?? null,
+    })),
+  );
+  await tx.execute(sql`select pg_notify(${CHANGES_CHANNEL}, ${JSON.stringify({ u: userId, s: state.seq })})`);
+  return state.seq;
+}
+
+export async function latestSeq(db: Executor, userId: string): Promise<number> {
+  const [state] = await db.select({ seq: syncState.seq }).from(syncState).where(eq(syncState.userId, userId));
+  return state?.seq ?? 0;
+}
+
+/** The user's changes after `afterSeq`, in seq order. */
+export async function readChanges(db: Executor, userId: string, afterSeq: number, limit: number) {
+  return db
+    .select()
+    .from(changeLog)
+    .where(and(eq(changeLog.userId, userId), gt(changeLog.seq, afterSeq)))
+    .orderBy(asc(changeLog.seq))
+    .limit(limit);
+}

@@ -1,0 +1,243 @@
+import { closeSync, mkdirSync, openSync, readFileSync, unlinkSync, writeSync } from 'node:fs';
+import { join, resolve } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { PGlite } from '@electric-sql/pglite';
+import { sql } from 'drizzle-orm';
+import type { PgDatabase, PgQueryResultHKT } from 'drizzle-orm/pg-core';
+import { drizzle as drizzlePglite } from 'drizzle-orm/pglite';
+import { migrate as migratePglite } from 'drizzle-orm/pglite/migrator';
+import { drizzle as drizzlePostgres } from 'drizzle-orm/postgres-js';
+import { migrate as migratePostgres } from 'drizzle-orm/postgres-js/migrator';
+import postgres from 'postgres';
+import * as schema from './schema';
+
+export type Schema = typeof schema;
+/** One typed Drizzle handle, whichever driver is underneath. */
+export type Db = PgDatabase<PgQueryResultHKT, Schema>;
+export type Tx = Parameters<Parameters<Db['transaction']>[0]>[0];
+export type Executor = Db | Tx;
+export type DriverName = 'pglite' | 'postgres';
+
+export const migrationsFolder = fileURLToPath(new URL('../drizzle', import.meta.url));
+
+export interface DbConfig {
+  /** postgres:// URL. Without it the embedded PGlite is used. */
+  databaseUrl?: string | undefined;
+  /** PGlite data directory; undefined means in memory (tests). */
+  dataDir?: string | undefined;
+  /** postgres.js pool size. */
+  poolMax?: number | undefined;
+  /** Apply the committed migrations before returning (default true). */
+  migrate?: boolean | undefined;
+  connectTimeoutSeconds?: number | undefined;
+}
+
+export interface Database {
+  db: Db;
+  driver: DriverName;
+  /** Subscribe to a NOTIFY channel; resolves once listening. Returns the unsubscribe function. */
+  listen(channel: string, onPayload: (payload: string) => void): Promise<() => Promise<void>>;
+  /** True when the database answers and every committed migration has been applied. */
+  isReady(): Promise<boolean>;
+  close(): Promise<void>;
+}
+
+/** The database could not be reached or opened; the message is one line, fit for an operator. */
+export class DatabaseOpenError extends Error {
+  override name = 'DatabaseOpenError';
+}
+
+interface Opened {
+  database: Database;
+  migrate(): Promise<void>;
+}
+
+export async function createDb(config: DbConfig): Promise<Database> {
+  const { database, migrate } = config.databaseUrl
+    ? await openPostgres(config.databaseUrl, config)
+    : await openPglite(config.dataDir);
+  if (config.migrate !== false) {
+    try {
+      await migrate();
+    } catch (error) {
+      await database.close();
+      throw new DatabaseOpenError(`cannot apply the database migrations: ${messageOf(error)}`);
+    }
+  }
+  return database;
+}
+
+function migrationCount(): number {
+  const journal = JSON.parse(readFileSync(join(migrationsFolder, 'meta', '_journal.json'), 'utf8')) as {
+    entries: unknown[];
+  };
+  return journal.entries.length;
+}
+
+async function appliedMigrationCount(db: Db): Promise<number> {
+  const exists = await db.execute<{ present: boolean }>(
+    sql`select to_regclass('drizzle.__drizzle_migrations') is not null as present`,
+  );
+  if (!rowsOf<{ present: boolean }>(exists)[0]?.present) return 0;
+  const result = await db.execute<{ count: number }>(
+    sql`select count(*)::int as count from drizzle.__drizzle_migrations`,
+  );
+  return rowsOf<{ count: number }>(result)[0]?.count ?? 0;
+}
+
+/** postgres.js returns an array of rows, PGlite an object with `rows`: read either. */
+export function rowsOf<T>(result: unknown): T[] {
+  if (Array.isArray(result)) return result as T[];
+  return ((result as { rows?: T[] }).rows ?? []) as T[];
+}
+
+async function openPglite(dataDir: string | undefined): Promise<Opened> {
+  let releaseLock = () => {};
+  let client: PGlite;
+  if (dataDir) {
+    const dir = resolve(dataDir);
+    releaseLock = lockDataDir(dir);
+    try {
+      client = await PGlite.create(join(dir, 'pglite'));
+    } catch (error) {
+      releaseLock();
+      throw new DatabaseOpenError(`cannot open the embedded database in ${dir}: ${messageOf(error)}`);
+    }
+  } else {
+    client = await PGlite.create();
+  }
+  const db = drizzlePglite({ client, schema }) as unknown as Db;
+  const database: Database = {
+    db,
+    driver: 'pglite',
+    async listen(channel, onPayload) {
+      const unlisten = await client.listen(channel, onPayload);
+      return async () => {
+        if (!client.closed) await unlisten();
+      };
+    },
+    async isReady() {
+      if (client.closed) return false;
+      return (await appliedMigrationCount(db)) >= migrationCount();
+    },
+    async close() {
+      if (!client.closed) await client.close();
+      releaseLock();
+    },
+  };
+  return { database, migrate: () => migratePglite(drizzlePglite({ client }), { migrationsFolder }) };
+}
+
+async function openPostgres(url: string, config: DbConfig): Promise<Opened> {
+  const client = postgres(url, {
+    max: config.poolMax ?? 10,
+    connect_timeout: config.connectTimeoutSeconds ?? 10,
+    onnotice: () => {},
+  });
+  try {
+    await client`select 1`;
+  } catch (error) {
+    await client.end({ timeout: 1 });
+    throw new DatabaseOpenError(`cannot connect to PostgreSQL at ${describeUrl(url)}: ${messageOf(error)}`);
+  }
+  const db = drizzlePostgres({ client, schema }) as unknown as Db;
+  let closed = false;
+  const database: Database = {
+    db,
+    driver: 'postgres',
+    async listen(channel, onPayload) {
+      const request = await client.listen(channel, onPayload);
+      return async () => {
+        if (!closed) await request.unlisten();
+      };
+    },
+    async isReady() {
+      if (closed) return false;
+      try {
+        return (await appliedMigrationCount(db)) >= migrationCount();
+      } catch {
+        return false;
+      }
+    },
+    async close() {
+      if (closed) return;
+      closed = true;
+      await client.end({ timeout: 5 });
+    },
+  };
+  async function migrate() {
+    // Several instances may start at once: one migrates, the others wait on the advisory lock,
+    // which is held by a dedicated single connection for the whole run.
+    const migrator = postgres(url, { max: 1, onnotice: () => {} });
+    try {
+      await migrator`select pg_advisory_lock(7250001)`;
+      await migratePostgres(drizzlePostgres({ client: migrator }), { migrationsFolder });
+    } finally {
+      await migrator.end({ timeout: 5 });
+    }
+  }
+  return { database, migrate };
+}
+
+/**
+ * PGlite is single-process: a second process on the same directory would corrupt it.
+ * A lock file holding the owner's pid refuses a live owner and takes over from a dead one.
+ */
+function lockDataDir(dir: string): () => void {
+  mkdirSync(dir, { recursive: true });
+  const lockPath = join(dir, 'lifexp.lock');
+  for (let attempt = 0; attempt < 2; attempt++) {
+    try {
+      const fd = openSync(lockPath, 'wx');
+      writeSync(fd, String(process.pid));
+      closeSync(fd);
+      return () => {
+        try {
+          if (readFileSync(lockPath, 'utf8') === String(process.pid)) unlinkSync(lockPath);
+        } catch {
+          // Already gone: nothing to release.
+        }
+      };
+    } catch (error) {
+      if ((error as NodeJS.ErrnoException).code !== 'EEXIST') {
+        throw new DatabaseOpenError(`cannot lock the data directory ${dir}: ${messageOf(error)}`);
+      }
+      const owner = Number.parseInt(readFileSync(lockPath, 'utf8'), 10);
+      if (Number.isInteger(owner) && owner > 0 && isAlive(owner)) {
+        throw new DatabaseOpenError(
+          `the data directory ${dir} is in use by another process (pid ${owner}); the embedded database ` +
+            'allows one server at a time: stop it, or use DATABASE_URL to run several instances',
+        );
+      }
+      unlinkSync(lockPath);
+    }
+  }
+  throw new DatabaseOpenError(`cannot lock the data directory ${dir}`);
+}
+
+function isAlive(pid: number): boolean {
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch (error) {
+    return (error as NodeJS.ErrnoException).code === 'EPERM';
+  }
+}
+
+function describeUrl(url: string): string {
+  try {
+    const parsed = new URL(url);
+    return `${parsed.hostname}:${parsed.port || '5432'}${parsed.pathname}`;
+  } catch {
+    return 'the configured URL';
+  }
+}
+
+function messageOf(error: unknown): string {
+  if (error instanceof Error) {
+    const code = (error as NodeJS.ErrnoException).code;
+    const message = error.message || code || error.name;
+    return code && !message.includes(code) ? `${message} (${code})` : message;
+  }
+  return String(error);
+}

@@ -1,0 +1,3 @@
+export * from './changes';
+export * from './client';
+export * as schema from './schema';

@@ -1,0 +1,174 @@
+import { sql } from 'drizzle-orm';
+import {
+  bigint,
+  boolean,
+  check,
+  date,
+  doublePrecision,
+  index,
+  integer,
+  jsonb,
+  pgTable,
+  primaryKey,
+  text,
+  time,
+  timestamp,
+  uniqueIndex,
+  uuid,
+} from 'drizzle-orm/pg-core';
+
+const timestamps = {
+  createdAt: timestamp('created_at', { withTimezone: true, mode: 'date' }).notNull().defaultNow(),
+  updatedAt: timestamp('updated_at', { withTimezone: true, mode: 'date' }).notNull().defaultNow(),
+};
+
+export const users = pgTable(
+  'users',
+  {
+    id: uuid('id').primaryKey().defaultRandom(),
+    // Stored trimmed and lower-cased; the unique index on lower(email) also guards writes that forget to.
+    email: text('email').notNull(),
+    passwordHash: text('password_hash').notNull(),
+    timezone: text('timezone').notNull().default('UTC'),
+    preferences: jsonb('preferences').$type<Record<string, unknown>>().notNull().default({}),
+    ...timestamps,
+  },
+  (t) => [uniqueIndex('users_email_lower_idx').on(sql`lower(${t.email})`)],
+);
+
+// Sessions as in the Lucia guide: the token is `<id>.<secret>`, only SHA-256(secret) is stored.
+export const sessions = pgTable(
+  'sessions',
+  {
+    id: text('id').primaryKey(),
+    userId: uuid('user_id')
+      .notNull()
+      .references(() => users.id, { onDelete: 'cascade' }),
+    secretHash: text('secret_hash').notNull(),
+    userAgent: text('user_agent'),
+    createdAt: timestamp('created_at', { withTimezone: true, mode: 'date' }).notNull().defaultNow(),
+    lastVerifiedAt: timestamp('last_verified_at', { withTimezone: true, mode: 'date' })
+      .notNull()
+      .defaultNow(),
+  },
+  (t) => [index('sessions_user_idx').on(t.userId)],
+);
+
+// Login throttling lives in the database so that it holds across server instances.
+// One row per throttle key: `account:<email>` or `address:<ip>`.
+export const loginThrottle = pgTable('login_throttle', {
+  key: text('key').primaryKey(),
+  failures: integer('failures').notNull().default(0),
+  lastFailureAt: timestamp('last_failure_at', { withTimezone: true, mode: 'date' }).notNull().defaultNow(),
+  blockedUntil: timestamp('blocked_until', { withTimezone: true, mode: 'date' }),
+});
+
+export const metricTypes = ['rating', 'duration', 'binary', 'number', 'text'] as const;
+
+export const metrics = pgTable(
+  'metrics',
+  {
+    id: uuid('id').primaryKey().defaultRandom(),
+    userId: uuid('user_id')
+      .notNull()
+      .references(() => users.id, { onDelete: 'cascade' }),
+    name: text('name').notNull(),
+    type: text('type', { enum: metricTypes }).notNull(),
+    category: text('category').notNull(),
+    config: jsonb('config').$type<Record<string, unknown>>().notNull().default({}),
+    isActive: boolean('is_active').notNull().default(true),
+    version: integer('version').notNull().default(1),
+    ...timestamps,
+    deletedAt: timestamp('deleted_at', { withTimezone: true, mode: 'date' }),
+  },
+  (t) => [
+    index('metrics_user_idx').on(t.userId),
+    // A person cannot have two live metrics of the same name; import matches on it.
+    uniqueIndex('metrics_user_name_live_idx')
+      .on(t.userId, sql`lower(${t.name})`)
+      .where(sql`${t.deletedAt} is null`),
+    check('metrics_type_check', sql`${t.type} in ('rating', 'duration', 'binary', 'number', 'text')`),
+  ],
+);
+
+export const entries = pgTable(
+  'entries',
+  {
+    id: uuid('id').primaryKey().defaultRandom(),
+    userId: uuid('user_id')
+      .notNull()
+      .references(() => users.id, { onDelete: 'cascade' }),
+    metricId: uuid('metric_id')
+      .notNull()
+      .references(() => metrics.id, { onDelete: 'cascade' }),
+    value: jsonb('value').$type<unknown>().notNull(),
+    // The number the analytics use: binary → 0/1, text → null.
+    numericValue: doublePrecision('numeric_value'),
+    // The user's local calendar date, never a UTC midnight.
+    date: date('date', { mode: 'string' }).notNull(),
+    time: time('time'),
+    notes: text('notes'),
+    tags: text('tags').array().notNull().default(sql`'{}'::text[]`),
+    version: integer('version').notNull().default(1),
+    ...timestamps,
+    deletedAt: timestamp('deleted_at', { withTimezone: true, mode: 'date' }),
+  },
+  (t) => [
+    // Listing order is (date desc, time desc, id): this index serves it and the date-range filter.
+    index('entries_user_date_idx').on(t.userId, t.date.desc(), t.time.desc(), t.id),
+    index('entries_user_metric_date_idx').on(t.userId, t.metricId, t.date),
+    index('entries_tags_idx').using('gin', t.tags),
+  ],
+);
+
+export const insightTypes = ['correlation', 'trend', 'pattern', 'recommendation', 'streak'] as const;
+
+export const insights = pgTable(
+  'insights',
+  {
+    id: uuid('id').primaryKey().defaultRandom(),
+    userId: uuid('user_id')
+      .notNull()
+      .references(() => users.id, { onDelete: 'cascade' }),
+    // One recompute writes one set; older sets are deactivated, not deleted.
+    setId: uuid('set_id').notNull(),
+    type: text('type', { enum: insightTypes }).notNull(),
+    data: jsonb('data').$type<Record<string, unknown>>().notNull(),
+    confidence: doublePrecision('confidence').notNull(),
+    dateFrom: date('date_from', { mode: 'string' }),
+    dateTo: date('date_to', { mode: 'string' }),
+    isActive: boolean('is_active').notNull().default(true),
+    ...timestamps,
+  },
+  (t) => [index('insights_user_active_idx').on(t.userId, t.isActive, t.type)],
+);
+
+// The per-user sequence behind change_log. `prunedThrough` is the highest seq that retention removed:
+// a cursor below it cannot be replayed and gets a resync.
+export const syncState = pgTable('sync_state', {
+  userId: uuid('user_id')
+    .primaryKey()
+    .references(() => users.id, { onDelete: 'cascade' }),
+  seq: bigint('seq', { mode: 'number' }).notNull().default(0),
+  prunedThrough: bigint('pruned_through', { mode: 'number' }).notNull().default(0),
+});
+
+export const changeOps = ['upsert', 'delete'] as const;
+
+export const changeLog = pgTable(
+  'change_log',
+  {
+    userId: uuid('user_id')
+      .notNull()
+      .references(() => users.id, { onDelete: 'cascade' }),
+    seq: bigint('seq', { mode: 'number' }).notNull(),
+    entity: text('entity').notNull(),
+    entityId: text('entity_id').notNull(),
+    op: text('op', { enum: changeOps }).notNull(),
+    data: jsonb('data').$type<unknown>(),
+    // The client-supplied id of the write that caused this change, so a device recognizes its own writes.
+    clientMutationId: text('client_mutation_id'),
+    createdAt: timestamp('created_at', { withTimezone: true, mode: 'date' }).notNull().defaultNow(),
+  },
+  (t) => [primaryKey({ columns: [t.userId, t.seq] }), index('change_log_created_idx').on(t.createdAt)],
+);
