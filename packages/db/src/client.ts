@@ -241,3 +241,8 @@ function messageOf(error: unknown): string {
   }
   return String(error);
 }
+
+/** One round trip to the database. */
+export async function ping(db: Executor): Promise<void> {
+  await db.execute(sql`select 1`);
+}

@@ -1,0 +1,100 @@
+import { randomUUID } from 'node:crypto';
+import { fetchRequestHandler } from '@trpc/server/adapters/fetch';
+import { Hono } from 'hono';
+import { bodyLimit } from 'hono/body-limit';
+import { secureHeaders } from 'hono/secure-headers';
+import { appRouter } from './router';
+import { type AppDeps, createContext } from './trpc/context';
+
+export interface ServerState {
+  shuttingDown: boolean;
+}
+
+type Env = { Variables: { requestId: string } };
+
+const incomingRequestId = /^[\w.-]{1,64}$/;
+
+/** The HTTP application: health probes and tRPC over HTTP. */
+export function createApp(deps: AppDeps, state: ServerState): Hono<Env> {
+  const app = new Hono<Env>();
+
+  // A request id on every request: taken from a sane X-Request-Id header or made here, echoed back,
+  // and carried by every log line of the request.
+  app.use('*', async (c, next) => {
+    const given = c.req.header('x-request-id');
+    const requestId = given && incomingRequestId.test(given) ? given : randomUUID();
+    c.set('requestId', requestId);
+    const started = performance.now();
+    await next();
+    c.res.headers.set('X-Request-Id', requestId);
+    deps.log.info(
+      {
+        reqId: requestId,
+        method: c.req.method,
+        path: c.req.path,
+        status: c.res.status,
+        ms: Math.round((performance.now() - started) * 10) / 10,
+      },
+      'request',
+    );
+  });
+  app.use('*', secureHeaders());
+
+  app.get('/healthz', (c) => c.json({ status: 'ok' }));
+  app.get('/readyz', async (c) => {
+    if (state.shuttingDown) return c.json({ status: 'shutting-down' }, 503);
+    const ready = await deps.database.isReady().catch(() => false);
+    return ready ? c.json({ status: 'ready' }) : c.json({ status: 'unavailable' }, 503);
+  });
+
+  app.use(
+    '/trpc/*',
+    bodyLimit({
+      maxSize: deps.config.maxBodyBytes,
+      onError: (c) => {
+        // The rest of the body was never read: the connection cannot carry another request.
+        c.header('Connection', 'close');
+        return c.json(
+          {
+            error: {
+              message: `Request body exceeds ${deps.config.maxBodyBytes} bytes`,
+              code: -32600,
+              data: { code: 'PAYLOAD_TOO_LARGE', httpStatus: 413, requestId: c.get('requestId') },
+            },
+          },
+          413,
+        );
+      },
+    }),
+  );
+  app.all('/trpc/*', (c) =>
+    fetchRequestHandler({
+      endpoint: '/trpc',
+      req: c.req.raw,
+      router: appRouter,
+      createContext: () => createContext(deps, 'http', c.get('requestId')),
+      onError: ({ error, path, ctx }) => logProcedureError(deps, error, path, ctx?.requestId),
+    }),
+  );
+
+  app.notFound((c) => c.json({ error: 'not found' }, 404));
+  app.onError((error, c) => {
+    deps.log.error({ reqId: c.get('requestId'), err: error }, 'unhandled error');
+    return c.json({ error: 'internal server error', requestId: c.get('requestId') }, 500);
+  });
+  return app;
+}
+
+/** Unexpected errors are logged in full with the request id; expected ones (bad input, auth) briefly. */
+export function logProcedureError(
+  deps: AppDeps,
+  error: { code: string; message: string; cause?: unknown },
+  path: string | undefined,
+  requestId: string | undefined,
+): void {
+  if (error.code === 'INTERNAL_SERVER_ERROR') {
+    deps.log.error({ reqId: requestId, path, err: error.cause ?? error }, 'procedure failed');
+  } else {
+    deps.log.debug({ reqId: requestId, path, code: error.code, msg: error.message }, 'procedure rejected');
+  }
+}

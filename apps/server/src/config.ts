@@ -1,0 +1,113 @@
+import { isAbsolute, resolve } from 'node:path';
+import { z } from 'zod';
+
+// The one place that reads the environment. Everything else receives a typed Config.
+
+const logLevels = ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'] as const;
+
+const integer = (min: number, max: number) =>
+  z.coerce
+    .number({ error: `must be an integer from ${min} to ${max}` })
+    .int({ error: `must be an integer from ${min} to ${max}` })
+    .min(min, { error: `must be an integer from ${min} to ${max}` })
+    .max(max, { error: `must be an integer from ${min} to ${max}` });
+
+const origin = z.string().transform((value, ctx) => {
+  try {
+    const url = new URL(value);
+    if ((url.protocol === 'http:' || url.protocol === 'https:') && url.origin === value.replace(/\/$/, '')) {
+      return url.origin;
+    }
+  } catch {
+    // reported below
+  }
+  ctx.addIssue({ code: 'custom', message: `"${value}" is not an origin like https://app.example.com` });
+  return z.NEVER;
+});
+
+const envSchema = z.object({
+  NODE_ENV: z
+    .enum(['production', 'development', 'test'], { error: 'must be production, development or test' })
+    .default('development'),
+  HOST: z.string().min(1).default('127.0.0.1'),
+  PORT: integer(0, 65535).default(3000),
+  DATABASE_URL: z
+    .string()
+    .refine((value) => /^postgres(ql)?:\/\/[^\s]+$/.test(value) && URL.canParse(value), {
+      error: 'must be a postgres:// or postgresql:// URL',
+    })
+    .optional(),
+  DATA_DIR: z.string().min(1).default('.data'),
+  ALLOWED_ORIGINS: z
+    .string()
+    .default('http://localhost:5173,http://127.0.0.1:5173')
+    .transform((value) =>
+      value
+        .split(',')
+        .map((part) => part.trim())
+        .filter(Boolean),
+    )
+    .pipe(z.array(origin)),
+  LOG_LEVEL: z.enum(logLevels, { error: `must be one of ${logLevels.join(', ')}` }).default('info'),
+  SHUTDOWN_TIMEOUT_MS: integer(100, 120_000).default(10_000),
+  DB_POOL_MAX: integer(1, 200).default(10),
+  MAX_BODY_BYTES: integer(1024, 64 * 1024 * 1024).default(1024 * 1024),
+  WS_MAX_PAYLOAD_BYTES: integer(1024, 16 * 1024 * 1024).default(1024 * 1024),
+  TRUST_PROXY: z
+    .enum(['true', 'false', '1', '0'], { error: 'must be true or false' })
+    .default('false')
+    .transform((value) => value === 'true' || value === '1'),
+});
+
+export interface Config {
+  env: 'production' | 'development' | 'test';
+  host: string;
+  port: number;
+  databaseUrl: string | undefined;
+  /** Absolute path of the embedded database's directory (unused when databaseUrl is set). */
+  dataDir: string;
+  allowedOrigins: string[];
+  logLevel: (typeof logLevels)[number];
+  shutdownTimeoutMs: number;
+  dbPoolMax: number;
+  maxBodyBytes: number;
+  wsMaxPayloadBytes: number;
+  /** Take the client address from X-Forwarded-For (only behind a proxy that sets it). */
+  trustProxy: boolean;
+}
+
+/** A configuration problem, described in one line that names the variable. */
+export class ConfigError extends Error {
+  override name = 'ConfigError';
+}
+
+export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
+  // An empty variable means "not set", as in most shells' `VAR= command`.
+  const present = Object.fromEntries(Object.entries(env).filter(([, value]) => value !== ''));
+  const parsed = envSchema.safeParse(present);
+  if (!parsed.success) {
+    const problems = parsed.error.issues.map((issue) => {
+      const name = String(issue.path[0] ?? 'environment');
+      const got = env[name];
+      return `${name} ${issue.message}${got === undefined ? '' : ` (got ${JSON.stringify(got)})`}`;
+    });
+    throw new ConfigError(`invalid configuration: ${problems.join('; ')}`);
+  }
+  const value = parsed.data;
+  // `pnpm start` runs inside apps/server; a relative DATA_DIR is taken from where the command was typed.
+  const base = env.INIT_CWD ?? process.cwd();
+  return {
+    env: value.NODE_ENV,
+    host: value.HOST,
+    port: value.PORT,
+    databaseUrl: value.DATABASE_URL,
+    dataDir: isAbsolute(value.DATA_DIR) ? value.DATA_DIR : resolve(base, value.DATA_DIR),
+    allowedOrigins: value.ALLOWED_ORIGINS,
+    logLevel: value.LOG_LEVEL,
+    shutdownTimeoutMs: value.SHUTDOWN_TIMEOUT_MS,
+    dbPoolMax: value.DB_POOL_MAX,
+    maxBodyBytes: value.MAX_BODY_BYTES,
+    wsMaxPayloadBytes: value.WS_MAX_PAYLOAD_BYTES,
+    trustProxy: value.TRUST_PROXY,
+  };
+}

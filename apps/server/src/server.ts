@@ -1,0 +1,136 @@
+import { randomUUID } from 'node:crypto';
+import type { IncomingMessage, Server } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import type { Duplex } from 'node:stream';
+import { createAdaptorServer } from '@hono/node-server';
+import { createDb, type Database } from '@lifexp/db';
+import { applyWSSHandler } from '@trpc/server/adapters/ws';
+import { WebSocketServer } from 'ws';
+import { createApp, logProcedureError, type ServerState } from './app';
+import type { Config } from './config';
+import { createLogger, type Logger } from './logger';
+import { appRouter } from './router';
+import { type AppDeps, createContext } from './trpc/context';
+
+export interface RunningServer {
+  url: string;
+  port: number;
+  deps: AppDeps;
+  /** Graceful shutdown: stop accepting, ask WebSocket clients to reconnect, finish in-flight work, close the database. */
+  close(): Promise<void>;
+}
+
+/** The port could not be opened; the message is one line. */
+export class ListenError extends Error {
+  override name = 'ListenError';
+}
+
+export async function startServer(
+  config: Config,
+  options: { log?: Logger; database?: Database } = {},
+): Promise<RunningServer> {
+  const log = options.log ?? createLogger(config);
+  // Migrations are applied here, before the port opens.
+  const database =
+    options.database ??
+    (await createDb({ databaseUrl: config.databaseUrl, dataDir: config.dataDir, poolMax: config.dbPoolMax }));
+  const deps: AppDeps = { config, database, log };
+  const state: ServerState = { shuttingDown: false };
+  const app = createApp(deps, state);
+
+  const httpServer = createAdaptorServer({ fetch: app.fetch }) as Server;
+  const wss = new WebSocketServer({ noServer: true, maxPayload: config.wsMaxPayloadBytes });
+  const wsHandler = applyWSSHandler({
+    wss,
+    router: appRouter,
+    createContext: () => createContext(deps, 'ws', `ws-${randomUUID()}`),
+    keepAlive: { enabled: true, pingMs: 30_000, pongWaitMs: 10_000 },
+    onError: ({ error, path, ctx }) => logProcedureError(deps, error, path, ctx?.requestId),
+  });
+  httpServer.on('upgrade', (req: IncomingMessage, socket: Duplex, head: Buffer) => {
+    const refusal = upgradeRefusal(req, config, state);
+    if (refusal) {
+      socket.end(`HTTP/1.1 ${refusal}\r\nConnection: close\r\nContent-Length: 0\r\n\r\n`);
+      return;
+    }
+    wss.handleUpgrade(req, socket, head, (ws) => wss.emit('connection', ws, req));
+  });
+
+  try {
+    await new Promise<void>((resolve, reject) => {
+      httpServer.once('error', reject);
+      httpServer.listen(config.port, config.host, () => {
+        httpServer.off('error', reject);
+        resolve();
+      });
+    });
+  } catch (error) {
+    await database.close();
+    const code = (error as NodeJS.ErrnoException).code;
+    throw new ListenError(
+      `cannot listen on ${config.host}:${config.port}: ${code ?? (error as Error).message}`,
+    );
+  }
+  const { port } = httpServer.address() as AddressInfo;
+  const url = `http://${config.host.includes(':') ? `[${config.host}]` : config.host}:${port}`;
+  log.info({ url, driver: database.driver, env: config.env }, 'listening');
+
+  let closing: Promise<void> | undefined;
+  async function shutdown(): Promise<void> {
+    state.shuttingDown = true;
+    const deadline = Date.now() + config.shutdownTimeoutMs;
+    log.info('shutting down');
+    // Clients reconnect (to this address once it is back, or to another instance).
+    wsHandler.broadcastReconnectNotification();
+    for (const client of wss.clients) client.close(1012, 'server restarting');
+    const closed = new Promise<void>((resolve) => httpServer.close(() => resolve()));
+    // In-flight requests finish; idle keep-alive connections are closed as they become idle.
+    const idleSweep = setInterval(() => httpServer.closeIdleConnections(), 50);
+    httpServer.closeIdleConnections();
+    const timedOut = await Promise.race([
+      closed.then(() => false),
+      new Promise<boolean>((resolve) => setTimeout(() => resolve(true), Math.max(0, deadline - Date.now()))),
+    ]);
+    clearInterval(idleSweep);
+    if (timedOut) {
+      log.warn('shutdown deadline reached: closing the remaining connections');
+      httpServer.closeAllConnections();
+      for (const client of wss.clients) client.terminate();
+      await closed;
+    }
+    await new Promise<void>((resolve) => wss.close(() => resolve()));
+    await database.close();
+    log.info('stopped');
+  }
+
+  return {
+    url,
+    port,
+    deps,
+    close() {
+      closing ??= shutdown();
+      return closing;
+    },
+  };
+}
+
+/** Why a WebSocket upgrade is refused (an HTTP status line), or undefined to accept it. */
+function upgradeRefusal(req: IncomingMessage, config: Config, state: ServerState): string | undefined {
+  if (state.shuttingDown) return '503 Service Unavailable';
+  const path = (req.url ?? '').split('?')[0];
+  if (path !== '/trpc' && path !== '/trpc/') return '404 Not Found';
+  // Browsers always send Origin on a WebSocket upgrade; a foreign page must not ride the user's cookie.
+  const origin = req.headers.origin;
+  if (origin !== undefined && !isAllowedOrigin(origin, req, config)) return '403 Forbidden';
+  return undefined;
+}
+
+export function isAllowedOrigin(origin: string, req: IncomingMessage, config: Config): boolean {
+  if (config.allowedOrigins.includes(origin)) return true;
+  // Same origin as the server itself (the dashboard served from this host).
+  try {
+    return new URL(origin).host === req.headers.host;
+  } catch {
+    return false;
+  }
+}

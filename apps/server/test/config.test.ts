@@ -1,0 +1,72 @@
+import { describe, expect, it } from 'vitest';
+import { ConfigError, loadConfig } from '../src/config';
+
+describe('loadConfig', () => {
+  it('gives safe defaults for an empty environment', () => {
+    const config = loadConfig({ INIT_CWD: '/srv/lifexp' });
+    expect(config).toMatchObject({
+      env: 'development',
+      host: '127.0.0.1',
+      port: 3000,
+      databaseUrl: undefined,
+      dataDir: '/srv/lifexp/.data',
+      logLevel: 'info',
+      trustProxy: false,
+    });
+    expect(config.allowedOrigins).toEqual(['http://localhost:5173', 'http://127.0.0.1:5173']);
+  });
+
+  it('reads every variable and treats an empty one as unset', () => {
+    const config = loadConfig({
+      NODE_ENV: 'production',
+      HOST: '0.0.0.0',
+      PORT: '8080',
+      DATABASE_URL: 'postgres://app@db.internal:5432/lifexp',
+      DATA_DIR: '/var/lib/lifexp',
+      ALLOWED_ORIGINS: ' https://app.example.com , https://beta.example.com/ ',
+      LOG_LEVEL: 'warn',
+      SHUTDOWN_TIMEOUT_MS: '',
+      TRUST_PROXY: 'true',
+    });
+    expect(config).toMatchObject({
+      env: 'production',
+      host: '0.0.0.0',
+      port: 8080,
+      databaseUrl: 'postgres://app@db.internal:5432/lifexp',
+      dataDir: '/var/lib/lifexp',
+      allowedOrigins: ['https://app.example.com', 'https://beta.example.com'],
+      logLevel: 'warn',
+      shutdownTimeoutMs: 10_000,
+      trustProxy: true,
+    });
+  });
+
+  it.each([
+    [{ PORT: 'abc' }, /^invalid configuration: PORT must be an integer from 0 to 65535 \(got "abc"\)$/],
+    [{ PORT: '70000' }, /PORT must be an integer from 0 to 65535 \(got "70000"\)/],
+    [{ PORT: '3.5' }, /PORT must be an integer/],
+    [{ DATABASE_URL: 'mysql://x@y/z' }, /DATABASE_URL must be a postgres:\/\/ or postgresql:\/\/ URL/],
+    [{ LOG_LEVEL: 'loud' }, /LOG_LEVEL must be one of fatal, error, warn, info, debug, trace, silent/],
+    [{ NODE_ENV: 'staging' }, /NODE_ENV must be production, development or test/],
+    [{ ALLOWED_ORIGINS: 'https://ok.example,not a url' }, /ALLOWED_ORIGINS "not a url" is not an origin/],
+    [
+      { ALLOWED_ORIGINS: 'https://x.example/path' },
+      /ALLOWED_ORIGINS "https:\/\/x.example\/path" is not an origin/,
+    ],
+    [{ TRUST_PROXY: 'yes' }, /TRUST_PROXY must be true or false/],
+  ])('refuses %j with one line naming the variable', (env, message) => {
+    let error: unknown;
+    try {
+      loadConfig(env);
+    } catch (caught) {
+      error = caught;
+    }
+    expect(error).toBeInstanceOf(ConfigError);
+    expect((error as Error).message).toMatch(message);
+    expect((error as Error).message).not.toContain('\n');
+  });
+
+  it('names every bad variable at once', () => {
+    expect(() => loadConfig({ PORT: '-1', LOG_LEVEL: 'x' })).toThrow(/PORT .*; LOG_LEVEL /);
+  });
+});

@@ -1,0 +1,126 @@
+import { type ChildProcess, spawn } from 'node:child_process';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { connect } from 'node:net';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { afterAll, describe, expect, it } from 'vitest';
+
+const serverDir = fileURLToPath(new URL('..', import.meta.url));
+
+interface Started {
+  child: ChildProcess;
+  stdout: string[];
+  stderr: string[];
+  exited: Promise<number | null>;
+}
+
+/** Runs the real entry point (`src/main.ts`) as its own process, as `pnpm start` does. */
+function run(env: Record<string, string>): Started {
+  const child = spawn(process.execPath, ['--import', 'tsx', 'src/main.ts'], {
+    cwd: serverDir,
+    env: { PATH: process.env.PATH, NODE_ENV: 'production', HOST: '127.0.0.1', PORT: '0', ...env },
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
+  const stdout: string[] = [];
+  const stderr: string[] = [];
+  child.stdout?.on('data', (chunk) => stdout.push(...String(chunk).split('\n').filter(Boolean)));
+  child.stderr?.on('data', (chunk) => stderr.push(...String(chunk).split('\n').filter(Boolean)));
+  const exited = new Promise<number | null>((resolve) => child.on('exit', (code) => resolve(code)));
+  return { child, stdout, stderr, exited };
+}
+
+async function listening(started: Started): Promise<string> {
+  const deadline = Date.now() + 30_000;
+  while (Date.now() < deadline) {
+    for (const line of started.stdout) {
+      const parsed = JSON.parse(line) as { msg?: string; url?: string };
+      if (parsed.msg === 'listening' && parsed.url) return parsed.url;
+    }
+    if (started.child.exitCode !== null) break;
+    await new Promise((resolve) => setTimeout(resolve, 50));
+  }
+  throw new Error(`server did not start: ${started.stderr.join('\n')}`);
+}
+
+const dirs: string[] = [];
+function tempDir(): string {
+  const dir = mkdtempSync(join(tmpdir(), 'lifexp-proc-'));
+  dirs.push(dir);
+  return dir;
+}
+afterAll(() => {
+  for (const dir of dirs) rmSync(dir, { recursive: true, force: true });
+});
+
+describe('the server process', () => {
+  it('refuses a bad environment variable with one line naming it', async () => {
+    const started = run({ PORT: 'eighty', DATA_DIR: tempDir() });
+    expect(await started.exited).toBe(1);
+    expect(started.stderr).toEqual([
+      'lifexp: invalid configuration: PORT must be an integer from 0 to 65535 (got "eighty")',
+    ]);
+    expect(started.stdout).toEqual([]);
+  });
+
+  it('exits with one clear line when DATABASE_URL points at nothing', async () => {
+    const started = run({ DATABASE_URL: 'postgres://lifexp@127.0.0.1:1/lifexp' });
+    expect(await started.exited).toBe(1);
+    expect(started.stderr).toHaveLength(1);
+    expect(started.stderr[0]).toMatch(
+      /^lifexp: cannot connect to PostgreSQL at 127\.0\.0\.1:1\/lifexp: .*ECONNREFUSED/,
+    );
+  });
+
+  it('serves on the embedded database, refuses a second server on the same DATA_DIR, and drains on SIGTERM', async () => {
+    const dataDir = tempDir();
+    const first = run({ DATA_DIR: dataDir });
+    const url = await listening(first);
+    expect((await fetch(`${url}/healthz`)).status).toBe(200);
+    expect((await fetch(`${url}/readyz`)).status).toBe(200);
+
+    const second = run({ DATA_DIR: dataDir });
+    expect(await second.exited).toBe(1);
+    expect(second.stderr).toHaveLength(1);
+    expect(second.stderr[0]).toMatch(
+      /^lifexp: the data directory .* is in use by another process \(pid \d+\)/,
+    );
+    // The first server is unharmed.
+    expect((await fetch(`${url}/readyz`)).status).toBe(200);
+
+    // A request in flight when SIGTERM arrives: its body is still being sent.
+    const { port } = new URL(url);
+    const socket = connect(Number(port), '127.0.0.1');
+    await new Promise((resolve) => socket.once('connect', resolve));
+    const body = JSON.stringify({ padding: 'x'.repeat(100) });
+    socket.write(
+      `POST /trpc/system.ping HTTP/1.1\r\nHost: 127.0.0.1\r\nContent-Type: application/json\r\nContent-Length: ${body.length}\r\n\r\n`,
+    );
+    socket.write(body.slice(0, 10));
+    const response = new Promise<string>((resolve) => {
+      let text = '';
+      socket.on('data', (chunk) => {
+        text += String(chunk);
+      });
+      socket.on('close', () => resolve(text));
+    });
+    await new Promise((resolve) => setTimeout(resolve, 200));
+    first.child.kill('SIGTERM');
+    await new Promise((resolve) => setTimeout(resolve, 300));
+    // New connections are no longer accepted while the old one finishes.
+    await expect(fetch(`${url}/healthz`)).rejects.toThrow();
+    socket.write(body.slice(10));
+    const answer = await response;
+    expect(answer).toMatch(/^HTTP\/1\.1 \d{3} /);
+    expect(answer).toContain('"code":"METHOD_NOT_SUPPORTED"');
+    expect(await first.exited).toBe(0);
+    expect(first.stdout.map((line) => JSON.parse(line).msg)).toContain('stopped');
+
+    // The lock was released and the data survived: a new server starts on the same directory.
+    const third = run({ DATA_DIR: dataDir });
+    const thirdUrl = await listening(third);
+    expect((await fetch(`${thirdUrl}/readyz`)).status).toBe(200);
+    third.child.kill('SIGINT');
+    expect(await third.exited).toBe(0);
+  });
+});

@@ -1,0 +1,69 @@
+import { Writable } from 'node:stream';
+import { describeEachDriver, type TestDatabase } from '@lifexp/db/testing';
+import { createTRPCClient, createWSClient, httpBatchLink, wsLink } from '@trpc/client';
+import { afterAll, beforeAll } from 'vitest';
+import WebSocket from 'ws';
+import { loadConfig } from '../src/config';
+import { createLogger } from '../src/logger';
+import type { AppRouter } from '../src/router';
+import { type RunningServer, startServer } from '../src/server';
+
+export interface TestServer {
+  server: RunningServer;
+  database: TestDatabase;
+  url: string;
+  /** Every log line the server wrote, parsed. */
+  logs: Record<string, unknown>[];
+}
+
+/** Collects pino's JSON lines in memory so tests can assert on them. */
+export function memoryLog() {
+  const lines: Record<string, unknown>[] = [];
+  const stream = new Writable({
+    write(chunk, _encoding, callback) {
+      for (const line of String(chunk).split('\n')) if (line) lines.push(JSON.parse(line));
+      callback();
+    },
+  });
+  return { lines, log: createLogger({ logLevel: 'debug' }, stream) };
+}
+
+/**
+ * Declares a suite once per database driver, each with a real server listening on an ephemeral port
+ * in production mode over a fresh database.
+ */
+export function describeServer(
+  title: string,
+  body: (ctx: () => TestServer) => void,
+  env: Record<string, string> = {},
+): void {
+  describeEachDriver(title, (database) => {
+    let current: TestServer | undefined;
+    beforeAll(async () => {
+      const config = loadConfig({ NODE_ENV: 'production', PORT: '0', ...env });
+      const { lines, log } = memoryLog();
+      const server = await startServer(config, { log, database: database().database });
+      current = { server, database: database(), url: server.url, logs: lines };
+    });
+    afterAll(async () => {
+      await current?.server.close();
+    });
+    body(() => {
+      if (!current) throw new Error('the test server is not running yet');
+      return current;
+    });
+  });
+}
+
+export function httpClient(url: string, headers: Record<string, string> = {}) {
+  return createTRPCClient<AppRouter>({ links: [httpBatchLink({ url: `${url}/trpc`, headers })] });
+}
+
+export function wsClient(url: string) {
+  const socket = createWSClient({
+    url: `${url.replace(/^http/, 'ws')}/trpc`,
+    WebSocket: WebSocket as unknown as typeof globalThis.WebSocket,
+    retryDelayMs: () => 100,
+  });
+  return { socket, client: createTRPCClient<AppRouter>({ links: [wsLink({ client: socket })] }) };
+}
