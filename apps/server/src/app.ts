@@ -1,8 +1,10 @@
 import { randomUUID } from 'node:crypto';
+import type { HttpBindings } from '@hono/node-server';
 import { fetchRequestHandler } from '@trpc/server/adapters/fetch';
 import { Hono } from 'hono';
 import { bodyLimit } from 'hono/body-limit';
 import { secureHeaders } from 'hono/secure-headers';
+import { clientAddress } from './auth/address';
 import { appRouter } from './router';
 import { type AppDeps, createContext } from './trpc/context';
 
@@ -10,7 +12,7 @@ export interface ServerState {
   shuttingDown: boolean;
 }
 
-type Env = { Variables: { requestId: string } };
+type Env = { Bindings: HttpBindings; Variables: { requestId: string } };
 
 const incomingRequestId = /^[\w.-]{1,64}$/;
 
@@ -72,7 +74,12 @@ export function createApp(deps: AppDeps, state: ServerState): Hono<Env> {
       endpoint: '/trpc',
       req: c.req.raw,
       router: appRouter,
-      createContext: () => createContext(deps, 'http', c.get('requestId')),
+      createContext: ({ resHeaders }) =>
+        createContext(deps, 'http', c.get('requestId'), {
+          headers: c.req.raw.headers,
+          clientAddress: clientAddress(c.env.incoming, deps.config.trustProxy),
+          resHeaders,
+        }),
       onError: ({ error, path, ctx }) => logProcedureError(deps, error, path, ctx?.requestId),
     }),
   );

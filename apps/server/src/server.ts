@@ -7,6 +7,7 @@ import { createDb, type Database } from '@lifexp/db';
 import { applyWSSHandler } from '@trpc/server/adapters/ws';
 import { WebSocketServer } from 'ws';
 import { createApp, logProcedureError, type ServerState } from './app';
+import { clientAddress, headerValue } from './auth/address';
 import type { Config } from './config';
 import { createLogger, type Logger } from './logger';
 import { appRouter } from './router';
@@ -43,7 +44,14 @@ export async function startServer(
   const wsHandler = applyWSSHandler({
     wss,
     router: appRouter,
-    createContext: () => createContext(deps, 'ws', `ws-${randomUUID()}`),
+    createContext: ({ req, info }) =>
+      createContext(deps, 'ws', `ws-${randomUUID()}`, {
+        headers: { get: (name) => headerValue(req.headers[name]) },
+        clientAddress: clientAddress(req, config.trustProxy),
+        resHeaders: null,
+        connectionToken:
+          typeof info.connectionParams?.token === 'string' ? info.connectionParams.token : undefined,
+      }),
     keepAlive: { enabled: true, pingMs: 30_000, pongWaitMs: 10_000 },
     onError: ({ error, path, ctx }) => logProcedureError(deps, error, path, ctx?.requestId),
   });

@@ -59,11 +59,55 @@ export function httpClient(url: string, headers: Record<string, string> = {}) {
   return createTRPCClient<AppRouter>({ links: [httpBatchLink({ url: `${url}/trpc`, headers })] });
 }
 
-export function wsClient(url: string) {
+export function wsClient(url: string, connectionParams?: { token: string }) {
   const socket = createWSClient({
     url: `${url.replace(/^http/, 'ws')}/trpc`,
+    ...(connectionParams ? { connectionParams } : {}),
     WebSocket: WebSocket as unknown as typeof globalThis.WebSocket,
     retryDelayMs: () => 100,
   });
   return { socket, client: createTRPCClient<AppRouter>({ links: [wsLink({ client: socket })] }) };
+}
+
+export interface RawResponse {
+  status: number;
+  headers: Headers;
+  /** The procedure's data on success. */
+  data: unknown;
+  /** The tRPC error on failure. */
+  error:
+    | { message: string; data: { code: string; httpStatus: number; details?: unknown; zodError?: unknown } }
+    | undefined;
+  text: string;
+}
+
+/**
+ * One tRPC call as a browser or script makes it, over plain fetch, so a test can set any header and
+ * read any response header (Set-Cookie, Retry-After).
+ */
+export async function call(
+  url: string,
+  procedure: string,
+  input?: unknown,
+  options: { type?: 'query' | 'mutation'; headers?: Record<string, string> } = {},
+): Promise<RawResponse> {
+  const type = options.type ?? 'mutation';
+  const target =
+    type === 'query'
+      ? `${url}/trpc/${procedure}${input === undefined ? '' : `?input=${encodeURIComponent(JSON.stringify(input))}`}`
+      : `${url}/trpc/${procedure}`;
+  const response = await fetch(target, {
+    method: type === 'query' ? 'GET' : 'POST',
+    headers: { 'content-type': 'application/json', ...options.headers },
+    ...(type === 'mutation' ? { body: JSON.stringify(input ?? null) } : {}),
+  });
+  const text = await response.text();
+  const body = JSON.parse(text) as { result?: { data: unknown }; error?: RawResponse['error'] };
+  return {
+    status: response.status,
+    headers: response.headers,
+    data: body.result?.data,
+    error: body.error,
+    text,
+  };
 }

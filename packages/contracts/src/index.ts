@@ -1,2 +1,4 @@
+export * from './common-passwords';
 export * from './primitives';
 export * from './sync';
+export * from './users';

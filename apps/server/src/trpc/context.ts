@@ -1,5 +1,6 @@
-import { randomUUID } from 'node:crypto';
-import type { Database, Db } from '@lifexp/db';
+import type { Database, Db, SessionRecord } from '@lifexp/db';
+import { validateSessionToken } from '@lifexp/db';
+import { clearedSessionCookie, readBearer, readSessionCookie, sessionCookie } from '../auth/cookies';
 import type { Config } from '../config';
 import type { Logger } from '../logger';
 
@@ -10,24 +11,70 @@ export interface AppDeps {
   log: Logger;
 }
 
+export interface Auth {
+  session: SessionRecord;
+  user: { id: string; email: string; timezone: string };
+  /** How the token arrived: a cookie needs CSRF checks, a bearer token or connection param does not. */
+  via: 'cookie' | 'bearer' | 'connection';
+  token: string;
+}
+
+/** The transport-neutral facts of an incoming request or WebSocket connection. */
+export interface RequestInfo {
+  headers: { get(name: string): string | null };
+  clientAddress: string;
+  /** Response headers (HTTP only): where cookies and Retry-After go. */
+  resHeaders: Headers | null;
+  /** WebSocket clients may send their token in connectionParams. */
+  connectionToken?: string | undefined;
+}
+
 export interface Context {
   deps: AppDeps;
   db: Db;
   requestId: string;
   log: Logger;
   transport: 'http' | 'ws';
+  request: RequestInfo;
+  auth: Auth | null;
 }
 
-export function createContext(
+export async function createContext(
   deps: AppDeps,
   transport: Context['transport'],
-  requestId: string = randomUUID(),
-): Context {
-  return {
-    deps,
-    db: deps.database.db,
-    requestId,
-    log: deps.log.child({ reqId: requestId }),
-    transport,
-  };
+  requestId: string,
+  request: RequestInfo,
+): Promise<Context> {
+  const log = deps.log.child({ reqId: requestId });
+  const db = deps.database.db;
+  const bearer = readBearer(request.headers.get('authorization'));
+  const cookie = readSessionCookie(request.headers.get('cookie'));
+  const candidate: [string, Auth['via']] | undefined = bearer
+    ? [bearer, 'bearer']
+    : request.connectionToken
+      ? [request.connectionToken, 'connection']
+      : cookie
+        ? [cookie, 'cookie']
+        : undefined;
+  let auth: Auth | null = null;
+  if (candidate) {
+    const [token, via] = candidate;
+    const validated = await validateSessionToken(db, token);
+    const host = request.headers.get('host');
+    if (validated) {
+      const { user } = validated;
+      auth = {
+        session: validated.session,
+        user: { id: user.id, email: user.email, timezone: user.timezone },
+        via,
+        token,
+      };
+      // A renewed session gets a fresh cookie, so the browser's expiry moves with the server's.
+      if (validated.renewed && via === 'cookie')
+        request.resHeaders?.append('Set-Cookie', sessionCookie(token, host));
+    } else if (via === 'cookie') {
+      request.resHeaders?.append('Set-Cookie', clearedSessionCookie(host));
+    }
+  }
+  return { deps, db, requestId, log, transport, request, auth };
 }

@@ -1,4 +1,5 @@
-import { initTRPC } from '@trpc/server';
+import { DomainError } from '@lifexp/db';
+import { initTRPC, TRPCError } from '@trpc/server';
 import { ZodError, z } from 'zod';
 import type { Context } from './context';
 
@@ -8,17 +9,24 @@ const t = initTRPC.context<Context>().create({
   errorFormatter({ shape, error, ctx }) {
     const production = ctx?.deps.config.env !== 'development' && ctx?.deps.config.env !== 'test';
     const internal = error.code === 'INTERNAL_SERVER_ERROR';
-    const zodIssues = error.cause instanceof ZodError ? z.treeifyError(error.cause) : null;
+    const zodError = error.cause instanceof ZodError ? error.cause : null;
+    let message = shape.message;
+    // An unexpected error's message may carry internals (SQL, paths): production answers generically.
+    if (internal && production) message = 'Internal server error';
+    if (zodError)
+      message = zodError.issues
+        .map((issue) => `${issue.path.join('.') || 'input'}: ${issue.message}`)
+        .join('; ');
     return {
       ...shape,
-      // An unexpected error's message may carry internals (SQL, paths): production answers generically.
-      message: internal && production ? 'Internal server error' : shape.message,
+      message,
       data: {
         code: shape.data.code,
         httpStatus: shape.data.httpStatus,
         path: shape.data.path,
         requestId: ctx?.requestId,
-        zodError: zodIssues,
+        zodError: zodError ? z.treeifyError(zodError) : null,
+        details: error.cause instanceof DomainError ? (error.cause.details ?? null) : null,
         ...(production ? {} : { stack: error.stack }),
       },
     };
@@ -26,6 +34,44 @@ const t = initTRPC.context<Context>().create({
 });
 
 export const router = t.router;
-export const publicProcedure = t.procedure;
 export const middleware = t.middleware;
 export const createCallerFactory = t.createCallerFactory;
+
+/** Expected failures of the data layer become TRPCErrors with their own code, never a 500. */
+const domainErrors = t.middleware(async ({ ctx, next }) => {
+  const result = await next();
+  if (!result.ok && result.error.cause instanceof DomainError) {
+    const cause = result.error.cause;
+    const retryAfter = cause.details?.retryAfterSeconds;
+    if (typeof retryAfter === 'number') ctx.request.resHeaders?.set('Retry-After', String(retryAfter));
+    throw new TRPCError({ code: cause.code, message: cause.message, cause });
+  }
+  return result;
+});
+
+/**
+ * CSRF: a browser sends cookies with cross-site requests, so a mutation that a cookie would
+ * authenticate must come from an allowed origin (or declare itself same-origin). Bearer tokens are
+ * exempt: a foreign page cannot make the browser send one. A mutation with no cookie session that
+ * still carries a foreign Origin (login CSRF) is refused too.
+ */
+const csrf = t.middleware(({ ctx, type, next }) => {
+  if (type !== 'mutation' || ctx.transport !== 'http') return next();
+  if (ctx.auth && ctx.auth.via !== 'cookie') return next();
+  const origin = ctx.request.headers.get('origin');
+  const allowed =
+    (origin !== null && ctx.deps.config.allowedOrigins.includes(origin)) ||
+    ctx.request.headers.get('sec-fetch-site') === 'same-origin';
+  if (!allowed && (ctx.auth?.via === 'cookie' || origin !== null)) {
+    throw new TRPCError({ code: 'FORBIDDEN', message: 'cross-site request refused: origin not allowed' });
+  }
+  return next();
+});
+
+export const publicProcedure = t.procedure.use(domainErrors).use(csrf);
+
+/** Every procedure but sign-up and sign-in: needs a valid session. */
+export const protectedProcedure = publicProcedure.use(({ ctx, next }) => {
+  if (!ctx.auth) throw new TRPCError({ code: 'UNAUTHORIZED', message: 'not signed in' });
+  return next({ ctx: { auth: ctx.auth } });
+});

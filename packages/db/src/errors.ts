@@ -1,0 +1,21 @@
+/**
+ * An expected failure of a data-access function, with the tRPC-style code it should be answered with.
+ * The server maps it one to one; scripts print its message.
+ */
+export class DomainError extends Error {
+  override name = 'DomainError';
+  constructor(
+    readonly code:
+      | 'BAD_REQUEST'
+      | 'UNAUTHORIZED'
+      | 'FORBIDDEN'
+      | 'NOT_FOUND'
+      | 'CONFLICT'
+      | 'TOO_MANY_REQUESTS',
+    message: string,
+    /** Extra, client-safe facts (a current row for a conflict, a retry delay, per-item problems). */
+    readonly details?: Record<string, unknown>,
+  ) {
+    super(message);
+  }
+}
