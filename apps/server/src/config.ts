@@ -53,6 +53,8 @@ const envSchema = z.object({
   DB_POOL_MAX: integer(1, 200).default(10),
   MAX_BODY_BYTES: integer(1024, 64 * 1024 * 1024).default(1024 * 1024),
   WS_MAX_PAYLOAD_BYTES: integer(1024, 16 * 1024 * 1024).default(1024 * 1024),
+  PURGE_DELETED_AFTER_DAYS: integer(0, 3650).default(30),
+  MAINTENANCE_INTERVAL_MS: integer(1000, 86_400_000).default(3_600_000),
   TRUST_PROXY: z
     .enum(['true', 'false', '1', '0'], { error: 'must be true or false' })
     .default('false')
@@ -72,6 +74,9 @@ export interface Config {
   dbPoolMax: number;
   maxBodyBytes: number;
   wsMaxPayloadBytes: number;
+  /** Soft-deleted metrics and entries are removed for good after this many days. */
+  purgeDeletedAfterDays: number;
+  maintenanceIntervalMs: number;
   /** Take the client address from X-Forwarded-For (only behind a proxy that sets it). */
   trustProxy: boolean;
 }
@@ -108,6 +113,8 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     dbPoolMax: value.DB_POOL_MAX,
     maxBodyBytes: value.MAX_BODY_BYTES,
     wsMaxPayloadBytes: value.WS_MAX_PAYLOAD_BYTES,
+    purgeDeletedAfterDays: value.PURGE_DELETED_AFTER_DAYS,
+    maintenanceIntervalMs: value.MAINTENANCE_INTERVAL_MS,
     trustProxy: value.TRUST_PROXY,
   };
 }

@@ -1,3 +1,5 @@
+import { entriesRouter } from './routers/entries';
+import { metricsRouter } from './routers/metrics';
 import { systemRouter } from './routers/system';
 import { usersRouter } from './routers/users';
 import { router } from './trpc/init';
@@ -5,6 +7,8 @@ import { router } from './trpc/init';
 export const appRouter = router({
   system: systemRouter,
   users: usersRouter,
+  metrics: metricsRouter,
+  entries: entriesRouter,
 });
 
 export type AppRouter = typeof appRouter;

@@ -10,6 +10,7 @@ import { createApp, logProcedureError, type ServerState } from './app';
 import { clientAddress, headerValue } from './auth/address';
 import type { Config } from './config';
 import { createLogger, type Logger } from './logger';
+import { startMaintenance } from './maintenance';
 import { appRouter } from './router';
 import { type AppDeps, createContext } from './trpc/context';
 
@@ -79,6 +80,7 @@ export async function startServer(
       `cannot listen on ${config.host}:${config.port}: ${code ?? (error as Error).message}`,
     );
   }
+  const maintenance = startMaintenance(deps);
   const { port } = httpServer.address() as AddressInfo;
   const url = `http://${config.host.includes(':') ? `[${config.host}]` : config.host}:${port}`;
   log.info({ url, driver: database.driver, env: config.env }, 'listening');
@@ -86,6 +88,7 @@ export async function startServer(
   let closing: Promise<void> | undefined;
   async function shutdown(): Promise<void> {
     state.shuttingDown = true;
+    maintenance.stop();
     const deadline = Date.now() + config.shutdownTimeoutMs;
     log.info('shutting down');
     // Clients reconnect (to this address once it is back, or to another instance).

@@ -70,3 +70,12 @@ describe('loadConfig', () => {
     expect(() => loadConfig({ PORT: '-1', LOG_LEVEL: 'x' })).toThrow(/PORT .*; LOG_LEVEL /);
   });
 });
+
+describe('maintenance settings', () => {
+  it('defaults to purging deleted rows after 30 days, hourly', () => {
+    expect(loadConfig({})).toMatchObject({ purgeDeletedAfterDays: 30, maintenanceIntervalMs: 3_600_000 });
+    expect(() => loadConfig({ PURGE_DELETED_AFTER_DAYS: '-1' })).toThrow(
+      /PURGE_DELETED_AFTER_DAYS must be an integer/,
+    );
+  });
+});

@@ -111,3 +111,33 @@ export async function call(
     text,
   };
 }
+
+let accounts = 0;
+/** A new account, signed in: a typed tRPC client over HTTP with its bearer token. */
+export async function signUp(url: string) {
+  accounts += 1;
+  const email = `person-${accounts}-${Math.random().toString(36).slice(2)}@example.test`;
+  const response = await call(url, 'users.register', { email, password: 'correct horse battery' });
+  const { user, token } = response.data as {
+    user: { id: string; email: string; timezone: string };
+    token: string;
+  };
+  return { user, token, email, client: httpClient(url, { authorization: `Bearer ${token}` }) };
+}
+
+/** The tRPC error code of a rejected call (throws if the call succeeded). */
+export async function errorOf(
+  promise: Promise<unknown>,
+): Promise<{ code: string; message: string; details: unknown }> {
+  try {
+    await promise;
+  } catch (error) {
+    const data = (error as { data?: { code: string; details?: unknown } }).data;
+    return {
+      code: data?.code ?? 'UNKNOWN',
+      message: (error as Error).message,
+      details: data?.details ?? null,
+    };
+  }
+  throw new Error('expected the call to fail');
+}

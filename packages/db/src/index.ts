@@ -1,7 +1,9 @@
 export * from './accounts';
 export * from './changes';
 export * from './client';
+export * from './entries';
 export * from './errors';
+export * from './metrics';
 export * from './passwords';
 export * as schema from './schema';
 export * from './sessions';

@@ -83,6 +83,7 @@ export const metrics = pgTable(
   },
   (t) => [
     index('metrics_user_idx').on(t.userId),
+    index('metrics_deleted_idx').on(t.deletedAt).where(sql`${t.deletedAt} is not null`),
     // A person cannot have two live metrics of the same name; import matches on it.
     uniqueIndex('metrics_user_name_live_idx')
       .on(t.userId, sql`lower(${t.name})`)
@@ -114,10 +115,14 @@ export const entries = pgTable(
     deletedAt: timestamp('deleted_at', { withTimezone: true, mode: 'date' }),
   },
   (t) => [
-    // Listing order is (date desc, time desc, id): this index serves it and the date-range filter.
-    index('entries_user_date_idx').on(t.userId, t.date.desc(), t.time.desc(), t.id),
+    // Listing order is (date, time, id) descending, an entry without a time last in its day: this
+    // index, scanned backwards, serves that order, its keyset cursor and the date-range filter.
+    index('entries_user_date_idx')
+      .on(t.userId, t.date, sql`coalesce(${t.time}, '00:00:00'::time)`, t.id)
+      .where(sql`${t.deletedAt} is null`),
     index('entries_user_metric_date_idx').on(t.userId, t.metricId, t.date),
     index('entries_tags_idx').using('gin', t.tags),
+    index('entries_deleted_idx').on(t.deletedAt).where(sql`${t.deletedAt} is not null`),
   ],
 );
 

@@ -1,0 +1,20 @@
+import { purgeDeleted } from '@lifexp/db';
+import type { AppDeps } from './trpc/context';
+
+/**
+ * Periodic housekeeping: soft-deleted metrics and entries are purged once every device has had
+ * time to sync their deletes. Idempotent, so several instances may run it.
+ */
+export function startMaintenance(deps: AppDeps): { stop(): void; runOnce(): Promise<void> } {
+  const { config, log } = deps;
+  async function runOnce() {
+    const before = new Date(Date.now() - config.purgeDeletedAfterDays * 86_400_000);
+    const purged = await purgeDeleted(deps.database.db, before);
+    if (purged.entries + purged.metrics > 0) log.info({ purged }, 'purged deleted rows');
+  }
+  const timer = setInterval(() => {
+    runOnce().catch((error: unknown) => log.error({ err: error }, 'maintenance failed'));
+  }, config.maintenanceIntervalMs);
+  timer.unref();
+  return { stop: () => clearInterval(timer), runOnce };
+}

@@ -1,0 +1,32 @@
+import {
+  createEntryInput,
+  createManyEntriesInput,
+  deleteInput,
+  getInput,
+  listEntriesInput,
+  updateEntryInput,
+} from '@lifexp/contracts';
+import { createEntries, createEntry, deleteEntry, getEntry, listEntries, updateEntry } from '@lifexp/db';
+import { protectedProcedure, router } from '../trpc/init';
+
+export const entriesRouter = router({
+  list: protectedProcedure
+    .input(listEntriesInput)
+    .query(({ ctx, input }) => listEntries(ctx.db, ctx.auth.user.id, input)),
+  get: protectedProcedure
+    .input(getInput)
+    .query(({ ctx, input }) => getEntry(ctx.db, ctx.auth.user.id, input.id)),
+  create: protectedProcedure
+    .input(createEntryInput)
+    .mutation(({ ctx, input }) => createEntry(ctx.db, ctx.auth.user.id, input)),
+  /** All or nothing, up to 1,000 entries; invalid items are reported by index. */
+  createMany: protectedProcedure
+    .input(createManyEntriesInput)
+    .mutation(({ ctx, input }) => createEntries(ctx.db, ctx.auth.user.id, input)),
+  update: protectedProcedure
+    .input(updateEntryInput)
+    .mutation(({ ctx, input }) => updateEntry(ctx.db, ctx.auth.user.id, input)),
+  delete: protectedProcedure
+    .input(deleteInput)
+    .mutation(({ ctx, input }) => deleteEntry(ctx.db, ctx.auth.user.id, input)),
+});

@@ -1,0 +1,29 @@
+import {
+  createMetricInput,
+  deleteInput,
+  getInput,
+  listMetricsInput,
+  updateMetricInput,
+} from '@lifexp/contracts';
+import { createMetric, deleteMetric, getMetric, listMetrics, updateMetric } from '@lifexp/db';
+import { protectedProcedure, router } from '../trpc/init';
+
+export const metricsRouter = router({
+  list: protectedProcedure
+    .input(listMetricsInput)
+    .query(({ ctx, input }) => listMetrics(ctx.db, ctx.auth.user.id, input)),
+  get: protectedProcedure
+    .input(getInput)
+    .query(({ ctx, input }) => getMetric(ctx.db, ctx.auth.user.id, input.id)),
+  create: protectedProcedure
+    .input(createMetricInput)
+    .mutation(({ ctx, input }) => createMetric(ctx.db, ctx.auth.user.id, input)),
+  /** Also archives (isActive: false) and restores a metric. */
+  update: protectedProcedure
+    .input(updateMetricInput)
+    .mutation(({ ctx, input }) => updateMetric(ctx.db, ctx.auth.user.id, input)),
+  /** Deletes the metric and all its entries. */
+  delete: protectedProcedure
+    .input(deleteInput)
+    .mutation(({ ctx, input }) => deleteMetric(ctx.db, ctx.auth.user.id, input)),
+});

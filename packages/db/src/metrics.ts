@@ -1,0 +1,307 @@
+import {
+  type CreateMetricInput,
+  type Metric,
+  type MetricType,
+  parseMetricConfig,
+  type TypedMetric,
+  type UpdateMetricInput,
+} from '@lifexp/contracts';
+import { and, asc, eq, gt, isNull, lt, or, sql } from 'drizzle-orm';
+import { mutate } from './changes';
+import type { Db, Executor, Tx } from './client';
+import { DomainError } from './errors';
+import { entries, metrics } from './schema';
+
+type MetricRow = typeof metrics.$inferSelect;
+
+export function toMetric(row: MetricRow): Metric {
+  return {
+    id: row.id,
+    name: row.name,
+    type: row.type,
+    category: row.category as Metric['category'],
+    config: row.config as TypedMetric['config'],
+    isActive: row.isActive,
+    version: row.version,
+    createdAt: row.createdAt.toISOString(),
+    updatedAt: row.updatedAt.toISOString(),
+  };
+}
+
+/** The metric's type and config as the value checks need them. */
+export function typedMetric(row: Pick<MetricRow, 'type' | 'config'>): TypedMetric {
+  return { type: row.type, config: row.config } as TypedMetric;
+}
+
+const notFound = () => new DomainError('NOT_FOUND', 'metric not found');
+
+/** A live metric of this user; another user's or a deleted one is NOT_FOUND. */
+export async function findMetric(db: Executor, userId: string, metricId: string): Promise<MetricRow> {
+  const [row] = await db
+    .select()
+    .from(metrics)
+    .where(and(eq(metrics.id, metricId), eq(metrics.userId, userId), isNull(metrics.deletedAt)));
+  if (!row) throw notFound();
+  return row;
+}
+
+export async function getMetric(db: Executor, userId: string, metricId: string): Promise<Metric> {
+  return toMetric(await findMetric(db, userId, metricId));
+}
+
+export async function listMetrics(db: Executor, userId: string, input: { includeArchived: boolean }) {
+  const rows = await db
+    .select()
+    .from(metrics)
+    .where(
+      and(
+        eq(metrics.userId, userId),
+        isNull(metrics.deletedAt),
+        input.includeArchived ? undefined : eq(metrics.isActive, true),
+      ),
+    )
+    .orderBy(asc(metrics.createdAt), asc(metrics.id));
+  return rows.map(toMetric);
+}
+
+function sameMetricContent(row: MetricRow, input: CreateMetricInput): boolean {
+  return (
+    row.name === input.name &&
+    row.type === input.type &&
+    row.category === input.category &&
+    JSON.stringify(sortKeys(row.config)) === JSON.stringify(sortKeys(input.config))
+  );
+}
+
+function sortKeys(value: Record<string, unknown>): Record<string, unknown> {
+  return Object.fromEntries(Object.entries(value).sort(([a], [b]) => a.localeCompare(b)));
+}
+
+/** PostgreSQL's unique_violation, however the driver wraps it. */
+export function isUniqueViolation(error: unknown, constraint?: string): boolean {
+  for (
+    let cause = error as
+      | { code?: string; constraint_name?: string; constraint?: string; cause?: unknown }
+      | undefined;
+    cause;
+    cause = cause.cause as typeof cause
+  ) {
+    if (cause.code === '23505') {
+      return !constraint || cause.constraint_name === constraint || cause.constraint === constraint;
+    }
+  }
+  return false;
+}
+
+const duplicateName = (name: string) =>
+  new DomainError('CONFLICT', `a metric named "${name}" already exists`);
+
+/**
+ * Creates a metric. With a client-supplied id that this user already has, the same content returns
+ * the existing metric (a retried write) and different content is CONFLICT.
+ */
+export async function createMetric(db: Db, userId: string, input: CreateMetricInput): Promise<Metric> {
+  try {
+    const { result } = await mutate(db, userId, async (tx, record) => {
+      const [row] = await tx
+        .insert(metrics)
+        .values({
+          ...(input.id ? { id: input.id } : {}),
+          userId,
+          name: input.name,
+          type: input.type,
+          category: input.category,
+          config: input.config,
+        })
+        .onConflictDoNothing({ target: metrics.id })
+        .returning();
+      if (!row) return { replay: await existingForReplay(tx, userId, input) };
+      record({
+        entity: 'metric',
+        entityId: row.id,
+        op: 'upsert',
+        data: toMetric(row),
+        clientMutationId: input.clientMutationId,
+      });
+      return { created: toMetric(row) };
+    });
+    return result.created ?? result.replay!;
+  } catch (error) {
+    if (isUniqueViolation(error, 'metrics_user_name_live_idx')) throw duplicateName(input.name);
+    throw error;
+  }
+}
+
+async function existingForReplay(tx: Tx, userId: string, input: CreateMetricInput): Promise<Metric> {
+  const [existing] = await tx.select().from(metrics).where(eq(metrics.id, input.id!));
+  // Another user's id, or one since deleted: the same answer, revealing nothing.
+  if (!existing || existing.userId !== userId || existing.deletedAt) {
+    throw new DomainError('CONFLICT', 'this id is already in use');
+  }
+  if (!sameMetricContent(existing, input)) {
+    throw new DomainError('CONFLICT', 'a different metric with this id already exists', {
+      current: toMetric(existing),
+    });
+  }
+  return toMetric(existing);
+}
+
+function staleVersion(row: MetricRow): DomainError {
+  return new DomainError(
+    'CONFLICT',
+    `the metric has changed (it is at version ${row.version}); reload and retry`,
+    {
+      current: toMetric(row),
+    },
+  );
+}
+
+async function countLiveEntries(
+  tx: Tx,
+  userId: string,
+  metricId: string,
+  outside?: ReturnType<typeof sql>,
+): Promise<number> {
+  const [row] = await tx
+    .select({ n: sql<number>`count(*)::int` })
+    .from(entries)
+    .where(
+      and(eq(entries.userId, userId), eq(entries.metricId, metricId), isNull(entries.deletedAt), outside),
+    );
+  return row?.n ?? 0;
+}
+
+/** Entries that a narrowed config would make invalid, or 0. */
+async function entriesOutside(
+  tx: Tx,
+  userId: string,
+  metricId: string,
+  type: MetricType,
+  config: TypedMetric['config'],
+) {
+  if (type === 'rating' || type === 'number') {
+    const { min, max } = config as { min?: number; max?: number };
+    const conditions = [
+      min === undefined ? undefined : lt(entries.numericValue, min),
+      max === undefined ? undefined : gt(entries.numericValue, max),
+    ].filter(Boolean);
+    if (conditions.length === 0) return 0;
+    return countLiveEntries(tx, userId, metricId, sql`(${or(...conditions)})`);
+  }
+  if (type === 'text') {
+    const { maxLength } = config as { maxLength: number };
+    return countLiveEntries(tx, userId, metricId, sql`length(${entries.value} #>> '{}') > ${maxLength}`);
+  }
+  return 0;
+}
+
+export async function updateMetric(db: Db, userId: string, input: UpdateMetricInput): Promise<Metric> {
+  try {
+    const { result } = await mutate(db, userId, async (tx, record) => {
+      const row = await findMetricForUpdate(tx, userId, input.id);
+      if (row.version !== input.baseVersion) throw staleVersion(row);
+      const type = input.type ?? row.type;
+      if (type !== row.type && (await countLiveEntries(tx, userId, row.id)) > 0) {
+        throw new DomainError('CONFLICT', `the type cannot change while the metric has entries`);
+      }
+      const rawConfig = input.config ?? (type === row.type ? row.config : {});
+      const parsed = parseMetricConfig(type, rawConfig);
+      if (!parsed.success) {
+        const issues = parsed.error.issues.map((issue) => `config.${issue.path.join('.')}: ${issue.message}`);
+        throw new DomainError('BAD_REQUEST', issues.join('; '), { issues });
+      }
+      const affected = await entriesOutside(tx, userId, row.id, type, parsed.data);
+      if (affected > 0) {
+        throw new DomainError(
+          'CONFLICT',
+          `${affected} ${affected === 1 ? 'entry falls' : 'entries fall'} outside the new range; change or delete them first`,
+          { affectedEntries: affected },
+        );
+      }
+      const [updated] = await tx
+        .update(metrics)
+        .set({
+          name: input.name ?? row.name,
+          category: input.category ?? row.category,
+          isActive: input.isActive ?? row.isActive,
+          type,
+          config: parsed.data,
+          version: row.version + 1,
+          updatedAt: new Date(),
+        })
+        .where(eq(metrics.id, row.id))
+        .returning();
+      const metric = toMetric(updated!);
+      record({
+        entity: 'metric',
+        entityId: metric.id,
+        op: 'upsert',
+        data: metric,
+        clientMutationId: input.clientMutationId,
+      });
+      return metric;
+    });
+    return result;
+  } catch (error) {
+    if (isUniqueViolation(error, 'metrics_user_name_live_idx')) throw duplicateName(input.name ?? '');
+    throw error;
+  }
+}
+
+/** Locks the metric row for the rest of the transaction, so concurrent updates serialize on it. */
+async function findMetricForUpdate(tx: Tx, userId: string, metricId: string): Promise<MetricRow> {
+  const [row] = await tx
+    .select()
+    .from(metrics)
+    .where(and(eq(metrics.id, metricId), eq(metrics.userId, userId), isNull(metrics.deletedAt)))
+    .for('update');
+  if (!row) throw notFound();
+  return row;
+}
+
+/**
+ * Deletes a metric and its entries: a soft delete, so that sync can tell other devices (one event per
+ * object); a maintenance job purges the rows later.
+ */
+export async function deleteMetric(
+  db: Db,
+  userId: string,
+  input: { id: string; baseVersion: number; clientMutationId?: string | undefined },
+): Promise<{ id: string; deletedEntries: number }> {
+  const { result } = await mutate(db, userId, async (tx, record) => {
+    const row = await findMetricForUpdate(tx, userId, input.id);
+    if (row.version !== input.baseVersion) throw staleVersion(row);
+    const now = new Date();
+    const deletedEntries = await tx
+      .update(entries)
+      .set({ deletedAt: now, updatedAt: now, version: sql`${entries.version} + 1` })
+      .where(and(eq(entries.userId, userId), eq(entries.metricId, row.id), isNull(entries.deletedAt)))
+      .returning({ id: entries.id });
+    await tx
+      .update(metrics)
+      .set({ deletedAt: now, updatedAt: now, version: row.version + 1 })
+      .where(eq(metrics.id, row.id));
+    const clientMutationId = input.clientMutationId;
+    for (const entry of deletedEntries)
+      record({ entity: 'entry', entityId: entry.id, op: 'delete', clientMutationId });
+    record({ entity: 'metric', entityId: row.id, op: 'delete', clientMutationId });
+    return { id: row.id, deletedEntries: deletedEntries.length };
+  });
+  return result;
+}
+
+/** Removes rows soft-deleted before `before` for good (their delete events stay in change_log). */
+export async function purgeDeleted(
+  db: Executor,
+  before: Date,
+): Promise<{ metrics: number; entries: number }> {
+  const purgedEntries = await db
+    .delete(entries)
+    .where(lt(entries.deletedAt, before))
+    .returning({ id: entries.id });
+  const purgedMetrics = await db
+    .delete(metrics)
+    .where(lt(metrics.deletedAt, before))
+    .returning({ id: metrics.id });
+  return { metrics: purgedMetrics.length, entries: purgedEntries.length };
+}
