@@ -55,6 +55,11 @@ const envSchema = z.object({
   WS_MAX_PAYLOAD_BYTES: integer(1024, 16 * 1024 * 1024).default(1024 * 1024),
   PURGE_DELETED_AFTER_DAYS: integer(0, 3650).default(30),
   MAINTENANCE_INTERVAL_MS: integer(1000, 86_400_000).default(3_600_000),
+  SYNC_RETENTION_DAYS: integer(1, 3650).default(90),
+  SYNC_RETENTION_EVENTS: integer(100, 10_000_000).default(100_000),
+  SESSION_RECHECK_MS: integer(1000, 86_400_000).default(300_000),
+  WS_SEND_BUFFER_BYTES: integer(64 * 1024, 256 * 1024 * 1024).default(4 * 1024 * 1024),
+  WS_DRAIN_TIMEOUT_MS: integer(100, 600_000).default(30_000),
   TRUST_PROXY: z
     .enum(['true', 'false', '1', '0'], { error: 'must be true or false' })
     .default('false')
@@ -77,6 +82,16 @@ export interface Config {
   /** Soft-deleted metrics and entries are removed for good after this many days. */
   purgeDeletedAfterDays: number;
   maintenanceIntervalMs: number;
+  /** change_log retention: events older than this many days go... */
+  syncRetentionDays: number;
+  /** ...and so do all but this many newest events of each user. Older cursors get a resync. */
+  syncRetentionEvents: number;
+  /** How often a live WebSocket connection's session is re-validated. */
+  sessionRecheckMs: number;
+  /** A subscriber whose unsent data exceeds this is paused (and dropped if it never drains). */
+  wsSendBufferBytes: number;
+  /** How long a paused subscriber may stay over the buffer limit before it is disconnected. */
+  wsDrainTimeoutMs: number;
   /** Take the client address from X-Forwarded-For (only behind a proxy that sets it). */
   trustProxy: boolean;
 }
@@ -115,6 +130,11 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     wsMaxPayloadBytes: value.WS_MAX_PAYLOAD_BYTES,
     purgeDeletedAfterDays: value.PURGE_DELETED_AFTER_DAYS,
     maintenanceIntervalMs: value.MAINTENANCE_INTERVAL_MS,
+    syncRetentionDays: value.SYNC_RETENTION_DAYS,
+    syncRetentionEvents: value.SYNC_RETENTION_EVENTS,
+    sessionRecheckMs: value.SESSION_RECHECK_MS,
+    wsSendBufferBytes: value.WS_SEND_BUFFER_BYTES,
+    wsDrainTimeoutMs: value.WS_DRAIN_TIMEOUT_MS,
     trustProxy: value.TRUST_PROXY,
   };
 }

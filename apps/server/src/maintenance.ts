@@ -1,9 +1,10 @@
-import { purgeDeleted } from '@lifexp/db';
+import { pruneChangeLog, purgeDeleted } from '@lifexp/db';
 import type { AppDeps } from './trpc/context';
 
 /**
  * Periodic housekeeping: soft-deleted metrics and entries are purged once every device has had
- * time to sync their deletes. Idempotent, so several instances may run it.
+ * time to sync their deletes, and the change log is cut to its retention. Idempotent, so several
+ * instances may run it.
  */
 export function startMaintenance(deps: AppDeps): { stop(): void; runOnce(): Promise<void> } {
   const { config, log } = deps;
@@ -11,6 +12,11 @@ export function startMaintenance(deps: AppDeps): { stop(): void; runOnce(): Prom
     const before = new Date(Date.now() - config.purgeDeletedAfterDays * 86_400_000);
     const purged = await purgeDeleted(deps.database.db, before);
     if (purged.entries + purged.metrics > 0) log.info({ purged }, 'purged deleted rows');
+    const pruned = await pruneChangeLog(deps.database.db, {
+      keepDays: config.syncRetentionDays,
+      keepEvents: config.syncRetentionEvents,
+    });
+    if (pruned > 0) log.info({ pruned }, 'pruned the change log');
   }
   const timer = setInterval(() => {
     runOnce().catch((error: unknown) => log.error({ err: error }, 'maintenance failed'));

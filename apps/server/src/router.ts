@@ -1,5 +1,6 @@
 import { entriesRouter } from './routers/entries';
 import { metricsRouter } from './routers/metrics';
+import { syncRouter } from './routers/sync';
 import { systemRouter } from './routers/system';
 import { usersRouter } from './routers/users';
 import { router } from './trpc/init';
@@ -9,6 +10,7 @@ export const appRouter = router({
   users: usersRouter,
   metrics: metricsRouter,
   entries: entriesRouter,
+  sync: syncRouter,
 });
 
 export type AppRouter = typeof appRouter;

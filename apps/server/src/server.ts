@@ -12,12 +12,15 @@ import type { Config } from './config';
 import { createLogger, type Logger } from './logger';
 import { startMaintenance } from './maintenance';
 import { appRouter } from './router';
+import { type SyncHub, startSyncHub } from './sync/hub';
 import { type AppDeps, createContext } from './trpc/context';
 
 export interface RunningServer {
   url: string;
   port: number;
   deps: AppDeps;
+  /** The WebSocket server, for observability (connected clients, their send buffers). */
+  wss: WebSocketServer;
   /** Graceful shutdown: stop accepting, ask WebSocket clients to reconnect, finish in-flight work, close the database. */
   close(): Promise<void>;
 }
@@ -36,7 +39,14 @@ export async function startServer(
   const database =
     options.database ??
     (await createDb({ databaseUrl: config.databaseUrl, dataDir: config.dataDir, poolMax: config.dbPoolMax }));
-  const deps: AppDeps = { config, database, log };
+  let hub: SyncHub;
+  try {
+    hub = await startSyncHub(database, log, { sessionRecheckMs: config.sessionRecheckMs });
+  } catch (error) {
+    await database.close();
+    throw error;
+  }
+  const deps: AppDeps = { config, database, log, hub };
   const state: ServerState = { shuttingDown: false };
   const app = createApp(deps, state);
 
@@ -45,8 +55,9 @@ export async function startServer(
   const wsHandler = applyWSSHandler({
     wss,
     router: appRouter,
-    createContext: ({ req, info }) =>
+    createContext: ({ req, res, info }) =>
       createContext(deps, 'ws', `ws-${randomUUID()}`, {
+        socket: res,
         headers: { get: (name) => headerValue(req.headers[name]) },
         clientAddress: clientAddress(req, config.trustProxy),
         resHeaders: null,
@@ -74,6 +85,7 @@ export async function startServer(
       });
     });
   } catch (error) {
+    await hub.close();
     await database.close();
     const code = (error as NodeJS.ErrnoException).code;
     throw new ListenError(
@@ -110,6 +122,7 @@ export async function startServer(
       await closed;
     }
     await new Promise<void>((resolve) => wss.close(() => resolve()));
+    await hub.close();
     await database.close();
     log.info('stopped');
   }
@@ -118,6 +131,7 @@ export async function startServer(
     url,
     port,
     deps,
+    wss,
     close() {
       closing ??= shutdown();
       return closing;

@@ -1,9 +1,12 @@
-import { and, asc, eq, gt, sql } from 'drizzle-orm';
+import type { ChangeEvent } from '@lifexp/contracts';
+import { and, asc, eq, gt, lte, sql } from 'drizzle-orm';
 import type { Db, Executor, Tx } from './client';
 import { changeLog, syncState } from './schema';
 
 /** The NOTIFY channel that carries `{"u": userId, "s": seq}` after a user's change commits. */
 export const CHANGES_CHANNEL = 'lifexp_changes';
+/** The NOTIFY channel that carries a user id whose sessions were ended (logout, password change, deletion). */
+export const SESSIONS_CHANNEL = 'lifexp_sessions';
 
 export interface Change {
   entity: string;
@@ -83,4 +86,78 @@ export async function readChanges(db: Executor, userId: string, afterSeq: number
     .where(and(eq(changeLog.userId, userId), gt(changeLog.seq, afterSeq)))
     .orderBy(asc(changeLog.seq))
     .limit(limit);
+}
+
+export function toChangeEvent(row: typeof changeLog.$inferSelect): ChangeEvent {
+  return {
+    kind: 'change',
+    seq: row.seq,
+    entity: row.entity,
+    op: row.op,
+    id: row.entityId,
+    data: row.data ?? null,
+    clientMutationId: row.clientMutationId,
+    at: row.createdAt.toISOString(),
+  };
+}
+
+/** Where a user's log stands: the latest seq, and the highest seq that retention has removed. */
+export async function syncPosition(
+  db: Executor,
+  userId: string,
+): Promise<{ latest: number; prunedThrough: number }> {
+  const [state] = await db
+    .select({ latest: syncState.seq, prunedThrough: syncState.prunedThrough })
+    .from(syncState)
+    .where(eq(syncState.userId, userId));
+  return state ?? { latest: 0, prunedThrough: 0 };
+}
+
+/**
+ * Retention of change_log: removes events older than `keepDays` and all but the newest `keepEvents`
+ * of each user. What goes is always a prefix of each user's log (every seq up to a bound), recorded
+ * in sync_state.pruned_through so that a cursor below it gets a resync instead of a silent gap.
+ */
+export async function pruneChangeLog(
+  db: Db,
+  options: { keepDays: number; keepEvents: number },
+  now = new Date(),
+): Promise<number> {
+  const cutoff = new Date(now.getTime() - options.keepDays * 86_400_000).toISOString();
+  return db.transaction(async (tx) => {
+    const bounds = await tx.execute(sql`
+      select s.user_id as "userId", greatest(
+        coalesce((select max(c.seq) from change_log c where c.user_id = s.user_id and c.created_at < ${cutoff}::timestamptz), 0),
+        s.seq - ${options.keepEvents}
+      ) as bound
+      from sync_state s
+      where exists (select 1 from change_log c where c.user_id = s.user_id)`);
+    let removed = 0;
+    for (const { userId, bound } of rowsOfBounds(bounds)) {
+      if (bound <= 0) continue;
+      const deleted = await tx
+        .delete(changeLog)
+        .where(and(eq(changeLog.userId, userId), lte(changeLog.seq, bound)))
+        .returning({ seq: changeLog.seq });
+      removed += deleted.length;
+      await tx
+        .update(syncState)
+        .set({ prunedThrough: sql`greatest(${syncState.prunedThrough}, ${bound})` })
+        .where(eq(syncState.userId, userId));
+    }
+    return removed;
+  });
+}
+
+function rowsOfBounds(result: unknown): { userId: string; bound: number }[] {
+  const rows = Array.isArray(result) ? result : ((result as { rows?: unknown[] }).rows ?? []);
+  return (rows as { userId: string; bound: number | string }[]).map((row) => ({
+    userId: row.userId,
+    bound: Number(row.bound),
+  }));
+}
+
+/** Tells every server instance that some of the user's sessions ended, so their live connections are re-checked. */
+export async function notifySessionsChanged(db: Executor, userId: string): Promise<void> {
+  await db.execute(sql`select pg_notify(${SESSIONS_CHANNEL}, ${userId})`);
 }

@@ -35,8 +35,16 @@ export interface DbConfig {
 export interface Database {
   db: Db;
   driver: DriverName;
-  /** Subscribe to a NOTIFY channel; resolves once listening. Returns the unsubscribe function. */
-  listen(channel: string, onPayload: (payload: string) => void): Promise<() => Promise<void>>;
+  /**
+   * Subscribe to a NOTIFY channel; resolves once listening. `onListen` runs each time listening
+   * (re)starts: after a lost connection, notifications sent meanwhile are gone, so catch up then.
+   * Returns the unsubscribe function.
+   */
+  listen(
+    channel: string,
+    onPayload: (payload: string) => void,
+    onListen?: () => void,
+  ): Promise<() => Promise<void>>;
   /** True when the database answers and every committed migration has been applied. */
   isReady(): Promise<boolean>;
   close(): Promise<void>;
@@ -110,8 +118,9 @@ async function openPglite(dataDir: string | undefined): Promise<Opened> {
   const database: Database = {
     db,
     driver: 'pglite',
-    async listen(channel, onPayload) {
+    async listen(channel, onPayload, onListen) {
       const unlisten = await client.listen(channel, onPayload);
+      onListen?.();
       return async () => {
         if (!client.closed) await unlisten();
       };
@@ -145,8 +154,8 @@ async function openPostgres(url: string, config: DbConfig): Promise<Opened> {
   const database: Database = {
     db,
     driver: 'postgres',
-    async listen(channel, onPayload) {
-      const request = await client.listen(channel, onPayload);
+    async listen(channel, onPayload, onListen) {
+      const request = await client.listen(channel, onPayload, onListen);
       return async () => {
         if (!closed) await request.unlisten();
       };

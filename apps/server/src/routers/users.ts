@@ -16,6 +16,7 @@ import {
   getUser,
   invalidateOtherSessions,
   invalidateSession,
+  notifySessionsChanged,
   recordFailure,
   registerUser,
   resetThrottle,
@@ -79,6 +80,7 @@ export const usersRouter = router({
 
   logout: protectedProcedure.mutation(async ({ ctx }) => {
     await invalidateSession(ctx.db, ctx.auth.session.id);
+    await notifySessionsChanged(ctx.db, ctx.auth.user.id);
     ctx.request.resHeaders?.append('Set-Cookie', clearedSessionCookie(ctx.request.headers.get('host')));
     return { ok: true as const };
   }),
@@ -86,6 +88,7 @@ export const usersRouter = router({
   /** Signs out every other device; this one stays signed in. */
   logoutAll: protectedProcedure.mutation(async ({ ctx }) => {
     const ended = await invalidateOtherSessions(ctx.db, ctx.auth.user.id, ctx.auth.session.id);
+    await notifySessionsChanged(ctx.db, ctx.auth.user.id);
     return { ok: true as const, endedSessions: ended };
   }),
 
@@ -101,6 +104,7 @@ export const usersRouter = router({
     await confirmPassword(ctx, user.id, user.email, input.currentPassword);
     await setPassword(ctx.db, user.id, input.newPassword);
     const ended = await invalidateOtherSessions(ctx.db, user.id, session.id);
+    await notifySessionsChanged(ctx.db, user.id);
     return { ok: true as const, endedSessions: ended };
   }),
 
@@ -109,6 +113,7 @@ export const usersRouter = router({
     const { user } = ctx.auth;
     await confirmPassword(ctx, user.id, user.email, input.password);
     await deleteUser(ctx.db, user.id);
+    await notifySessionsChanged(ctx.db, user.id);
     ctx.request.resHeaders?.append('Set-Cookie', clearedSessionCookie(ctx.request.headers.get('host')));
     return { ok: true as const };
   }),

@@ -1,14 +1,17 @@
 import type { Database, Db, SessionRecord } from '@lifexp/db';
 import { validateSessionToken } from '@lifexp/db';
+import type { WebSocket } from 'ws';
 import { clearedSessionCookie, readBearer, readSessionCookie, sessionCookie } from '../auth/cookies';
 import type { Config } from '../config';
 import type { Logger } from '../logger';
+import type { LiveConnection, SyncHub } from '../sync/hub';
 
 /** What the server is built from; created once at start-up. */
 export interface AppDeps {
   config: Config;
   database: Database;
   log: Logger;
+  hub: SyncHub;
 }
 
 export interface Auth {
@@ -27,6 +30,8 @@ export interface RequestInfo {
   resHeaders: Headers | null;
   /** WebSocket clients may send their token in connectionParams. */
   connectionToken?: string | undefined;
+  /** The WebSocket itself (WebSocket transport only): for backpressure and connection tracking. */
+  socket?: WebSocket | undefined;
 }
 
 export interface Context {
@@ -37,6 +42,8 @@ export interface Context {
   transport: 'http' | 'ws';
   request: RequestInfo;
   auth: Auth | null;
+  /** A signed-in WebSocket connection, followed by the sync hub. */
+  connection: LiveConnection | null;
 }
 
 export async function createContext(
@@ -76,5 +83,18 @@ export async function createContext(
       request.resHeaders?.append('Set-Cookie', clearedSessionCookie(host));
     }
   }
-  return { deps, db, requestId, log, transport, request, auth };
+  let connection: LiveConnection | null = null;
+  if (auth && request.socket) {
+    const live: LiveConnection = {
+      userId: auth.user.id,
+      sessionId: auth.session.id,
+      token: auth.token,
+      revoked: false,
+      wakers: new Set(),
+    };
+    const untrack = deps.hub.track(live);
+    request.socket.once('close', untrack);
+    connection = live;
+  }
+  return { deps, db, requestId, log, transport, request, auth, connection };
 }

@@ -72,6 +72,8 @@ export const publicProcedure = t.procedure.use(domainErrors).use(csrf);
 
 /** Every procedure but sign-up and sign-in: needs a valid session. */
 export const protectedProcedure = publicProcedure.use(({ ctx, next }) => {
-  if (!ctx.auth) throw new TRPCError({ code: 'UNAUTHORIZED', message: 'not signed in' });
+  // A WebSocket connection authenticates once; the hub revokes it when its session ends.
+  if (!ctx.auth || ctx.connection?.revoked)
+    throw new TRPCError({ code: 'UNAUTHORIZED', message: 'not signed in' });
   return next({ ctx: { auth: ctx.auth } });
 });

@@ -1,0 +1,111 @@
+import { changesInput, pullInput, type SyncEvent } from '@lifexp/contracts';
+import { readChanges, syncPosition, toChangeEvent } from '@lifexp/db';
+import { TRPCError, tracked } from '@trpc/server';
+import { createWake } from '../sync/hub';
+import type { Context } from '../trpc/context';
+import { protectedProcedure, router } from '../trpc/init';
+
+const BATCH = 500;
+/** Even without a poke, a subscriber re-reads now and then: a poke lost with a dropped LISTEN is caught up. */
+const SAFETY_POLL_MS = 30_000;
+
+type Page =
+  | { kind: 'events'; events: ReturnType<typeof toChangeEvent>[] }
+  | { kind: 'resync'; seq: number; reason: 'cursor-too-old' | 'cursor-ahead' };
+
+/**
+ * The user's changes after `cursor`, or a resync when they cannot be replayed. Gap-free seqs make
+ * a pruned range detectable exactly: the first row must be cursor + 1.
+ */
+async function nextPage(ctx: Context, userId: string, cursor: number, limit: number): Promise<Page> {
+  const position = await syncPosition(ctx.db, userId);
+  if (cursor > position.latest) return { kind: 'resync', seq: position.latest, reason: 'cursor-ahead' };
+  if (cursor < position.prunedThrough)
+    return { kind: 'resync', seq: position.latest, reason: 'cursor-too-old' };
+  const rows = await readChanges(ctx.db, userId, cursor, limit);
+  // Rows up to position.latest were committed before it was read: if they are missing, retention
+  // removed them in between.
+  const first = rows[0];
+  if ((first && first.seq !== cursor + 1) || (!first && position.latest > cursor)) {
+    const now = await syncPosition(ctx.db, userId);
+    return { kind: 'resync', seq: now.latest, reason: 'cursor-too-old' };
+  }
+  return { kind: 'events', events: rows.map(toChangeEvent) };
+}
+
+/**
+ * Waits while the socket's unsent data is over the limit, so a slow consumer holds the server to a
+ * bounded buffer; one that never drains is disconnected (it reconnects and resumes from its cursor).
+ */
+async function drained(ctx: Context, signal: AbortSignal | undefined): Promise<void> {
+  const socket = ctx.request.socket;
+  if (!socket) return;
+  const limit = ctx.deps.config.wsSendBufferBytes;
+  const giveUp = Date.now() + ctx.deps.config.wsDrainTimeoutMs;
+  while (socket.bufferedAmount > limit && !signal?.aborted) {
+    if (Date.now() > giveUp) {
+      ctx.log.warn({ buffered: socket.bufferedAmount }, 'dropping a subscriber that does not read');
+      socket.terminate();
+      return;
+    }
+    await new Promise((resolve) => setTimeout(resolve, 25));
+  }
+}
+
+export const syncRouter = router({
+  /**
+   * The signed-in user's changes, live: replayed from `lastEventId`, then streamed as they commit.
+   * Each event is tracked by its seq, so a reconnecting client resumes where it stopped.
+   */
+  changes: protectedProcedure.input(changesInput).subscription(async function* ({ ctx, input, signal }) {
+    const userId = ctx.auth.user.id;
+    const wake = createWake();
+    // Listen first, then read: a change committed in between is both read and poked, never lost.
+    const stopWatching = ctx.deps.hub.watch(userId, wake.notify);
+    ctx.connection?.wakers.add(wake.notify);
+    try {
+      let cursor: number;
+      if (input?.lastEventId == null) {
+        cursor = (await syncPosition(ctx.db, userId)).latest;
+        yield tracked(String(cursor), { kind: 'ready', seq: cursor } satisfies SyncEvent);
+      } else {
+        cursor = input.lastEventId;
+      }
+      while (!signal?.aborted) {
+        if (ctx.connection?.revoked)
+          throw new TRPCError({ code: 'UNAUTHORIZED', message: 'the session has ended' });
+        const page = await nextPage(ctx, userId, cursor, BATCH);
+        if (page.kind === 'resync') {
+          cursor = page.seq;
+          yield tracked(String(cursor), {
+            kind: 'resync',
+            seq: page.seq,
+            reason: page.reason,
+          } satisfies SyncEvent);
+          continue;
+        }
+        for (const event of page.events) {
+          await drained(ctx, signal);
+          if (signal?.aborted) return;
+          cursor = event.seq;
+          yield tracked(String(event.seq), event satisfies SyncEvent);
+        }
+        if (page.events.length < BATCH) await wake.wait(signal, SAFETY_POLL_MS);
+      }
+    } finally {
+      stopWatching();
+      ctx.connection?.wakers.delete(wake.notify);
+    }
+  }),
+
+  /** The same events over HTTP, in pages, for clients without a socket. */
+  pull: protectedProcedure.input(pullInput).query(async ({ ctx, input }) => {
+    const page = await nextPage(ctx, ctx.auth.user.id, input.after, input.limit);
+    const { latest } = await syncPosition(ctx.db, ctx.auth.user.id);
+    if (page.kind === 'resync') {
+      return { events: [], resync: { seq: page.seq, reason: page.reason }, latest, hasMore: false };
+    }
+    const last = page.events.at(-1)?.seq ?? input.after;
+    return { events: page.events, resync: null, latest, hasMore: last < latest };
+  }),
+});
