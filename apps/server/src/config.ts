@@ -60,6 +60,17 @@ const envSchema = z.object({
   SESSION_RECHECK_MS: integer(1000, 86_400_000).default(300_000),
   WS_SEND_BUFFER_BYTES: integer(64 * 1024, 256 * 1024 * 1024).default(4 * 1024 * 1024),
   WS_DRAIN_TIMEOUT_MS: integer(100, 600_000).default(30_000),
+  ANALYTICS_WORKERS: integer(1, 16).default(1),
+  ANALYTICS_CACHE_ENTRIES: integer(0, 100_000).default(256),
+  INSIGHTS_MIN_DAYS: integer(7, 3650).default(14),
+  INSIGHTS_Q: z.coerce
+    .number({ error: 'must be a number from 0 to 1' })
+    .gt(0)
+    .max(1, { error: 'must be a number from 0 to 1' })
+    .default(0.05),
+  INSIGHTS_DEBOUNCE_SECONDS: integer(0, 3600).default(30),
+  INSIGHTS_LOCAL_HOUR: integer(0, 23).default(4),
+  JOBS_POLL_SECONDS: integer(1, 60).default(2),
   TRUST_PROXY: z
     .enum(['true', 'false', '1', '0'], { error: 'must be true or false' })
     .default('false')
@@ -92,6 +103,18 @@ export interface Config {
   wsSendBufferBytes: number;
   /** How long a paused subscriber may stay over the buffer limit before it is disconnected. */
   wsDrainTimeoutMs: number;
+  /** Worker threads for the statistics. */
+  analyticsWorkers: number;
+  /** Cached analytics answers (LRU); 0 turns the cache off. */
+  analyticsCacheEntries: number;
+  /** Fewest paired days behind an insight, and the false-discovery rate for stored findings. */
+  insightsMinDays: number;
+  insightsQ: number;
+  /** A burst of writes gives one recompute, this many seconds after the first. */
+  insightsDebounceSeconds: number;
+  /** The local hour at which each user's insights are recomputed daily. */
+  insightsLocalHour: number;
+  jobsPollSeconds: number;
   /** Take the client address from X-Forwarded-For (only behind a proxy that sets it). */
   trustProxy: boolean;
 }
@@ -135,6 +158,13 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     sessionRecheckMs: value.SESSION_RECHECK_MS,
     wsSendBufferBytes: value.WS_SEND_BUFFER_BYTES,
     wsDrainTimeoutMs: value.WS_DRAIN_TIMEOUT_MS,
+    analyticsWorkers: value.ANALYTICS_WORKERS,
+    analyticsCacheEntries: value.ANALYTICS_CACHE_ENTRIES,
+    insightsMinDays: value.INSIGHTS_MIN_DAYS,
+    insightsQ: value.INSIGHTS_Q,
+    insightsDebounceSeconds: value.INSIGHTS_DEBOUNCE_SECONDS,
+    insightsLocalHour: value.INSIGHTS_LOCAL_HOUR,
+    jobsPollSeconds: value.JOBS_POLL_SECONDS,
     trustProxy: value.TRUST_PROXY,
   };
 }

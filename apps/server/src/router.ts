@@ -1,3 +1,4 @@
+import { analyticsRouter } from './routers/analytics';
 import { entriesRouter } from './routers/entries';
 import { metricsRouter } from './routers/metrics';
 import { syncRouter } from './routers/sync';
@@ -11,6 +12,7 @@ export const appRouter = router({
   metrics: metricsRouter,
   entries: entriesRouter,
   sync: syncRouter,
+  analytics: analyticsRouter,
 });
 
 export type AppRouter = typeof appRouter;

@@ -6,9 +6,11 @@ import { createAdaptorServer } from '@hono/node-server';
 import { createDb, type Database } from '@lifexp/db';
 import { applyWSSHandler } from '@trpc/server/adapters/ws';
 import { WebSocketServer } from 'ws';
+import { createAnalyticsService } from './analytics/service';
 import { createApp, logProcedureError, type ServerState } from './app';
 import { clientAddress, headerValue } from './auth/address';
 import type { Config } from './config';
+import { type Jobs, startJobs } from './jobs';
 import { createLogger, type Logger } from './logger';
 import { startMaintenance } from './maintenance';
 import { appRouter } from './router';
@@ -40,13 +42,17 @@ export async function startServer(
     options.database ??
     (await createDb({ databaseUrl: config.databaseUrl, dataDir: config.dataDir, poolMax: config.dbPoolMax }));
   let hub: SyncHub;
+  let jobs: Jobs;
+  const analytics = createAnalyticsService(config, database, log);
   try {
     hub = await startSyncHub(database, log, { sessionRecheckMs: config.sessionRecheckMs });
+    jobs = await startJobs(config, database, analytics, log);
   } catch (error) {
+    await analytics.close();
     await database.close();
     throw error;
   }
-  const deps: AppDeps = { config, database, log, hub };
+  const deps: AppDeps = { config, database, log, hub, analytics, jobs };
   const state: ServerState = { shuttingDown: false };
   const app = createApp(deps, state);
 
@@ -85,6 +91,8 @@ export async function startServer(
       });
     });
   } catch (error) {
+    await jobs.stop();
+    await analytics.close();
     await hub.close();
     await database.close();
     const code = (error as NodeJS.ErrnoException).code;
@@ -122,6 +130,8 @@ export async function startServer(
       await closed;
     }
     await new Promise<void>((resolve) => wss.close(() => resolve()));
+    await jobs.stop();
+    await analytics.close();
     await hub.close();
     await database.close();
     log.info('stopped');

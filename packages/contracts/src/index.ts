@@ -1,3 +1,4 @@
+export * from './analytics';
 export * from './common-passwords';
 export * from './entries';
 export * from './metrics';

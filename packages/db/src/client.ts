@@ -35,6 +35,10 @@ export interface DbConfig {
 export interface Database {
   db: Db;
   driver: DriverName;
+  /** The embedded client (PGlite only): the job queue shares it. */
+  pglite?: PGlite;
+  /** The connection URL (PostgreSQL only): the job queue opens its own small pool. */
+  url?: string;
   /**
    * Subscribe to a NOTIFY channel; resolves once listening. `onListen` runs each time listening
    * (re)starts: after a lost connection, notifications sent meanwhile are gone, so catch up then.
@@ -118,6 +122,7 @@ async function openPglite(dataDir: string | undefined): Promise<Opened> {
   const database: Database = {
     db,
     driver: 'pglite',
+    pglite: client,
     async listen(channel, onPayload, onListen) {
       const unlisten = await client.listen(channel, onPayload);
       onListen?.();
@@ -154,6 +159,7 @@ async function openPostgres(url: string, config: DbConfig): Promise<Opened> {
   const database: Database = {
     db,
     driver: 'postgres',
+    url,
     async listen(channel, onPayload, onListen) {
       const request = await client.listen(channel, onPayload, onListen);
       return async () => {

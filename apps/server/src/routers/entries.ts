@@ -7,7 +7,7 @@ import {
   updateEntryInput,
 } from '@lifexp/contracts';
 import { createEntries, createEntry, deleteEntry, getEntry, listEntries, updateEntry } from '@lifexp/db';
-import { protectedProcedure, router } from '../trpc/init';
+import { dataProcedure, protectedProcedure, router } from '../trpc/init';
 
 export const entriesRouter = router({
   list: protectedProcedure
@@ -16,17 +16,17 @@ export const entriesRouter = router({
   get: protectedProcedure
     .input(getInput)
     .query(({ ctx, input }) => getEntry(ctx.db, ctx.auth.user.id, input.id)),
-  create: protectedProcedure
+  create: dataProcedure
     .input(createEntryInput)
     .mutation(({ ctx, input }) => createEntry(ctx.db, ctx.auth.user.id, input)),
   /** All or nothing, up to 1,000 entries; invalid items are reported by index. */
-  createMany: protectedProcedure
+  createMany: dataProcedure
     .input(createManyEntriesInput)
     .mutation(({ ctx, input }) => createEntries(ctx.db, ctx.auth.user.id, input)),
-  update: protectedProcedure
+  update: dataProcedure
     .input(updateEntryInput)
     .mutation(({ ctx, input }) => updateEntry(ctx.db, ctx.auth.user.id, input)),
-  delete: protectedProcedure
+  delete: dataProcedure
     .input(deleteInput)
     .mutation(({ ctx, input }) => deleteEntry(ctx.db, ctx.auth.user.id, input)),
 });

@@ -6,7 +6,7 @@ import {
   updateMetricInput,
 } from '@lifexp/contracts';
 import { createMetric, deleteMetric, getMetric, listMetrics, updateMetric } from '@lifexp/db';
-import { protectedProcedure, router } from '../trpc/init';
+import { dataProcedure, protectedProcedure, router } from '../trpc/init';
 
 export const metricsRouter = router({
   list: protectedProcedure
@@ -15,15 +15,15 @@ export const metricsRouter = router({
   get: protectedProcedure
     .input(getInput)
     .query(({ ctx, input }) => getMetric(ctx.db, ctx.auth.user.id, input.id)),
-  create: protectedProcedure
+  create: dataProcedure
     .input(createMetricInput)
     .mutation(({ ctx, input }) => createMetric(ctx.db, ctx.auth.user.id, input)),
   /** Also archives (isActive: false) and restores a metric. */
-  update: protectedProcedure
+  update: dataProcedure
     .input(updateMetricInput)
     .mutation(({ ctx, input }) => updateMetric(ctx.db, ctx.auth.user.id, input)),
   /** Deletes the metric and all its entries. */
-  delete: protectedProcedure
+  delete: dataProcedure
     .input(deleteInput)
     .mutation(({ ctx, input }) => deleteMetric(ctx.db, ctx.auth.user.id, input)),
 });

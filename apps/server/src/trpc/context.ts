@@ -1,8 +1,10 @@
 import type { Database, Db, SessionRecord } from '@lifexp/db';
 import { validateSessionToken } from '@lifexp/db';
 import type { WebSocket } from 'ws';
+import type { AnalyticsService } from '../analytics/service';
 import { clearedSessionCookie, readBearer, readSessionCookie, sessionCookie } from '../auth/cookies';
 import type { Config } from '../config';
+import type { Jobs } from '../jobs';
 import type { Logger } from '../logger';
 import type { LiveConnection, SyncHub } from '../sync/hub';
 
@@ -12,6 +14,8 @@ export interface AppDeps {
   database: Database;
   log: Logger;
   hub: SyncHub;
+  analytics: AnalyticsService;
+  jobs: Jobs;
 }
 
 export interface Auth {

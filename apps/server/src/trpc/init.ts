@@ -70,6 +70,20 @@ const csrf = t.middleware(({ ctx, type, next }) => {
 
 export const publicProcedure = t.procedure.use(domainErrors).use(csrf);
 
+/**
+ * After a successful change of metrics or entries, the user's insights are due for a recompute
+ * (debounced in the job queue). A failure to queue is logged, never the caller's problem.
+ */
+export const recomputeInsightsAfter = t.middleware(async ({ ctx, type, next }) => {
+  const result = await next();
+  if (result.ok && type === 'mutation' && ctx.auth) {
+    ctx.deps.jobs
+      .requestRecompute(ctx.auth.user.id)
+      .catch((error: unknown) => ctx.log.error({ err: error }, 'could not queue an insights recompute'));
+  }
+  return result;
+});
+
 /** Every procedure but sign-up and sign-in: needs a valid session. */
 export const protectedProcedure = publicProcedure.use(({ ctx, next }) => {
   // A WebSocket connection authenticates once; the hub revokes it when its session ends.
@@ -77,3 +91,6 @@ export const protectedProcedure = publicProcedure.use(({ ctx, next }) => {
     throw new TRPCError({ code: 'UNAUTHORIZED', message: 'not signed in' });
   return next({ ctx: { auth: ctx.auth } });
 });
+
+/** A protected procedure whose successful mutations change the data the insights rest on. */
+export const dataProcedure = protectedProcedure.use(recomputeInsightsAfter);

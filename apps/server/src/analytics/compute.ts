@@ -1,0 +1,319 @@
+// The pure part of the analytics service: daily series in, findings with plain sentences out.
+// Runs inside the worker threads (no I/O, no database).
+import {
+  correlationScan,
+  type DailySeries,
+  pointBiserial,
+  type ScanMethod,
+  streaks,
+  trendReport,
+  type WEEKDAY_NAMES,
+  weekdayPattern,
+} from '@lifexp/analytics';
+import type {
+  CorrelationFinding,
+  CorrelationsInput,
+  MetricRef,
+  Strength,
+  TrendFinding,
+} from '@lifexp/contracts';
+
+export interface MetricMeta {
+  id: string;
+  name: string;
+  type: 'rating' | 'duration' | 'binary' | 'number';
+  /** The unit a person reads: kg, hours, points. */
+  unit: string | null;
+}
+
+export interface SeriesInput {
+  metric: MetricMeta;
+  start: string;
+  values: Float64Array;
+}
+
+/** Findings from fewer paired days than this are tentative. */
+export const TENTATIVE_BELOW = 60;
+
+export function strengthOf(effect: number): Strength {
+  const size = Math.abs(effect);
+  if (size < 0.1) return 'negligible';
+  if (size < 0.3) return 'weak';
+  if (size < 0.5) return 'moderate';
+  return 'strong';
+}
+
+/** Auto: Spearman when a rating is involved, Pearson (point-biserial with a yes/no side) otherwise. */
+function methodFor(a: MetricMeta, b: MetricMeta, method: CorrelationsInput['method']): ScanMethod {
+  if (method !== 'auto') return method;
+  if (a.type === 'binary' || b.type === 'binary') return 'pearson';
+  return a.type === 'rating' || b.type === 'rating' ? 'spearman' : 'pearson';
+}
+
+function round(value: number, digits = 2): number {
+  const factor = 10 ** digits;
+  return Math.round(value * factor) / factor;
+}
+
+function formatP(value: number): string {
+  return value < 0.001 ? value.toExponential(1) : String(round(value, 3));
+}
+
+function correlationSentence(
+  a: MetricMeta,
+  b: MetricMeta,
+  lag: number,
+  effect: number,
+  meanDiff?: number,
+): string {
+  const when = lag === 0 ? 'On days when' : lag === 1 ? 'On days after' : `${lag} days after`;
+  const direction = effect > 0 ? 'higher' : 'lower';
+  if (a.type === 'binary') {
+    const amount =
+      meanDiff === undefined
+        ? direction
+        : `${round(Math.abs(meanDiff))}${b.unit ? ` ${b.unit}` : ''} ${direction}`;
+    return lag === 0
+      ? `On days with ${a.name}, your ${b.name} is ${amount}`
+      : `${lag === 1 ? 'The day after' : `${lag} days after`} ${a.name}, your ${b.name} is ${amount}`;
+  }
+  return `${when} your ${a.name} is higher, your ${b.name} is ${direction}`;
+}
+
+export function computeCorrelations(inputs: SeriesInput[], params: CorrelationsInput) {
+  const byId = new Map(inputs.map((input) => [input.metric.id, input]));
+  const daily: DailySeries[] = inputs.map((input) => ({
+    id: input.metric.id,
+    start: input.start,
+    values: input.values,
+  }));
+  const scan = correlationScan(daily, {
+    lags: params.maxLag,
+    minN: params.minN,
+    method: (x, y) => methodFor(byId.get(x)!.metric, byId.get(y)!.metric, params.method),
+  });
+  const findings: CorrelationFinding[] = [];
+  for (const finding of scan.findings) {
+    const significant = finding.q <= params.q;
+    if (!significant && !params.all) continue;
+    const a = byId.get(finding.x)!;
+    const b = byId.get(finding.y)!;
+    let meanWith: number | undefined;
+    let meanWithout: number | undefined;
+    let method: CorrelationFinding['method'] = finding.method;
+    if (a.metric.type === 'binary') {
+      method = 'point-biserial';
+      const [x, y] = lagged(a, b, finding.lag);
+      const pb = pointBiserial(x, y);
+      if (pb.ok) {
+        meanWith = round(pb.meanWith, 3);
+        meanWithout = round(pb.meanWithout, 3);
+      }
+    } else if (b.metric.type === 'binary') {
+      method = 'point-biserial';
+    }
+    findings.push({
+      a: ref(a.metric),
+      b: ref(b.metric),
+      lag: finding.lag,
+      method,
+      effect: round(finding.effect, 4),
+      n: finding.n,
+      nEff: round(finding.nEff, 1),
+      p: finding.p,
+      q: finding.q,
+      ci95: [round(finding.ci95[0], 4), round(finding.ci95[1], 4)],
+      strength: strengthOf(finding.effect),
+      tentative: finding.n < TENTATIVE_BELOW,
+      significant,
+      ...(meanWith === undefined ? {} : { meanWith, meanWithout }),
+      sentence: correlationSentence(
+        a.metric,
+        b.metric,
+        finding.lag,
+        finding.effect,
+        meanWith !== undefined && meanWithout !== undefined ? meanWith - meanWithout : undefined,
+      ),
+    });
+  }
+  return { findings, testsRun: scan.testsRun, skipped: scan.skipped.length };
+}
+
+/** a on day d and b on day d + lag, on a's calendar (b realigned to it). */
+function lagged(a: SeriesInput, b: SeriesInput, lag: number): [Float64Array, Float64Array] {
+  const offset = daysBetween(a.start, b.start);
+  const y = new Float64Array(a.values.length);
+  for (let i = 0; i < a.values.length; i++) {
+    const j = i + lag - offset;
+    y[i] = j >= 0 && j < b.values.length ? b.values[j]! : Number.NaN;
+  }
+  return [a.values, y];
+}
+
+function daysBetween(from: string, to: string): number {
+  return Math.round((Date.parse(`${to}T00:00:00Z`) - Date.parse(`${from}T00:00:00Z`)) / 86_400_000);
+}
+
+function ref(metric: MetricMeta): MetricRef {
+  return { id: metric.id, name: metric.name };
+}
+
+export function computeTrends(inputs: SeriesInput[]): TrendFinding[] {
+  return inputs.flatMap((input) => {
+    const report = trendReport({ id: input.metric.id, start: input.start, values: input.values });
+    if (!report.ok) return [];
+    const { metric } = input;
+    const perWeek = round(report.slopePerWeek, 3);
+    const unit = metric.unit ? ` ${metric.unit}` : '';
+    const sentence =
+      report.direction === 'flat'
+        ? `No clear trend in your ${metric.name}`
+        : `Your ${metric.name} has been ${report.direction === 'up' ? 'rising' : 'falling'} by about ${Math.abs(perWeek)}${unit} a week`;
+    return [
+      {
+        metric: ref(metric),
+        direction: report.direction,
+        slopePerWeek: perWeek,
+        unit: metric.unit,
+        p: report.mannKendall.p,
+        tau: round(report.tau, 4),
+        strength: strengthOf(report.tau),
+        n: report.n,
+        tentative: report.n < TENTATIVE_BELOW,
+        sentence,
+      },
+    ];
+  });
+}
+
+export interface InsightDraft {
+  type: 'correlation' | 'trend' | 'pattern' | 'streak' | 'recommendation';
+  confidence: number;
+  dateFrom: string | null;
+  dateTo: string | null;
+  data: Record<string, unknown> & { sentence: string };
+}
+
+/** The whole precomputed set: significant correlations and trends, weekday patterns, streaks, recommendations. */
+export function computeInsights(
+  inputs: SeriesInput[],
+  params: { q: number; minN: number; to: string },
+): InsightDraft[] {
+  const drafts: InsightDraft[] = [];
+  const range = (input: SeriesInput) => ({ dateFrom: input.start, dateTo: params.to });
+  const correlations = computeCorrelations(inputs, {
+    method: 'auto',
+    maxLag: 1,
+    minN: params.minN,
+    q: params.q,
+    all: false,
+  });
+  for (const finding of correlations.findings) {
+    drafts.push({
+      type: 'correlation',
+      confidence: round(1 - finding.q, 4),
+      dateFrom: null,
+      dateTo: params.to,
+      data: { ...finding, testsRun: correlations.testsRun },
+    });
+  }
+  for (const trend of computeTrends(inputs)) {
+    if (trend.direction === 'flat') continue;
+    const input = inputs.find((candidate) => candidate.metric.id === trend.metric.id)!;
+    drafts.push({ type: 'trend', confidence: round(1 - trend.p, 4), ...range(input), data: { ...trend } });
+  }
+  for (const input of inputs) {
+    const pattern = weekdayPattern({ id: input.metric.id, start: input.start, values: input.values });
+    if (!pattern.ok || !pattern.differ || !pattern.test.ok) continue;
+    const withMeans = pattern.days.filter((day) => day.mean !== null);
+    const best = withMeans.reduce((top, day) => (day.mean! > top.mean! ? day : top));
+    const worst = withMeans.reduce((low, day) => (day.mean! < low.mean! ? day : low));
+    drafts.push({
+      type: 'pattern',
+      confidence: round(1 - pattern.test.p, 4),
+      ...range(input),
+      data: {
+        metric: ref(input.metric),
+        days: pattern.days,
+        p: pattern.test.p,
+        n: pattern.n,
+        highest: best.name,
+        lowest: worst.name,
+        sentence: `Your ${input.metric.name} is highest on ${fullDay(best.name)} and lowest on ${fullDay(worst.name)} (p = ${formatP(pattern.test.p)}, n = ${pattern.n})`,
+      },
+    });
+  }
+  for (const input of inputs) {
+    const logged = streaks({ id: input.metric.id, start: input.start, values: input.values }, (value) =>
+      input.metric.type === 'binary' ? value === 1 : true,
+    );
+    if (!logged.longest || logged.longest.length < 3) continue;
+    const current = logged.current?.length ?? 0;
+    const what = input.metric.type === 'binary' ? input.metric.name : `logging ${input.metric.name}`;
+    drafts.push({
+      type: 'streak',
+      confidence: 1,
+      ...range(input),
+      data: {
+        metric: ref(input.metric),
+        current: logged.current,
+        longest: logged.longest,
+        sentence:
+          current > 0 && current === logged.longest.length
+            ? `${capitalize(what)}: ${current} days in a row, your best run yet`
+            : `${capitalize(what)}: current run ${current} days, best ${logged.longest.length} days`,
+      },
+    });
+  }
+  // Recommendations rest only on significant, non-tentative findings whose first side is something
+  // a person can choose (a habit, a duration, a number) and whose outcome is a rating, and they say
+  // what they rest on.
+  for (const finding of correlations.findings) {
+    if (finding.tentative || finding.strength === 'negligible') continue;
+    const a = inputs.find((input) => input.metric.id === finding.a.id)!.metric;
+    const b = inputs.find((input) => input.metric.id === finding.b.id)!.metric;
+    // "Higher is better" is only safe to assume for a rating (mood, energy); a is what one can change.
+    if (a.type === 'rating' || b.type !== 'rating') continue;
+    const more = finding.effect > 0;
+    const action =
+      a.type === 'binary'
+        ? more
+          ? `Keep up ${a.name}`
+          : `Try days without ${a.name}`
+        : `Try ${more ? 'more' : 'less'} ${a.name}`;
+    drafts.push({
+      type: 'recommendation',
+      confidence: round(1 - finding.q, 4),
+      dateFrom: null,
+      dateTo: params.to,
+      data: {
+        basedOn: {
+          a: finding.a,
+          b: finding.b,
+          lag: finding.lag,
+          n: finding.n,
+          q: finding.q,
+          effect: finding.effect,
+        },
+        sentence: `${action}: ${finding.sentence.charAt(0).toLowerCase()}${finding.sentence.slice(1)} (based on ${finding.n} days, q = ${formatP(finding.q)})`,
+      },
+    });
+  }
+  return drafts;
+}
+
+function fullDay(short: (typeof WEEKDAY_NAMES)[number]): string {
+  return {
+    Mon: 'Mondays',
+    Tue: 'Tuesdays',
+    Wed: 'Wednesdays',
+    Thu: 'Thursdays',
+    Fri: 'Fridays',
+    Sat: 'Saturdays',
+    Sun: 'Sundays',
+  }[short];
+}
+
+function capitalize(text: string): string {
+  return text.charAt(0).toUpperCase() + text.slice(1);
+}

@@ -1,0 +1,125 @@
+import type { CorrelationsInput, TrendsInput } from '@lifexp/contracts';
+import { type Database, latestSeq, loadDailySeries, type MetricSeries, storeInsightSet } from '@lifexp/db';
+import type { Config } from '../config';
+import type { Logger } from '../logger';
+import { createLruCache } from './cache';
+import type { MetricMeta, SeriesInput } from './compute';
+import { type AnalyticsPool, createAnalyticsPool } from './pool';
+
+const SECONDS_PER = { seconds: 1, minutes: 60, hours: 3600 } as const;
+const UNIT_LABEL = { seconds: 's', minutes: 'min', hours: 'h' } as const;
+
+/** A metric's series in the unit a person reads (durations in their display unit). */
+function toInput(series: MetricSeries): SeriesInput {
+  const { metric } = series;
+  const config = metric.config as { unit?: string; displayUnit?: keyof typeof SECONDS_PER };
+  let values = series.values;
+  let unit: string | null = null;
+  if (metric.type === 'duration') {
+    const displayUnit = config.displayUnit ?? 'minutes';
+    const factor = SECONDS_PER[displayUnit];
+    values = values.map((value) => value / factor);
+    unit = UNIT_LABEL[displayUnit];
+  } else if (metric.type === 'number') {
+    unit = config.unit ?? null;
+  } else if (metric.type === 'rating') {
+    unit = 'points';
+  }
+  const meta: MetricMeta = {
+    id: metric.id,
+    name: metric.name,
+    type: metric.type as MetricMeta['type'],
+    unit,
+  };
+  return { metric: meta, start: series.start, values };
+}
+
+export interface AnalyticsService {
+  correlations(userId: string, params: CorrelationsInput): Promise<unknown>;
+  trends(userId: string, params: TrendsInput): Promise<unknown>;
+  /** Recomputes and stores the user's insight set; returns its summary. */
+  recompute(userId: string): Promise<{ setId: string; count: number }>;
+  /** How much of the last answers' time went to the database and to the math (for the benchmark). */
+  timings(): { dbMs: number; mathMs: number };
+  close(): Promise<void>;
+}
+
+export function createAnalyticsService(config: Config, database: Database, log: Logger): AnalyticsService {
+  const pool: AnalyticsPool = createAnalyticsPool(config.analyticsWorkers, log);
+  const cache = createLruCache<unknown>(Math.max(1, config.analyticsCacheEntries));
+  let dbMs = 0;
+  let mathMs = 0;
+
+  async function inputs(
+    userId: string,
+    range: { from?: string | undefined; to?: string | undefined; metricId?: string | undefined },
+  ) {
+    const started = performance.now();
+    const loaded = await loadDailySeries(database.db, userId, {
+      from: range.from,
+      to: range.to,
+      metricIds: range.metricId ? [range.metricId] : undefined,
+    });
+    dbMs = performance.now() - started;
+    return { ...loaded, inputs: loaded.series.map(toInput) };
+  }
+
+  /** Answers are cached per (user, data version, parameters): any write moves the version on. */
+  async function cached<T>(
+    userId: string,
+    kind: string,
+    params: unknown,
+    compute: () => Promise<T>,
+  ): Promise<T> {
+    if (config.analyticsCacheEntries === 0) return compute();
+    const key = `${userId}:${await latestSeq(database.db, userId)}:${kind}:${JSON.stringify(params)}`;
+    const hit = cache.get(key);
+    if (hit !== undefined) return hit as T;
+    const value = await compute();
+    cache.set(key, value);
+    return value;
+  }
+
+  async function timed<T>(work: Promise<T>): Promise<T> {
+    const started = performance.now();
+    const result = await work;
+    mathMs = performance.now() - started;
+    return result;
+  }
+
+  return {
+    correlations: (userId, params) =>
+      cached(userId, 'correlations', params, async () => {
+        const loaded = await inputs(userId, params);
+        const result = await timed(pool.run({ kind: 'correlations', inputs: loaded.inputs, params }));
+        return { from: params.from ?? firstDay(loaded.inputs), to: loaded.to, ...result };
+      }),
+    trends: (userId, params) =>
+      cached(userId, 'trends', params, async () => {
+        const loaded = await inputs(userId, params);
+        return timed(pool.run({ kind: 'trends', inputs: loaded.inputs }));
+      }),
+    async recompute(userId) {
+      const loaded = await inputs(userId, {});
+      const drafts = await timed(
+        pool.run({
+          kind: 'insights',
+          inputs: loaded.inputs,
+          params: { q: config.insightsQ, minN: config.insightsMinDays, to: loaded.to },
+        }),
+      );
+      const stored = await storeInsightSet(database.db, userId, drafts);
+      log.info({ userId, insights: stored.count }, 'insights recomputed');
+      return stored;
+    },
+    timings: () => ({ dbMs, mathMs }),
+    close: () => pool.close(),
+  };
+}
+
+function firstDay(inputs: SeriesInput[]): string | null {
+  return inputs.reduce<string | null>(
+    (first, input) => (first === null || input.start < first ? input.start : first),
+    null,
+  );
+}

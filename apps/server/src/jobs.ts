@@ -1,0 +1,71 @@
+import { type Database, usersAtLocalHour } from '@lifexp/db';
+import { fromPglite, PgBoss } from 'pg-boss';
+import type { AnalyticsService } from './analytics/service';
+import type { Config } from './config';
+import type { Logger } from './logger';
+
+export const RECOMPUTE_QUEUE = 'insights-recompute';
+export const SWEEP_QUEUE = 'insights-daily-sweep';
+
+export interface Jobs {
+  /** Asks for a recompute of the user's insights, debounced: a burst of writes gives one job. */
+  requestRecompute(userId: string): Promise<void>;
+  boss: PgBoss;
+  stop(): Promise<void>;
+}
+
+/**
+ * Background jobs on pg-boss, which keeps its queue in our own database (PostgreSQL, or the embedded
+ * PGlite): jobs survive restarts and are shared by every instance. Recomputes are idempotent (each
+ * replaces the active set), retried with backoff, and debounced by a per-user singleton that waits
+ * INSIGHTS_DEBOUNCE_SECONDS before it runs. An hourly sweep queues the users for whom it is now
+ * early morning (INSIGHTS_LOCAL_HOUR), so everyone wakes up to fresh insights.
+ */
+export async function startJobs(
+  config: Config,
+  database: Database,
+  analytics: AnalyticsService,
+  log: Logger,
+): Promise<Jobs> {
+  const boss =
+    database.driver === 'pglite' && database.pglite
+      ? new PgBoss({ db: fromPglite(database.pglite), backend: 'pglite' })
+      : new PgBoss({ connectionString: database.url!, max: 3 });
+  boss.on('error', (error) => log.error({ err: error }, 'job queue error'));
+  await boss.start();
+  await boss.createQueue(RECOMPUTE_QUEUE, {
+    policy: 'short',
+    retryLimit: 4,
+    retryDelay: 5,
+    retryBackoff: true,
+    expireInSeconds: 600,
+  });
+  await boss.createQueue(SWEEP_QUEUE, { policy: 'singleton', retryLimit: 2 });
+  await boss.work<{ userId: string }>(
+    RECOMPUTE_QUEUE,
+    { pollingIntervalSeconds: config.jobsPollSeconds, batchSize: 1 },
+    async ([job]) => {
+      if (job) await analytics.recompute(job.data.userId);
+    },
+  );
+  await boss.work(SWEEP_QUEUE, { pollingIntervalSeconds: 30 }, async () => {
+    const userIds = await usersAtLocalHour(database.db, config.insightsLocalHour);
+    for (const userId of userIds) await boss.send(RECOMPUTE_QUEUE, { userId }, { singletonKey: userId });
+    log.info({ users: userIds.length }, 'queued the daily insight recomputes');
+  });
+  await boss.schedule(SWEEP_QUEUE, '5 * * * *');
+
+  return {
+    boss,
+    async requestRecompute(userId) {
+      await boss.send(
+        RECOMPUTE_QUEUE,
+        { userId },
+        { singletonKey: userId, startAfter: config.insightsDebounceSeconds },
+      );
+    },
+    async stop() {
+      await boss.stop({ graceful: true, timeout: 5_000 });
+    },
+  };
+}

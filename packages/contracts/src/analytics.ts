@@ -1,0 +1,109 @@
+import { z } from 'zod';
+import { id, localDate } from './primitives';
+
+const range = {
+  from: localDate.optional(),
+  to: localDate.optional(),
+};
+
+export const correlationsInput = z
+  .strictObject({
+    ...range,
+    /** auto: Spearman for ratings, point-biserial for yes/no metrics, Pearson otherwise. */
+    method: z.enum(['auto', 'pearson', 'spearman']).default('auto'),
+    /** Largest lag in days: lag 1 compares a day with the next (sleep tonight, mood tomorrow). */
+    maxLag: z.number().int().min(0).max(3).default(1),
+    /** Fewest paired days for a finding. */
+    minN: z.number().int().min(7).max(3650).default(14),
+    /** The false-discovery rate: findings with q above it are left out (unless `all`). */
+    q: z.number().gt(0).max(1).default(0.05),
+    /** Every pair tested, significant or not. */
+    all: z.boolean().default(false),
+  })
+  .default({ method: 'auto', maxLag: 1, minN: 14, q: 0.05, all: false });
+export type CorrelationsInput = z.infer<typeof correlationsInput>;
+
+export const trendsInput = z.strictObject({ ...range, metricId: id.optional() }).default({});
+export type TrendsInput = z.infer<typeof trendsInput>;
+
+export const insightKinds = ['correlation', 'trend', 'pattern', 'streak', 'recommendation'] as const;
+export const insightsInput = z
+  .strictObject({ types: z.array(z.enum(insightKinds)).min(1).max(5).optional() })
+  .default({});
+
+export type Strength = 'negligible' | 'weak' | 'moderate' | 'strong';
+
+export interface MetricRef {
+  id: string;
+  name: string;
+}
+
+export interface CorrelationFinding {
+  a: MetricRef;
+  b: MetricRef;
+  /** b is taken `lag` days after a. */
+  lag: number;
+  method: 'pearson' | 'spearman' | 'point-biserial';
+  /** r, ρ or r_pb. */
+  effect: number;
+  n: number;
+  /** Effective sample size after the autocorrelation correction. */
+  nEff: number;
+  p: number;
+  q: number;
+  ci95: [number, number];
+  strength: Strength;
+  /** Fewer than 60 paired days: worth watching, not yet worth acting on. */
+  tentative: boolean;
+  significant: boolean;
+  /** For a yes/no metric a: the mean of b on days with and without. */
+  meanWith?: number;
+  meanWithout?: number;
+  sentence: string;
+}
+
+export interface CorrelationsResult {
+  from: string | null;
+  to: string;
+  findings: CorrelationFinding[];
+  /** How many hypotheses were tested in all (the Benjamini–Hochberg family). */
+  testsRun: number;
+  /** Metrics or pairs left out (too few days, constant). */
+  skipped: number;
+}
+
+export interface TrendFinding {
+  metric: MetricRef;
+  direction: 'up' | 'down' | 'flat';
+  /** Theil–Sen slope in the metric's own unit per week. */
+  slopePerWeek: number;
+  unit: string | null;
+  p: number;
+  tau: number;
+  strength: Strength;
+  n: number;
+  tentative: boolean;
+  sentence: string;
+}
+
+export interface Insight {
+  id: string;
+  type: (typeof insightKinds)[number];
+  confidence: number;
+  dateFrom: string | null;
+  dateTo: string | null;
+  data: Record<string, unknown> & { sentence: string };
+  createdAt: string;
+}
+
+export interface Progress {
+  xp: number;
+  level: number;
+  /** XP earned within the current level, and what the next level needs in all. */
+  xpIntoLevel: number;
+  xpForNextLevel: number;
+  daysLogged: number;
+  entries: number;
+  currentStreak: number;
+  longestStreak: number;
+}
