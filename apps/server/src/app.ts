@@ -6,6 +6,7 @@ import { bodyLimit } from 'hono/body-limit';
 import { secureHeaders } from 'hono/secure-headers';
 import { clientAddress } from './auth/address';
 import { appRouter } from './router';
+import { dataRoutes } from './routes/data';
 import { type AppDeps, createContext } from './trpc/context';
 
 export interface ServerState {
@@ -83,6 +84,8 @@ export function createApp(deps: AppDeps, state: ServerState): Hono<Env> {
       onError: ({ error, path, ctx }) => logProcedureError(deps, error, path, ctx?.requestId),
     }),
   );
+
+  app.route('/', dataRoutes(deps));
 
   app.notFound((c) => c.json({ error: 'not found' }, 404));
   app.onError((error, c) => {

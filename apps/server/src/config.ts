@@ -52,6 +52,7 @@ const envSchema = z.object({
   SHUTDOWN_TIMEOUT_MS: integer(100, 120_000).default(10_000),
   DB_POOL_MAX: integer(1, 200).default(10),
   MAX_BODY_BYTES: integer(1024, 64 * 1024 * 1024).default(1024 * 1024),
+  IMPORT_MAX_BYTES: integer(1024, 2 * 1024 * 1024 * 1024).default(256 * 1024 * 1024),
   WS_MAX_PAYLOAD_BYTES: integer(1024, 16 * 1024 * 1024).default(1024 * 1024),
   PURGE_DELETED_AFTER_DAYS: integer(0, 3650).default(30),
   MAINTENANCE_INTERVAL_MS: integer(1000, 86_400_000).default(3_600_000),
@@ -89,6 +90,8 @@ export interface Config {
   shutdownTimeoutMs: number;
   dbPoolMax: number;
   maxBodyBytes: number;
+  /** Largest file the import upload route takes. */
+  importMaxBytes: number;
   wsMaxPayloadBytes: number;
   /** Soft-deleted metrics and entries are removed for good after this many days. */
   purgeDeletedAfterDays: number;
@@ -150,6 +153,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     shutdownTimeoutMs: value.SHUTDOWN_TIMEOUT_MS,
     dbPoolMax: value.DB_POOL_MAX,
     maxBodyBytes: value.MAX_BODY_BYTES,
+    importMaxBytes: value.IMPORT_MAX_BYTES,
     wsMaxPayloadBytes: value.WS_MAX_PAYLOAD_BYTES,
     purgeDeletedAfterDays: value.PURGE_DELETED_AFTER_DAYS,
     maintenanceIntervalMs: value.MAINTENANCE_INTERVAL_MS,

@@ -1,4 +1,5 @@
 import { analyticsRouter } from './routers/analytics';
+import { dataRouter } from './routers/data';
 import { entriesRouter } from './routers/entries';
 import { metricsRouter } from './routers/metrics';
 import { syncRouter } from './routers/sync';
@@ -13,6 +14,7 @@ export const appRouter = router({
   entries: entriesRouter,
   sync: syncRouter,
   analytics: analyticsRouter,
+  data: dataRouter,
 });
 
 export type AppRouter = typeof appRouter;

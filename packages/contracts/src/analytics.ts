@@ -6,6 +6,11 @@ const range = {
   to: localDate.optional(),
 };
 
+/** A range with both ends given must not run backwards. */
+const ordered = (input: { from?: string | undefined; to?: string | undefined }) =>
+  !input.from || !input.to || input.from <= input.to;
+const orderedError = { error: 'from must not be after to', path: ['to'] };
+
 export const correlationsInput = z
   .strictObject({
     ...range,
@@ -20,10 +25,14 @@ export const correlationsInput = z
     /** Every pair tested, significant or not. */
     all: z.boolean().default(false),
   })
+  .refine(ordered, orderedError)
   .default({ method: 'auto', maxLag: 1, minN: 14, q: 0.05, all: false });
 export type CorrelationsInput = z.infer<typeof correlationsInput>;
 
-export const trendsInput = z.strictObject({ ...range, metricId: id.optional() }).default({});
+export const trendsInput = z
+  .strictObject({ ...range, metricId: id.optional() })
+  .refine(ordered, orderedError)
+  .default({});
 export type TrendsInput = z.infer<typeof trendsInput>;
 
 export const insightKinds = ['correlation', 'trend', 'pattern', 'streak', 'recommendation'] as const;

@@ -1,5 +1,6 @@
 export * from './analytics';
 export * from './common-passwords';
+export * from './data';
 export * from './entries';
 export * from './metrics';
 export * from './primitives';

@@ -70,7 +70,8 @@ function prepare(metric: MetricRow, fields: EntryFields, latestDate: string) {
       numericValue: check.numericValue,
       date: fields.date,
       time: fields.time ?? null,
-      notes: fields.notes ?? null,
+      // An empty note is no note: stored as null, so every format round-trips it the same.
+      notes: fields.notes || null,
       tags: fields.tags ?? [],
     },
   } as const;

@@ -11,7 +11,8 @@ export class DomainError extends Error {
       | 'FORBIDDEN'
       | 'NOT_FOUND'
       | 'CONFLICT'
-      | 'TOO_MANY_REQUESTS',
+      | 'TOO_MANY_REQUESTS'
+      | 'PAYLOAD_TOO_LARGE',
     message: string,
     /** Extra, client-safe facts (a current row for a conflict, a retry delay, per-item problems). */
     readonly details?: Record<string, unknown>,

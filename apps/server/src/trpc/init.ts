@@ -56,17 +56,21 @@ const domainErrors = t.middleware(async ({ ctx, next }) => {
  * still carries a foreign Origin (login CSRF) is refused too.
  */
 const csrf = t.middleware(({ ctx, type, next }) => {
-  if (type !== 'mutation' || ctx.transport !== 'http') return next();
-  if (ctx.auth && ctx.auth.via !== 'cookie') return next();
-  const origin = ctx.request.headers.get('origin');
-  const allowed =
-    (origin !== null && ctx.deps.config.allowedOrigins.includes(origin)) ||
-    ctx.request.headers.get('sec-fetch-site') === 'same-origin';
-  if (!allowed && (ctx.auth?.via === 'cookie' || origin !== null)) {
+  if (type === 'mutation' && ctx.transport === 'http' && crossSiteRefused(ctx)) {
     throw new TRPCError({ code: 'FORBIDDEN', message: 'cross-site request refused: origin not allowed' });
   }
   return next();
 });
+
+/** The CSRF rule above, for any state-changing HTTP request. */
+export function crossSiteRefused(ctx: Context): boolean {
+  if (ctx.auth && ctx.auth.via !== 'cookie') return false;
+  const origin = ctx.request.headers.get('origin');
+  const allowed =
+    (origin !== null && ctx.deps.config.allowedOrigins.includes(origin)) ||
+    ctx.request.headers.get('sec-fetch-site') === 'same-origin';
+  return !allowed && (ctx.auth?.via === 'cookie' || origin !== null);
+}
 
 export const publicProcedure = t.procedure.use(domainErrors).use(csrf);
 

@@ -1,0 +1,47 @@
+import { exportInput, importInput } from '@lifexp/contracts';
+import { DomainError, exportCsv, exportJson, importDocument } from '@lifexp/db';
+import { dataProcedure, protectedProcedure, router } from '../trpc/init';
+
+/** Exports over tRPC are answered in one piece; bigger ones belong to the streaming HTTP route. */
+const TRPC_EXPORT_MAX_BYTES = 8 * 1024 * 1024;
+
+export const dataRouter = router({
+  /** The user's data as a JSON document or CSV text (for large exports: GET /api/analytics/export). */
+  export: protectedProcedure.input(exportInput).query(async ({ ctx, input }) => {
+    const chunks: string[] = [];
+    let size = 0;
+    const stream =
+      input.format === 'csv'
+        ? exportCsv(ctx.db, ctx.auth.user.id, input)
+        : exportJson(ctx.db, ctx.auth.user.id, input);
+    for await (const chunk of stream) {
+      size += chunk.length;
+      if (size > TRPC_EXPORT_MAX_BYTES) {
+        throw new DomainError(
+          'PAYLOAD_TOO_LARGE',
+          'the export is too large for one answer: use GET /api/analytics/export',
+        );
+      }
+      chunks.push(chunk);
+    }
+    const content = chunks.join('');
+    return {
+      format: input.format,
+      filename: exportFilename(input.format),
+      content: input.format === 'json' ? (JSON.parse(content) as unknown) : content,
+    };
+  }),
+
+  /** Imports a JSON document: checked whole first, then written atomically (or only reported: dryRun). */
+  import: dataProcedure.input(importInput).mutation(({ ctx, input }) =>
+    importDocument(ctx.db, ctx.auth.user.id, input.document, {
+      dryRun: input.dryRun,
+      onConflict: input.onConflict,
+      clientMutationId: input.clientMutationId,
+    }),
+  ),
+});
+
+export function exportFilename(format: 'json' | 'csv', now = new Date()): string {
+  return `lifexp-export-${now.toISOString().slice(0, 10)}.${format}`;
+}

@@ -1,0 +1,486 @@
+import { createHash, randomUUID } from 'node:crypto';
+import {
+  CSV_COLUMNS,
+  checkEntryValue,
+  type DocumentEntry,
+  type DocumentMetric,
+  EXPORT_FORMAT_VERSION,
+  type ExportDocument,
+  type ExportInput,
+  exportDocument,
+  type ImportCounts,
+  type ImportProblem,
+  type ImportReport,
+  parseMetricConfig,
+  type TypedMetric,
+} from '@lifexp/contracts';
+import { and, asc, eq, gt, gte, inArray, isNull, lte, or } from 'drizzle-orm';
+import { toPublicUser } from './accounts';
+import type { Change } from './changes';
+import { mutate } from './changes';
+import type { Db, Executor, Tx } from './client';
+import { addDays, localToday, toEntry } from './entries';
+import { DomainError } from './errors';
+import { listActiveInsights } from './insights';
+import { toMetric } from './metrics';
+import { entries, metrics, users } from './schema';
+
+type EntryRow = typeof entries.$inferSelect;
+type MetricRow = typeof metrics.$inferSelect;
+
+/** Above this many changed objects, an import sends one `import` event (a resync) instead of one per object. */
+export const IMPORT_EVENT_LIMIT = 1_000;
+const EXPORT_BATCH = 5_000;
+const WRITE_BATCH = 1_000;
+
+// ---------------------------------------------------------------------------------------------
+// Export
+
+async function exportMetrics(db: Executor, userId: string, input: Pick<ExportInput, 'metricIds'>) {
+  const rows = await db
+    .select()
+    .from(metrics)
+    .where(
+      and(
+        eq(metrics.userId, userId),
+        isNull(metrics.deletedAt),
+        input.metricIds ? inArray(metrics.id, input.metricIds) : undefined,
+      ),
+    )
+    .orderBy(asc(metrics.createdAt), asc(metrics.id));
+  return rows;
+}
+
+/** The user's live entries in (date, id) order, read in batches: memory stays flat however many there are. */
+export async function* entryBatches(
+  db: Executor,
+  userId: string,
+  input: Pick<ExportInput, 'from' | 'to' | 'metricIds'>,
+  batchSize = EXPORT_BATCH,
+): AsyncGenerator<EntryRow[]> {
+  let after: { date: string; id: string } | undefined;
+  for (;;) {
+    const rows = await db
+      .select()
+      .from(entries)
+      .where(
+        and(
+          eq(entries.userId, userId),
+          isNull(entries.deletedAt),
+          input.from ? gte(entries.date, input.from) : undefined,
+          input.to ? lte(entries.date, input.to) : undefined,
+          input.metricIds ? inArray(entries.metricId, input.metricIds) : undefined,
+          after
+            ? or(gt(entries.date, after.date), and(eq(entries.date, after.date), gt(entries.id, after.id)))
+            : undefined,
+        ),
+      )
+      .orderBy(asc(entries.date), asc(entries.id))
+      .limit(batchSize);
+    if (rows.length === 0) return;
+    yield rows;
+    const last = rows.at(-1)!;
+    after = { date: last.date, id: last.id };
+    if (rows.length < batchSize) return;
+  }
+}
+
+/** The JSON export, as text chunks: a versioned document whose entries are streamed batch by batch. */
+export async function* exportJson(db: Executor, userId: string, input: ExportInput): AsyncGenerator<string> {
+  const [user] = await db.select().from(users).where(eq(users.id, userId));
+  if (!user) throw new DomainError('NOT_FOUND', 'account not found');
+  const { id: _id, ...profile } = toPublicUser(user);
+  const metricRows = await exportMetrics(db, userId, input);
+  const head = {
+    format: 'lifexp',
+    version: EXPORT_FORMAT_VERSION,
+    exportedAt: new Date().toISOString(),
+    user: profile,
+    metrics: metricRows.map(toMetric),
+  };
+  const headText = JSON.stringify(head);
+  yield `${headText.slice(0, -1)},"entries":[`;
+  let first = true;
+  for await (const batch of entryBatches(db, userId, { ...input, metricIds: metricRows.map((m) => m.id) })) {
+    const text = batch.map((row) => JSON.stringify(toEntry(row))).join(',');
+    yield first ? text : `,${text}`;
+    first = false;
+  }
+  yield `],"insights":${JSON.stringify(await listActiveInsights(db, userId))}}`;
+}
+
+/** A CSV cell per RFC 4180, neutralized against spreadsheet formula injection. */
+export function csvCell(value: string | number | boolean | null, text = true): string {
+  if (value === null) return '';
+  let cell = String(value);
+  // A text cell starting with = + - @ (or a tab/CR) would run as a formula in a spreadsheet.
+  if (text && /^[=+\-@\t\r]/.test(cell)) cell = `'${cell}`;
+  return /[",\r\n]/.test(cell) ? `"${cell.replace(/"/g, '""')}"` : cell;
+}
+
+function unitOf(metric: MetricRow): string {
+  if (metric.type === 'duration') return 's';
+  if (metric.type === 'number') return String((metric.config as { unit?: string }).unit ?? '');
+  return '';
+}
+
+/** The CSV export: one row per entry, a header row, UTF-8. */
+export async function* exportCsv(db: Executor, userId: string, input: ExportInput): AsyncGenerator<string> {
+  const metricRows = await exportMetrics(db, userId, input);
+  const byId = new Map(metricRows.map((metric) => [metric.id, metric]));
+  yield `${CSV_COLUMNS.join(',')}\r\n`;
+  for await (const batch of entryBatches(db, userId, { ...input, metricIds: metricRows.map((m) => m.id) })) {
+    let chunk = '';
+    for (const row of batch) {
+      const metric = byId.get(row.metricId)!;
+      const value = row.value as string | number | boolean;
+      chunk += `${[
+        csvCell(row.date, false),
+        csvCell(row.time, false),
+        csvCell(metric.name),
+        csvCell(metric.category, false),
+        csvCell(metric.type, false),
+        csvCell(value, typeof value === 'string'),
+        csvCell(unitOf(metric)),
+        csvCell(row.notes),
+        csvCell(row.tags.join(';')),
+      ].join(',')}\r\n`;
+    }
+    yield chunk;
+  }
+}
+
+// ---------------------------------------------------------------------------------------------
+// Import
+
+/** A stable id for `originalId` in `userId`'s account, for ids that are taken elsewhere: re-importing maps the same. */
+export function derivedId(userId: string, originalId: string): string {
+  const hex = createHash('sha256').update(`${userId}:${originalId}`).digest('hex');
+  // Shaped as an RFC 9562 version 8 (custom) UUID.
+  return `${hex.slice(0, 8)}-${hex.slice(8, 12)}-8${hex.slice(13, 16)}-${((Number.parseInt(hex[16]!, 16) & 0x3) | 0x8).toString(16)}${hex.slice(17, 20)}-${hex.slice(20, 32)}`;
+}
+
+function formatPath(path: readonly PropertyKey[]): string {
+  return path.reduce<string>(
+    (text, key) =>
+      typeof key === 'number' ? `${text}[${key}]` : text ? `${text}.${String(key)}` : String(key),
+    '',
+  );
+}
+
+const MAX_PROBLEMS = 1_000;
+
+/**
+ * Checks a whole document before anything is written: its shape, every metric's config against its
+ * type, unique ids, every entry's metric and value. Returns the parsed document or every problem
+ * (up to 1,000) with its JSON path.
+ */
+export function validateDocument(
+  raw: unknown,
+  latestDate: string,
+):
+  | { ok: true; document: ExportDocument; typed: Map<string, TypedMetric> }
+  | { ok: false; problems: ImportProblem[] } {
+  const parsed = exportDocument.safeParse(raw);
+  if (!parsed.success) {
+    return {
+      ok: false,
+      problems: parsed.error.issues
+        .slice(0, MAX_PROBLEMS)
+        .map((issue) => ({ path: formatPath(issue.path) || '(document)', message: issue.message })),
+    };
+  }
+  const document = parsed.data;
+  const problems: ImportProblem[] = [];
+  const typed = new Map<string, TypedMetric>();
+  const names = new Map<string, number>();
+  document.metrics.forEach((metric, index) => {
+    if (typed.has(metric.id)) problems.push({ path: `metrics[${index}].id`, message: 'duplicate metric id' });
+    const key = metric.name.toLowerCase();
+    if (names.has(key))
+      problems.push({
+        path: `metrics[${index}].name`,
+        message: `duplicate metric name (also metrics[${names.get(key)}])`,
+      });
+    names.set(key, index);
+    const config = parseMetricConfig(metric.type, metric.config);
+    if (!config.success) {
+      for (const issue of config.error.issues) {
+        problems.push({
+          path: formatPath(['metrics', index, 'config', ...issue.path]),
+          message: issue.message,
+        });
+      }
+      return;
+    }
+    typed.set(metric.id, { type: metric.type, config: config.data } as TypedMetric);
+  });
+  const seen = new Set<string>();
+  for (let index = 0; index < document.entries.length && problems.length < MAX_PROBLEMS; index++) {
+    const entry = document.entries[index]!;
+    if (seen.has(entry.id)) problems.push({ path: `entries[${index}].id`, message: 'duplicate entry id' });
+    seen.add(entry.id);
+    const metric = typed.get(entry.metricId);
+    if (!metric) {
+      if (!document.metrics.some((m) => m.id === entry.metricId)) {
+        problems.push({
+          path: `entries[${index}].metricId`,
+          message: 'no metric with this id in the document',
+        });
+      }
+      continue;
+    }
+    const check = checkEntryValue(metric, entry.value);
+    if (!check.ok) problems.push({ path: `entries[${index}].value`, message: check.reason });
+    if (entry.date > latestDate)
+      problems.push({ path: `entries[${index}].date`, message: `must not be after ${latestDate}` });
+  }
+  return problems.length > 0
+    ? { ok: false, problems: problems.slice(0, MAX_PROBLEMS) }
+    : { ok: true, document, typed };
+}
+
+export interface ImportOptions {
+  dryRun?: boolean | undefined;
+  onConflict?: 'skip' | 'overwrite' | undefined;
+  clientMutationId?: string | undefined;
+  /** Called as entries are written (done, total); throwing from it aborts the whole import. */
+  onProgress?: ((done: number, total: number) => void) | undefined;
+}
+
+class DryRunRollback extends Error {
+  constructor(readonly report: ImportReport) {
+    super('dry run');
+  }
+}
+
+function counts(): ImportCounts {
+  return { created: 0, updated: 0, skipped: 0 };
+}
+
+function sameEntry(row: EntryRow, entry: DocumentEntry, metricId: string): boolean {
+  return (
+    row.deletedAt === null &&
+    row.metricId === metricId &&
+    JSON.stringify(row.value) === JSON.stringify(entry.value) &&
+    row.date === entry.date &&
+    row.time === (entry.time ?? null) &&
+    row.notes === (entry.notes ?? null) &&
+    JSON.stringify(row.tags) === JSON.stringify(entry.tags)
+  );
+}
+
+/**
+ * Imports a document atomically: everything or nothing. Metrics match by id, else by name and type,
+ * else are created; entries keep their ids (an id owned by another account is replaced by a stable
+ * derived one, so that account is never touched and a re-import changes nothing). Identical entries
+ * are skipped; different ones are skipped or overwritten per `onConflict`. A dry run does all the
+ * work inside the transaction and rolls it back, so its report is exactly what an import would do.
+ */
+export async function importDocument(
+  db: Db,
+  userId: string,
+  raw: unknown,
+  options: ImportOptions = {},
+): Promise<ImportReport> {
+  const [user] = await db.select({ timezone: users.timezone }).from(users).where(eq(users.id, userId));
+  const validated = validateDocument(raw, addDays(localToday(user?.timezone ?? 'UTC'), 1));
+  if (!validated.ok) {
+    throw new DomainError(
+      'BAD_REQUEST',
+      `the document has ${validated.problems.length} problem(s): ${validated.problems
+        .slice(0, 3)
+        .map((p) => `${p.path}: ${p.message}`)
+        .join('; ')}`,
+      {
+        problems: validated.problems,
+      },
+    );
+  }
+  const { document, typed } = validated;
+  const report: ImportReport = { dryRun: Boolean(options.dryRun), metrics: counts(), entries: counts() };
+  try {
+    await mutate(db, userId, async (tx, record) => {
+      const changes: Change[] = [];
+      const metricIds = await importMetrics(tx, userId, document.metrics, typed, options, report, changes);
+      await importEntries(tx, userId, document.entries, metricIds, typed, options, report, changes);
+      const clientMutationId = options.clientMutationId;
+      const changed =
+        report.metrics.created + report.metrics.updated + report.entries.created + report.entries.updated;
+      if (changed > IMPORT_EVENT_LIMIT) {
+        // Thousands of events help no device: one event tells them all to reload.
+        record({
+          entity: 'import',
+          entityId: randomUUID(),
+          op: 'upsert',
+          data: { resync: true, ...report },
+          clientMutationId,
+        });
+      } else {
+        for (const change of changes) record({ ...change, clientMutationId });
+      }
+      if (options.dryRun) throw new DryRunRollback(report);
+    });
+  } catch (error) {
+    if (error instanceof DryRunRollback) return error.report;
+    throw error;
+  }
+  return report;
+}
+
+async function importMetrics(
+  tx: Tx,
+  userId: string,
+  list: DocumentMetric[],
+  typed: Map<string, TypedMetric>,
+  options: ImportOptions,
+  report: ImportReport,
+  changes: Change[],
+): Promise<Map<string, string>> {
+  const mine = await tx
+    .select()
+    .from(metrics)
+    .where(and(eq(metrics.userId, userId), isNull(metrics.deletedAt)));
+  const byId = new Map(mine.map((row) => [row.id, row]));
+  const byName = new Map(mine.map((row) => [row.name.toLowerCase(), row]));
+  const taken = list.length
+    ? new Set(
+        (
+          await tx
+            .select({ id: metrics.id })
+            .from(metrics)
+            .where(
+              inArray(
+                metrics.id,
+                list.map((m) => m.id),
+              ),
+            )
+        ).map((r) => r.id),
+      )
+    : new Set<string>();
+  const mapping = new Map<string, string>();
+  for (const [index, metric] of list.entries()) {
+    const config = typed.get(metric.id)!.config;
+    const existing = byId.get(metric.id) ?? byName.get(metric.name.toLowerCase());
+    if (existing) {
+      if (existing.type !== metric.type) {
+        throw new DomainError(
+          'BAD_REQUEST',
+          `metrics[${index}].name: a metric named "${metric.name}" of type ${existing.type} already exists`,
+          {
+            problems: [
+              { path: `metrics[${index}].name`, message: `a metric of this name has type ${existing.type}` },
+            ],
+          },
+        );
+      }
+      mapping.set(metric.id, existing.id);
+      const differs =
+        existing.name !== metric.name ||
+        existing.category !== metric.category ||
+        JSON.stringify(existing.config) !== JSON.stringify(config) ||
+        existing.isActive !== metric.isActive;
+      if (differs && options.onConflict === 'overwrite' && existing.id === metric.id) {
+        const [updated] = await tx
+          .update(metrics)
+          .set({
+            name: metric.name,
+            category: metric.category,
+            config,
+            isActive: metric.isActive,
+            version: existing.version + 1,
+            updatedAt: new Date(),
+          })
+          .where(eq(metrics.id, existing.id))
+          .returning();
+        report.metrics.updated += 1;
+        changes.push({ entity: 'metric', entityId: existing.id, op: 'upsert', data: toMetric(updated!) });
+      } else {
+        report.metrics.skipped += 1;
+      }
+      continue;
+    }
+    const id = taken.has(metric.id) ? derivedId(userId, metric.id) : metric.id;
+    const [created] = await tx
+      .insert(metrics)
+      .values({
+        id,
+        userId,
+        name: metric.name,
+        type: metric.type,
+        category: metric.category,
+        config,
+        isActive: metric.isActive,
+      })
+      .returning();
+    mapping.set(metric.id, id);
+    report.metrics.created += 1;
+    changes.push({ entity: 'metric', entityId: id, op: 'upsert', data: toMetric(created!) });
+  }
+  return mapping;
+}
+
+async function importEntries(
+  tx: Tx,
+  userId: string,
+  list: DocumentEntry[],
+  metricIds: Map<string, string>,
+  typed: Map<string, TypedMetric>,
+  options: ImportOptions,
+  report: ImportReport,
+  changes: Change[],
+): Promise<void> {
+  for (let start = 0; start < list.length; start += WRITE_BATCH) {
+    const batch = list.slice(start, start + WRITE_BATCH);
+    // Existing rows under the document's ids and under the ids derived for this account.
+    const candidates = batch.flatMap((entry) => [entry.id, derivedId(userId, entry.id)]);
+    const existing = new Map(
+      (await tx.select().from(entries).where(inArray(entries.id, candidates))).map((row) => [row.id, row]),
+    );
+    const inserts: (typeof entries.$inferInsert)[] = [];
+    for (const entry of batch) {
+      const metricId = metricIds.get(entry.metricId)!;
+      const numericValue = (
+        checkEntryValue(typed.get(entry.metricId)!, entry.value) as { numericValue: number | null }
+      ).numericValue;
+      const columns = {
+        metricId,
+        value: entry.value,
+        numericValue,
+        date: entry.date,
+        time: entry.time ?? null,
+        notes: entry.notes ?? null,
+        tags: entry.tags,
+      };
+      const original = existing.get(entry.id);
+      const id = original && original.userId !== userId ? derivedId(userId, entry.id) : entry.id;
+      const row = id === entry.id ? (original?.userId === userId ? original : undefined) : existing.get(id);
+      if (!row) {
+        inserts.push({ id, userId, ...columns });
+        continue;
+      }
+      if (sameEntry(row, entry, metricId) || options.onConflict !== 'overwrite') {
+        report.entries.skipped += 1;
+        continue;
+      }
+      const [updated] = await tx
+        .update(entries)
+        .set({ ...columns, deletedAt: null, version: row.version + 1, updatedAt: new Date() })
+        .where(eq(entries.id, row.id))
+        .returning();
+      report.entries.updated += 1;
+      changes.push({ entity: 'entry', entityId: row.id, op: 'upsert', data: toEntry(updated!) });
+    }
+    if (inserts.length > 0) {
+      const created = await tx.insert(entries).values(inserts).returning();
+      report.entries.created += created.length;
+      if (changes.length <= IMPORT_EVENT_LIMIT) {
+        for (const row of created)
+          changes.push({ entity: 'entry', entityId: row.id, op: 'upsert', data: toEntry(row) });
+      } else {
+        changes.length = IMPORT_EVENT_LIMIT + 1;
+      }
+    }
+    options.onProgress?.(Math.min(start + WRITE_BATCH, list.length), list.length);
+  }
+}
