@@ -1,0 +1,241 @@
+// Benchmark of @lifexp/analytics: the all-pairs correlation scan and trend reports over a heavy user's
+// three years of daily metrics, against simple-statistics (same run) and numpy (where present).
+import { spawnSync } from 'node:child_process';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { pathToFileURL } from 'node:url';
+import type { DailySeries } from '@lifexp/analytics';
+import { alignSeries, correlationScan, trendReport } from '@lifexp/analytics';
+import { sampleCorrelation } from 'simple-statistics';
+
+const METRICS = 60;
+const DAYS = 1095;
+const LAGS = 2;
+const MIN_N = 14;
+const WARMUP = 3;
+const RUNS = 15;
+
+/** Mulberry32: small seeded PRNG so every run measures the same data. */
+function prng(seed: number): () => number {
+  let a = seed >>> 0;
+  return () => {
+    a = (a + 0x6d2b79f5) >>> 0;
+    let t = a;
+    t = Math.imul(t ^ (t >>> 15), t | 1);
+    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
+    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
+  };
+}
+
+/** 60 AR(1) series, some integer-valued (ties), ~3% missing days, a few later starts and planted links. */
+export function syntheticSeries(seed = 42): DailySeries[] {
+  const rand = prng(seed);
+  const gauss = () => Math.sqrt(-2 * Math.log(rand() + 1e-300)) * Math.cos(2 * Math.PI * rand());
+  const raw: number[][] = [];
+  for (let s = 0; s < METRICS; s++) {
+    const phi = 0.6 * rand();
+    const out: number[] = [];
+    let v = 0;
+    for (let d = 0; d < DAYS; d++) {
+      v = phi * v + gauss();
+      out.push(v);
+    }
+    raw.push(out);
+  }
+  // Planted relations: same-day (1 ~ 0), next-day (3 follows 2), two days later (5 follows 4), and a trend.
+  for (let d = 0; d < DAYS; d++) {
+    raw[1]![d] = 0.6 * raw[0]![d]! + 0.8 * raw[1]![d]!;
+    if (d >= 1) raw[3]![d] = 0.5 * raw[2]![d - 1]! + raw[3]![d]!;
+    if (d >= 2) raw[5]![d] = -0.4 * raw[4]![d - 2]! + raw[5]![d]!;
+    raw[6]![d] = raw[6]![d]! + 0.002 * d;
+  }
+  return raw.map((values, s) => {
+    const late = s % 10 === 9 ? 120 : 0; // a few metrics tracked from later on
+    const vals: (number | null)[] = values.slice(late).map((v) => {
+      if (rand() < 0.03) return null;
+      return s % 4 === 3 ? Math.round(v * 2) : v; // every fourth metric is integer-valued (ties)
+    });
+    return { id: `m${String(s).padStart(2, '0')}`, start: dayString(late), values: vals };
+  });
+}
+
+function dayString(offset: number): string {
+  const d = new Date(Date.UTC(2022, 0, 1 + offset));
+  return d.toISOString().slice(0, 10);
+}
+
+/** The same pairs and lags as correlationScan, done simply with simple-statistics' sampleCorrelation. */
+function simpleStatisticsScan(grid: Float64Array[], days: number): number {
+  let tests = 0;
+  const run = (a: Float64Array, b: Float64Array, lag: number) => {
+    const x: number[] = [];
+    const y: number[] = [];
+    for (let d = 0; d + lag < days; d++) {
+      const u = a[d]!;
+      const v = b[d + lag]!;
+      if (!Number.isNaN(u) && !Number.isNaN(v)) {
+        x.push(u);
+        y.push(v);
+      }
+    }
+    if (x.length >= MIN_N && sampleCorrelation(x, y) <= 1) tests++;
+  };
+  for (let i = 0; i < grid.length; i++) {
+    for (let j = i + 1; j < grid.length; j++) {
+      run(grid[i]!, grid[j]!, 0);
+      for (let lag = 1; lag <= LAGS; lag++) {
+        run(grid[i]!, grid[j]!, lag);
+        run(grid[j]!, grid[i]!, lag);
+      }
+    }
+  }
+  return tests;
+}
+
+function time(fn: () => unknown): { median: number; p90: number } {
+  for (let i = 0; i < WARMUP; i++) fn();
+  const ms: number[] = [];
+  for (let i = 0; i < RUNS; i++) {
+    const t0 = performance.now();
+    fn();
+    ms.push(performance.now() - t0);
+  }
+  return summarise(ms);
+}
+
+function summarise(ms: number[]): { median: number; p90: number } {
+  const s = [...ms].sort((a, b) => a - b);
+  const q = (p: number) => s[Math.min(s.length - 1, Math.ceil(p * s.length) - 1)]!;
+  const mid = s.length >> 1;
+  return { median: s.length % 2 ? s[mid]! : (s[mid - 1]! + s[mid]!) / 2, p90: q(0.9) };
+}
+
+// The same Pearson scan in numpy, twice: the direct per-pair translation (mask, corrcoef) and a
+// vectorised version (masked matrix products per lag). Only the computation is timed, in Python,
+// on one thread.
+const NUMPY_SCRIPT = `
+import json, sys, time
+import numpy as np
+grid = np.array(json.load(open(sys.argv[1])), dtype=float)  # metrics x days, NaN = missing
+lags, min_n, warmup, runs = int(sys.argv[2]), int(sys.argv[3]), int(sys.argv[4]), int(sys.argv[5])
+S, T = grid.shape
+ok = ~np.isnan(grid)
+
+def per_pair():
+    out = []
+    for i in range(S):
+        for j in range(i + 1, S):
+            combos = [(i, j, 0)] + [c for L in range(1, lags + 1) for c in ((i, j, L), (j, i, L))]
+            for a, b, L in combos:
+                x = grid[a, :T - L]; y = grid[b, L:]
+                m = ok[a, :T - L] & ok[b, L:]
+                if m.sum() >= min_n:
+                    out.append(np.corrcoef(x[m], y[m])[0, 1])
+    return out
+
+def vectorised():
+    out = []
+    z = np.where(ok, grid - np.nanmean(grid, axis=1, keepdims=True), 0.0)
+    w = ok.astype(float)
+    for L in range(lags + 1):
+        X, Y = z[:, :T - L], z[:, L:]
+        MX, MY = w[:, :T - L], w[:, L:]
+        n = MX @ MY.T
+        sx = X @ MY.T; sy = MX @ Y.T
+        sxx = (X * X) @ MY.T; syy = MX @ (Y * Y).T; sxy = X @ Y.T
+        with np.errstate(invalid='ignore', divide='ignore'):
+            r = (sxy - sx * sy / n) / np.sqrt((sxx - sx * sx / n) * (syy - sy * sy / n))
+        keep = np.triu(np.ones((S, S), bool), 1) if L == 0 else ~np.eye(S, dtype=bool)
+        out.append(r[keep & (n >= min_n)])
+    return out
+
+res = {}
+for name, fn in (("perPair", per_pair), ("vectorised", vectorised)):
+    for _ in range(warmup):
+        fn()
+    ms = []
+    for _ in range(runs):
+        t0 = time.perf_counter(); fn(); ms.append((time.perf_counter() - t0) * 1000)
+    ms.sort()
+    res[name] = {"median": float(np.median(ms)), "p90": ms[min(len(ms) - 1, int(np.ceil(0.9 * len(ms))) - 1)]}
+print(json.dumps(res))
+`;
+
+function numpyTimings(grid: Float64Array[]): { perPair: Timing; vectorised: Timing } | null {
+  if (spawnSync('python3', ['-c', 'import numpy'], { stdio: 'ignore' }).status !== 0) return null;
+  const dir = mkdtempSync(join(tmpdir(), 'lifexp-bench-'));
+  try {
+    const data = join(dir, 'grid.json');
+    const script = join(dir, 'scan.py');
+    writeFileSync(
+      data,
+      JSON.stringify(grid.map((row) => Array.from(row, (v) => (Number.isNaN(v) ? null : v)))),
+    );
+    writeFileSync(script, NUMPY_SCRIPT);
+    const args = [script, data, String(LAGS), String(MIN_N), String(WARMUP), String(RUNS)];
+    // One BLAS thread: the comparison is one core against one core.
+    const env = { ...process.env, OMP_NUM_THREADS: '1', OPENBLAS_NUM_THREADS: '1', MKL_NUM_THREADS: '1' };
+    const run = spawnSync('python3', args, { encoding: 'utf8', maxBuffer: 1 << 20, env });
+    if (run.status !== 0) {
+      console.warn(`numpy benchmark failed: ${run.stderr}`);
+      return null;
+    }
+    return JSON.parse(run.stdout) as { perPair: Timing; vectorised: Timing };
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
+}
+
+type Timing = { median: number; p90: number };
+
+export async function runAnalyticsBench(): Promise<void> {
+  const series = syntheticSeries();
+  const aligned = alignSeries(series);
+  const options = { lags: LAGS, minN: MIN_N };
+
+  const pearsonScan = correlationScan(series, { ...options, method: 'pearson' });
+  const baselineTests = simpleStatisticsScan(aligned.values, aligned.days);
+  if (baselineTests !== pearsonScan.testsRun) {
+    throw new Error(`baseline ran ${baselineTests} tests, the scan ${pearsonScan.testsRun}`);
+  }
+
+  const pearson = time(() => correlationScan(series, { ...options, method: 'pearson' }));
+  const spearman = time(() => correlationScan(series, { ...options, method: 'spearman' }));
+  const trends = time(() => series.map((s) => trendReport(s)));
+  const baseline = time(() => simpleStatisticsScan(aligned.values, aligned.days));
+  const numpy = numpyTimings(aligned.values);
+
+  const row = (name: string, t: Timing, pearsonLike: boolean) => ({
+    name,
+    'median ms': round(t.median),
+    'p90 ms': round(t.p90),
+    'speed-up vs simple-statistics': pearsonLike ? `${round(baseline.median / t.median)}×` : '',
+    'speed-up vs numpy per-pair': pearsonLike && numpy ? `${round(numpy.perPair.median / t.median)}×` : '',
+    'speed-up vs numpy vectorised':
+      pearsonLike && numpy ? `${round(numpy.vectorised.median / t.median)}×` : '',
+  });
+  console.log(
+    `${METRICS} metrics × ${DAYS} days, lags 0..${LAGS}: ${pearsonScan.testsRun} tests per scan ` +
+      `(${pearsonScan.skipped.length} skipped); ${RUNS} timed runs after ${WARMUP} warm-ups`,
+  );
+  const rows = [
+    row('correlationScan pearson', pearson, true),
+    row('correlationScan spearman', spearman, true),
+    row(`trendReport × ${METRICS}`, trends, false),
+    row('simple-statistics sampleCorrelation scan', baseline, true),
+  ];
+  if (numpy) {
+    rows.push(row('numpy per-pair corrcoef scan', numpy.perPair, true));
+    rows.push(row('numpy vectorised scan', numpy.vectorised, true));
+  } else {
+    console.log('python3 with numpy not found: numpy lines skipped');
+  }
+  console.table(rows);
+}
+
+function round(v: number): number {
+  return Math.round(v * 100) / 100;
+}
+
+if (process.argv[1] && import.meta.url === pathToFileURL(process.argv[1]).href) await runAnalyticsBench();

@@ -1,0 +1,51 @@
+// Serial correlation and the effective sample size it implies.
+
+/**
+ * Lag-1 autocorrelation of a daily series with gaps (NaN = missing):
+ * r₁ = [Σ (x_d − x̄)(x_{d+1} − x̄) / m] / [Σ (x_d − x̄)² / n], the lag-1 products taken over the m
+ * pairs of consecutive days that are both present (Box & Jenkins, Time Series Analysis, eq. 2.1.12,
+ * normalised per available pair to allow gaps). Returns 0 when fewer than 3 such pairs exist or the
+ * series is constant: no evidence of autocorrelation, so no correction.
+ */
+export function lag1Autocorrelation(values: ArrayLike<number>): number {
+  let n = 0;
+  let sum = 0;
+  for (let i = 0; i < values.length; i++) {
+    const v = values[i]!;
+    if (!Number.isNaN(v)) {
+      n++;
+      sum += v;
+    }
+  }
+  if (n < 3) return 0;
+  const m = sum / n;
+  let ss = 0;
+  let lagged = 0;
+  let pairs = 0;
+  for (let i = 0; i < values.length; i++) {
+    const v = values[i]!;
+    if (Number.isNaN(v)) continue;
+    ss += (v - m) * (v - m);
+    if (i + 1 < values.length) {
+      const w = values[i + 1]!;
+      if (!Number.isNaN(w)) {
+        lagged += (v - m) * (w - m);
+        pairs++;
+      }
+    }
+  }
+  if (pairs < 3 || ss === 0) return 0;
+  const r = lagged / pairs / (ss / n);
+  return r > 1 ? 1 : Math.max(r, -1);
+}
+
+/**
+ * Effective number of independent pairs for correlating two AR(1)-like series (Bretherton et al.
+ * 1999, J. Climate 12:1990, eq. 31): n_eff = n (1 − r₁ₓ r₁ᵧ)/(1 + r₁ₓ r₁ᵧ), clamped to [3, n] so the
+ * t test keeps at least one degree of freedom and never gains power from anti-persistence.
+ */
+export function effectiveSampleSize(n: number, r1x: number, r1y: number): number {
+  const prod = r1x * r1y;
+  const nEff = (n * (1 - prod)) / (1 + prod);
+  return Math.min(n, Math.max(3, nEff));
+}

@@ -1,0 +1,53 @@
+// @lifexp/analytics: the pure-math package behind every insight. No I/O, no runtime dependencies.
+
+export { effectiveSampleSize, lag1Autocorrelation } from './autocorrelation';
+export type { BinaryInput, PointBiserialResult, WelchResult } from './binary';
+export { pointBiserial, welchTTest } from './binary';
+export { addDays, dateFromDayNumber, dayNumber, isoWeekday } from './dates';
+export {
+  chiSquareSf,
+  correlationPValue,
+  normalCdf,
+  normalQuantile,
+  normalSf,
+  normalTwoSided,
+  studentTSf,
+  studentTTwoSided,
+} from './distributions';
+export { benjaminiHochberg } from './fdr';
+export { fisherInterval } from './fisher';
+export type { KendallResult } from './kendall';
+export { kendall } from './kendall';
+export type { KruskalWallisResult } from './kruskal';
+export { kruskalWallis } from './kruskal';
+export type { MannKendallResult } from './mannKendall';
+export { mannKendall } from './mannKendall';
+export type { PearsonResult } from './pearson';
+export { pearson } from './pearson';
+export { averageRanks } from './ranks';
+export type { LinearRegressionResult } from './regression';
+export { linearRegression } from './regression';
+export type {
+  ScanFinding,
+  ScanMethod,
+  ScanOptions,
+  ScanResult,
+  SkippedPair,
+  SkippedSeries,
+} from './scan';
+export { correlationScan } from './scan';
+export type { AlignedSeries, DailySeries } from './series';
+export { alignSeries } from './series';
+export type { SpearmanResult } from './spearman';
+export { spearman } from './spearman';
+export { betaIncReg, betaIncRegUpper, gammaIncReg, gammaIncRegUpper, logBeta, logGamma } from './special';
+export type { Streak, StreakOptions, StreakReport } from './streaks';
+export { streaks } from './streaks';
+export { mean, median, sampleVariance } from './summary';
+export type { TheilSenResult } from './theilSen';
+export { theilSen } from './theilSen';
+export type { TrendOptions, TrendReport } from './trend';
+export { trendReport } from './trend';
+export type { Interval, NotComputable, NotComputableReason, NumericInput, Result } from './types';
+export type { WeekdayPattern, WeekdayStats } from './weekday';
+export { WEEKDAY_NAMES, weekdayPattern } from './weekday';
