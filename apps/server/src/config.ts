@@ -80,6 +80,8 @@ const envSchema = z.object({
 
 export interface Config {
   env: 'production' | 'development' | 'test';
+  /** Where the command was typed (pnpm runs scripts inside the package): relative paths start here. */
+  workingDirectory: string;
   host: string;
   port: number;
   databaseUrl: string | undefined;
@@ -144,6 +146,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
   const base = env.INIT_CWD ?? process.cwd();
   return {
     env: value.NODE_ENV,
+    workingDirectory: base,
     host: value.HOST,
     port: value.PORT,
     databaseUrl: value.DATABASE_URL,

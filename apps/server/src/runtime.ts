@@ -3,3 +3,4 @@
 export { type Config, ConfigError, loadConfig } from './config';
 export { createLogger, type Logger } from './logger';
 export { ListenError, type RunningServer, startServer } from './server';
+export { createAnalyticsService } from './analytics/service';

@@ -3,6 +3,7 @@ export * from './changes';
 export * from './client';
 export * from './csv';
 export * from './data';
+export * from './demo';
 export * from './entries';
 export * from './errors';
 export * from './insights';

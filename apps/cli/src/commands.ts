@@ -1,0 +1,143 @@
+import { createWriteStream } from 'node:fs';
+import { readFile } from 'node:fs/promises';
+import { finished } from 'node:stream/promises';
+import type { ExportInput, ImportReport } from '@lifexp/contracts';
+import {
+  email as emailSchema,
+  password as passwordSchema,
+  timezone as timezoneSchema,
+} from '@lifexp/contracts';
+import {
+  createDemoDocument,
+  createSession,
+  type Database,
+  DomainError,
+  exportCsv,
+  exportJson,
+  findUserByEmail,
+  type ImportOptions,
+  importCsv,
+  importDocument,
+  localToday,
+  registerUser,
+} from '@lifexp/db';
+
+/** A command failed in a way the person can fix; main prints the message alone. */
+export class CommandError extends Error {
+  override name = 'CommandError';
+}
+
+function check<T>(
+  schema: {
+    safeParse(
+      value: unknown,
+    ): { success: true; data: T } | { success: false; error: { issues: { message: string }[] } };
+  },
+  value: unknown,
+  what: string,
+): T {
+  const result = schema.safeParse(value);
+  if (!result.success) throw new CommandError(`${what} ${result.error.issues[0]?.message ?? 'is invalid'}`);
+  return result.data;
+}
+
+export async function userIdFor(database: Database, email: string): Promise<string> {
+  const user = await findUserByEmail(database.db, email);
+  if (!user) throw new CommandError(`no account with the email ${email}`);
+  return user.id;
+}
+
+/** Creates an account (checked like sign-up) and a session token for scripts. */
+export async function createUser(
+  database: Database,
+  input: { email: string; password: string; timezone?: string | undefined },
+) {
+  const email = check(emailSchema, input.email, 'the email');
+  const password = check(passwordSchema, input.password, 'the password');
+  const timezone = input.timezone ? check(timezoneSchema, input.timezone, 'the time zone') : undefined;
+  try {
+    const user = await registerUser(database.db, { email, password, timezone });
+    const { token } = await createSession(database.db, user.id, 'lifexp-cli');
+    return { id: user.id, email: user.email, timezone: user.timezone, token };
+  } catch (error) {
+    if (error instanceof DomainError) throw new CommandError(error.message);
+    throw error;
+  }
+}
+
+/** Streams the export to a file, batch by batch; returns the bytes written. */
+export async function exportToFile(
+  database: Database,
+  userId: string,
+  input: ExportInput,
+  path: string,
+): Promise<number> {
+  const out = createWriteStream(path);
+  let bytes = 0;
+  const chunks =
+    input.format === 'csv' ? exportCsv(database.db, userId, input) : exportJson(database.db, userId, input);
+  for await (const chunk of chunks) {
+    bytes += Buffer.byteLength(chunk);
+    if (!out.write(chunk)) await new Promise<void>((resolve) => out.once('drain', () => resolve()));
+  }
+  out.end();
+  await finished(out);
+  return bytes;
+}
+
+/** Imports a JSON export or a CSV file (by extension), atomically. */
+export async function importFromFile(
+  database: Database,
+  userId: string,
+  path: string,
+  options: ImportOptions,
+): Promise<ImportReport> {
+  let text: string;
+  try {
+    text = await readFile(path, 'utf8');
+  } catch (error) {
+    throw new CommandError(
+      `cannot read ${path}: ${(error as NodeJS.ErrnoException).code ?? (error as Error).message}`,
+    );
+  }
+  try {
+    if (path.toLowerCase().endsWith('.csv')) return await importCsv(database.db, userId, text, options);
+    let document: unknown;
+    try {
+      document = JSON.parse(text);
+    } catch (error) {
+      throw new CommandError(`${path} is not valid JSON: ${(error as Error).message}`);
+    }
+    return await importDocument(database.db, userId, document, options);
+  } catch (error) {
+    if (error instanceof DomainError) {
+      const problems = (error.details?.problems as { path: string; message: string }[] | undefined) ?? [];
+      const listed = problems
+        .slice(0, 20)
+        .map((problem) => `\n  ${problem.path}: ${problem.message}`)
+        .join('');
+      const more = problems.length > 20 ? `\n  … and ${problems.length - 20} more` : '';
+      throw new CommandError(
+        problems.length ? `the import was refused; nothing was written:${listed}${more}` : error.message,
+      );
+    }
+    throw error;
+  }
+}
+
+/** A demo account with a year of realistic data and planted effects. */
+export async function createDemo(
+  database: Database,
+  input: { email: string; password: string; days: number; noiseMetrics: number; seed: number },
+  onProgress?: ImportOptions['onProgress'],
+) {
+  const user = await createUser(database, { email: input.email, password: input.password, timezone: 'UTC' });
+  const document = createDemoDocument({
+    days: input.days,
+    end: localToday('UTC'),
+    noiseMetrics: input.noiseMetrics,
+    seed: input.seed,
+  });
+  const report = await importDocument(database.db, user.id, document, { onProgress });
+  return { user, report };
+}
