@@ -17,9 +17,9 @@ type Row = Record<(typeof CSV_COLUMNS)[number], string>;
 
 const NUMBER = /^-?(\d+(\.\d*)?|\.\d+)([eE][+-]?\d+)?$/;
 
-/** Undoes the export's formula neutralization: a leading quote before = + - @ was ours. */
+/** Undoes the export's formula neutralization: a leading quote was ours (see csvCell). */
 function unescapeText(cell: string): string {
-  return /^'[=+\-@\t\r]/.test(cell) ? cell.slice(1) : cell;
+  return cell.startsWith("'") ? cell.slice(1) : cell;
 }
 
 /**

@@ -14,15 +14,15 @@ import {
   parseMetricConfig,
   type TypedMetric,
 } from '@lifexp/contracts';
-import { and, asc, eq, gt, gte, inArray, isNull, lte, or } from 'drizzle-orm';
+import { and, asc, eq, gt, inArray, isNull, or } from 'drizzle-orm';
 import { toPublicUser } from './accounts';
 import type { Change } from './changes';
 import { mutate } from './changes';
 import type { Db, Executor, Tx } from './client';
-import { addDays, localToday, toEntry } from './entries';
+import { addDays, liveEntryConditions, localToday, toEntry } from './entries';
 import { DomainError } from './errors';
 import { listActiveInsights } from './insights';
-import { toMetric } from './metrics';
+import { liveMetricRows, toMetric } from './metrics';
 import { entries, metrics, users } from './schema';
 
 type EntryRow = typeof entries.$inferSelect;
@@ -36,19 +36,8 @@ const WRITE_BATCH = 1_000;
 // ---------------------------------------------------------------------------------------------
 // Export
 
-async function exportMetrics(db: Executor, userId: string, input: Pick<ExportInput, 'metricIds'>) {
-  const rows = await db
-    .select()
-    .from(metrics)
-    .where(
-      and(
-        eq(metrics.userId, userId),
-        isNull(metrics.deletedAt),
-        input.metricIds ? inArray(metrics.id, input.metricIds) : undefined,
-      ),
-    )
-    .orderBy(asc(metrics.createdAt), asc(metrics.id));
-  return rows;
+function exportMetrics(db: Executor, userId: string, input: Pick<ExportInput, 'metricIds'>) {
+  return liveMetricRows(db, userId, { includeArchived: true, ids: input.metricIds });
 }
 
 /** The user's live entries in (date, id) order, read in batches: memory stays flat however many there are. */
@@ -65,11 +54,7 @@ export async function* entryBatches(
       .from(entries)
       .where(
         and(
-          eq(entries.userId, userId),
-          isNull(entries.deletedAt),
-          input.from ? gte(entries.date, input.from) : undefined,
-          input.to ? lte(entries.date, input.to) : undefined,
-          input.metricIds ? inArray(entries.metricId, input.metricIds) : undefined,
+          ...liveEntryConditions(userId, input),
           after
             ? or(gt(entries.date, after.date), and(eq(entries.date, after.date), gt(entries.id, after.id)))
             : undefined,
@@ -113,8 +98,10 @@ export async function* exportJson(db: Executor, userId: string, input: ExportInp
 export function csvCell(value: string | number | boolean | null, text = true): string {
   if (value === null) return '';
   let cell = String(value);
-  // A text cell starting with = + - @ (or a tab/CR) would run as a formula in a spreadsheet.
-  if (text && /^[=+\-@\t\r]/.test(cell)) cell = `'${cell}`;
+  // A text cell starting with = + - @ (or a tab/CR) would run as a formula in a spreadsheet: a
+  // leading quote disarms it. A cell that already starts with a quote gets one more, so that
+  // stripping one quote on import restores every cell exactly.
+  if (text && /^['=+\-@\t\r]/.test(cell)) cell = `'${cell}`;
   return /[",\r\n]/.test(cell) ? `"${cell.replace(/"/g, '""')}"` : cell;
 }
 

@@ -344,6 +344,20 @@ export async function listEntries(
   };
 }
 
+/** The user's live entries, optionally within dates and metrics: shared by listing and export. */
+export function liveEntryConditions(
+  userId: string,
+  input: { from?: string | undefined; to?: string | undefined; metricIds?: string[] | undefined },
+) {
+  return [
+    eq(entries.userId, userId),
+    isNull(entries.deletedAt),
+    input.from ? gte(entries.date, input.from) : undefined,
+    input.to ? lte(entries.date, input.to) : undefined,
+    input.metricIds ? inArray(entries.metricId, input.metricIds) : undefined,
+  ];
+}
+
 /** The query behind listEntries (one row more than the page, to know whether another follows). */
 export function listEntriesQuery(db: Executor, userId: string, input: ListEntriesInput) {
   const timeKey = sql`coalesce(${entries.time}, '00:00:00'::time)`;
@@ -353,11 +367,10 @@ export function listEntriesQuery(db: Executor, userId: string, input: ListEntrie
     .from(entries)
     .where(
       and(
-        eq(entries.userId, userId),
-        isNull(entries.deletedAt),
-        input.from ? gte(entries.date, input.from) : undefined,
-        input.to ? lte(entries.date, input.to) : undefined,
-        input.metricId ? eq(entries.metricId, input.metricId) : undefined,
+        ...liveEntryConditions(userId, {
+          ...input,
+          metricIds: input.metricId ? [input.metricId] : undefined,
+        }),
         input.tag ? arrayContains(entries.tags, [input.tag]) : undefined,
         cursor
           ? sql`(${entries.date}, ${timeKey}, ${entries.id}) < (${cursor.date}::date, ${cursor.time}::time, ${cursor.id}::uuid)`

@@ -6,7 +6,7 @@ import {
   type TypedMetric,
   type UpdateMetricInput,
 } from '@lifexp/contracts';
-import { and, asc, eq, gt, isNull, lt, or, sql } from 'drizzle-orm';
+import { and, asc, eq, gt, inArray, isNull, lt, ne, or, sql } from 'drizzle-orm';
 import { mutate } from './changes';
 import type { Db, Executor, Tx } from './client';
 import { DomainError } from './errors';
@@ -49,19 +49,33 @@ export async function getMetric(db: Executor, userId: string, metricId: string):
   return toMetric(await findMetric(db, userId, metricId));
 }
 
-export async function listMetrics(db: Executor, userId: string, input: { includeArchived: boolean }) {
-  const rows = await db
+/** The user's live (not deleted) metrics in creation order; archived ones only on request. */
+export async function liveMetricRows(
+  db: Executor,
+  userId: string,
+  options: {
+    includeArchived?: boolean | undefined;
+    ids?: string[] | undefined;
+    numericOnly?: boolean | undefined;
+  } = {},
+): Promise<MetricRow[]> {
+  return db
     .select()
     .from(metrics)
     .where(
       and(
         eq(metrics.userId, userId),
         isNull(metrics.deletedAt),
-        input.includeArchived ? undefined : eq(metrics.isActive, true),
+        options.includeArchived ? undefined : eq(metrics.isActive, true),
+        options.ids ? inArray(metrics.id, options.ids) : undefined,
+        options.numericOnly ? ne(metrics.type, 'text') : undefined,
       ),
     )
     .orderBy(asc(metrics.createdAt), asc(metrics.id));
-  return rows.map(toMetric);
+}
+
+export async function listMetrics(db: Executor, userId: string, input: { includeArchived: boolean }) {
+  return (await liveMetricRows(db, userId, input)).map(toMetric);
 }
 
 function sameMetricContent(row: MetricRow, input: CreateMetricInput): boolean {

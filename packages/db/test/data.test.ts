@@ -86,6 +86,7 @@ it.each([
   ['a,b', true, '"a,b"'],
   ['say "hi"', true, '"say ""hi"""'],
   ['two\nlines', true, '"two\nlines"'],
+  ["'quoted", true, "''quoted"],
   [null, true, ''],
 ])('csvCell(%j, text=%s) is %j', (value, text, expected) => {
   expect(csvCell(value, text)).toBe(expected);
