@@ -42,7 +42,8 @@ async function drained(ctx: Context, signal: AbortSignal | undefined): Promise<v
   if (!socket) return;
   const limit = ctx.deps.config.wsSendBufferBytes;
   const giveUp = Date.now() + ctx.deps.config.wsDrainTimeoutMs;
-  while (socket.bufferedAmount > limit && !signal?.aborted) {
+  // A revoked session stops waiting too: the caller ends the stream.
+  while (socket.bufferedAmount > limit && !signal?.aborted && !ctx.connection?.revoked) {
     if (Date.now() > giveUp) {
       ctx.log.warn({ buffered: socket.bufferedAmount }, 'dropping a subscriber that does not read');
       socket.terminate();
@@ -87,6 +88,9 @@ export const syncRouter = router({
         for (const event of page.events) {
           await drained(ctx, signal);
           if (signal?.aborted) return;
+          // Checked per event, not per page: a logout must not let the rest of a page go out.
+          if (ctx.connection?.revoked)
+            throw new TRPCError({ code: 'UNAUTHORIZED', message: 'the session has ended' });
           cursor = event.seq;
           yield tracked(String(event.seq), event satisfies SyncEvent);
         }

@@ -1,5 +1,5 @@
 import type { Database, Db, SessionRecord } from '@lifexp/db';
-import { validateSessionToken } from '@lifexp/db';
+import { sessionExists, validateSessionToken } from '@lifexp/db';
 import type { WebSocket } from 'ws';
 import type { AnalyticsService } from '../analytics/service';
 import { clearedSessionCookie, readBearer, readSessionCookie, sessionCookie } from '../auth/cookies';
@@ -98,6 +98,8 @@ export async function createContext(
     };
     const untrack = deps.hub.track(live);
     request.socket.once('close', untrack);
+    // A logout between validating the token and tracking the socket would go unheard: look again.
+    if (!(await sessionExists(db, live.sessionId))) live.revoked = true;
     connection = live;
   }
   return { deps, db, requestId, log, transport, request, auth, connection };
