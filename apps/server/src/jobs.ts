@@ -55,9 +55,16 @@ export async function startJobs(
   });
   await boss.schedule(SWEEP_QUEUE, '5 * * * *');
 
+  // Within a debounce window the queue would drop a second request anyway: do not even ask it.
+  const requestedAt = new Map<string, number>();
   return {
     boss,
     async requestRecompute(userId) {
+      const now = Date.now();
+      const window = config.insightsDebounceSeconds * 1000;
+      if (now - (requestedAt.get(userId) ?? Number.NEGATIVE_INFINITY) < window) return;
+      requestedAt.set(userId, now);
+      for (const [id, at] of requestedAt) if (now - at >= window) requestedAt.delete(id);
       await boss.send(
         RECOMPUTE_QUEUE,
         { userId },

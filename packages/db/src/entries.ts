@@ -34,15 +34,23 @@ export function toEntry(row: EntryRow): Entry {
 
 const notFound = () => new DomainError('NOT_FOUND', 'entry not found');
 
+const dateFormats = new Map<string, Intl.DateTimeFormat>();
+
 /** The user's local calendar date today, in their IANA time zone. */
 export function localToday(timezone: string, now = new Date()): string {
-  // en-CA formats dates as YYYY-MM-DD.
-  return new Intl.DateTimeFormat('en-CA', {
-    timeZone: timezone,
-    year: 'numeric',
-    month: '2-digit',
-    day: '2-digit',
-  }).format(now);
+  // Building a formatter is costly (it loads time-zone data): one per zone, reused.
+  let format = dateFormats.get(timezone);
+  if (!format) {
+    // en-CA formats dates as YYYY-MM-DD.
+    format = new Intl.DateTimeFormat('en-CA', {
+      timeZone: timezone,
+      year: 'numeric',
+      month: '2-digit',
+      day: '2-digit',
+    });
+    dateFormats.set(timezone, format);
+  }
+  return format.format(now);
 }
 
 export function addDays(date: string, days: number): string {

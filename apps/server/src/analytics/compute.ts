@@ -1,6 +1,8 @@
 // The pure part of the analytics service: daily series in, findings with plain sentences out.
 // Runs inside the worker threads (no I/O, no database).
 import {
+  addDays,
+  benjaminiHochberg,
   correlationScan,
   type DailySeries,
   pointBiserial,
@@ -64,20 +66,37 @@ function correlationSentence(
   b: MetricMeta,
   lag: number,
   effect: number,
-  meanDiff?: number,
+  means?: { with: number; without: number },
 ): string {
-  const when = lag === 0 ? 'On days when' : lag === 1 ? 'On days after' : `${lag} days after`;
   const direction = effect > 0 ? 'higher' : 'lower';
   if (a.type === 'binary') {
-    const amount =
-      meanDiff === undefined
-        ? direction
-        : `${round(Math.abs(meanDiff))}${b.unit ? ` ${b.unit}` : ''} ${direction}`;
-    return lag === 0
-      ? `On days with ${a.name}, your ${b.name} is ${amount}`
-      : `${lag === 1 ? 'The day after' : `${lag} days after`} ${a.name}, your ${b.name} is ${amount}`;
+    const prefix =
+      lag === 0
+        ? `On days with ${a.name}`
+        : lag === 1
+          ? `The day after ${a.name}`
+          : `${lag} days after ${a.name}`;
+    if (b.type === 'binary') {
+      const share = (value: number) => `${Math.round(value * 100)}%`;
+      return means
+        ? `${prefix}, you log ${b.name} on ${share(means.with)} of days (${share(means.without)} otherwise)`
+        : `${prefix}, you log ${b.name} ${effect > 0 ? 'more' : 'less'} often`;
+    }
+    const amount = means
+      ? `${significant3(Math.abs(means.with - means.without))}${b.unit ? ` ${b.unit}` : ''} ${direction}`
+      : direction;
+    return `${prefix}, your ${b.name} is ${amount}`;
+  }
+  const when = lag === 0 ? 'On days when' : lag === 1 ? 'On days after' : `${lag} days after`;
+  if (b.type === 'binary') {
+    return `${when} your ${a.name} is higher, you are ${effect > 0 ? 'more' : 'less'} likely to log ${b.name}`;
   }
   return `${when} your ${a.name} is higher, your ${b.name} is ${direction}`;
+}
+
+/** Three significant digits: what a sentence can honestly claim. */
+function significant3(value: number): number {
+  return value === 0 ? 0 : Number(value.toPrecision(3));
 }
 
 export function computeCorrelations(inputs: SeriesInput[], params: CorrelationsInput) {
@@ -96,8 +115,10 @@ export function computeCorrelations(inputs: SeriesInput[], params: CorrelationsI
   for (const finding of scan.findings) {
     const significant = finding.q <= params.q;
     if (!significant && !params.all) continue;
-    const a = byId.get(finding.x)!;
-    const b = byId.get(finding.y)!;
+    let a = byId.get(finding.x)!;
+    let b = byId.get(finding.y)!;
+    // Same-day correlation is symmetric: put a yes/no metric first, it reads as the cause to try.
+    if (finding.lag === 0 && b.metric.type === 'binary' && a.metric.type !== 'binary') [a, b] = [b, a];
     let meanWith: number | undefined;
     let meanWithout: number | undefined;
     let method: CorrelationFinding['method'] = finding.method;
@@ -132,7 +153,9 @@ export function computeCorrelations(inputs: SeriesInput[], params: CorrelationsI
         b.metric,
         finding.lag,
         finding.effect,
-        meanWith !== undefined && meanWithout !== undefined ? meanWith - meanWithout : undefined,
+        meanWith !== undefined && meanWithout !== undefined
+          ? { with: meanWith, without: meanWithout }
+          : undefined,
       ),
     });
   }
@@ -168,7 +191,7 @@ export function computeTrends(inputs: SeriesInput[]): TrendFinding[] {
     const sentence =
       report.direction === 'flat'
         ? `No clear trend in your ${metric.name}`
-        : `Your ${metric.name} has been ${report.direction === 'up' ? 'rising' : 'falling'} by about ${Math.abs(perWeek)}${unit} a week`;
+        : `Your ${metric.name} has been ${report.direction === 'up' ? 'rising' : 'falling'} by about ${significant3(Math.abs(report.slopePerWeek))}${unit} a week`;
     return [
       {
         metric: ref(metric),
@@ -217,36 +240,51 @@ export function computeInsights(
       data: { ...finding, testsRun: correlations.testsRun },
     });
   }
-  for (const trend of computeTrends(inputs)) {
-    if (trend.direction === 'flat') continue;
+  // Trends and weekday patterns are one test per metric: each family gets its own
+  // Benjamini–Hochberg adjustment, so many metrics do not breed false insights.
+  const trends = computeTrends(inputs);
+  const trendQ = benjaminiHochberg(trends.map((trend) => trend.p));
+  trends.forEach((trend, index) => {
+    const q = trendQ[index]!;
+    if (trend.direction === 'flat' || !(q <= params.q)) return;
     const input = inputs.find((candidate) => candidate.metric.id === trend.metric.id)!;
-    drafts.push({ type: 'trend', confidence: round(1 - trend.p, 4), ...range(input), data: { ...trend } });
-  }
-  for (const input of inputs) {
+    drafts.push({ type: 'trend', confidence: round(1 - q, 4), ...range(input), data: { ...trend, q } });
+  });
+  const patterns = inputs.flatMap((input) => {
     const pattern = weekdayPattern({ id: input.metric.id, start: input.start, values: input.values });
-    if (!pattern.ok || !pattern.differ || !pattern.test.ok) continue;
+    return pattern.ok && pattern.test.ok ? [{ input, pattern, p: pattern.test.p }] : [];
+  });
+  const patternQ = benjaminiHochberg(patterns.map((candidate) => candidate.p));
+  patterns.forEach(({ input, pattern, p }, index) => {
+    const q = patternQ[index]!;
+    if (!(q <= params.q)) return;
     const withMeans = pattern.days.filter((day) => day.mean !== null);
     const best = withMeans.reduce((top, day) => (day.mean! > top.mean! ? day : top));
     const worst = withMeans.reduce((low, day) => (day.mean! < low.mean! ? day : low));
     drafts.push({
       type: 'pattern',
-      confidence: round(1 - pattern.test.p, 4),
+      confidence: round(1 - q, 4),
       ...range(input),
       data: {
         metric: ref(input.metric),
         days: pattern.days,
-        p: pattern.test.p,
+        p,
+        q,
         n: pattern.n,
         highest: best.name,
         lowest: worst.name,
-        sentence: `Your ${input.metric.name} is highest on ${fullDay(best.name)} and lowest on ${fullDay(worst.name)} (p = ${formatP(pattern.test.p)}, n = ${pattern.n})`,
+        sentence: `Your ${input.metric.name} is highest on ${fullDay(best.name)} and lowest on ${fullDay(worst.name)} (q = ${formatP(q)}, n = ${pattern.n})`,
       },
     });
-  }
+  });
   for (const input of inputs) {
-    const logged = streaks({ id: input.metric.id, start: input.start, values: input.values }, (value) =>
-      input.metric.type === 'binary' ? value === 1 : true,
-    );
+    const series = { id: input.metric.id, start: input.start, values: input.values };
+    const qualifies = (value: number) => (input.metric.type === 'binary' ? value === 1 : true);
+    // Today may not be logged yet: a run that ended yesterday is still current (as in progress()).
+    const endingToday = streaks(series, qualifies, { today: params.to });
+    const logged = endingToday.current
+      ? endingToday
+      : streaks(series, qualifies, { today: addDays(params.to, -1) });
     if (!logged.longest || logged.longest.length < 3) continue;
     const current = logged.current?.length ?? 0;
     const what = input.metric.type === 'binary' ? input.metric.name : `logging ${input.metric.name}`;
@@ -260,8 +298,8 @@ export function computeInsights(
         longest: logged.longest,
         sentence:
           current > 0 && current === logged.longest.length
-            ? `${capitalize(what)}: ${current} days in a row, your best run yet`
-            : `${capitalize(what)}: current run ${current} days, best ${logged.longest.length} days`,
+            ? `${capitalize(what)}: ${days(current)} in a row, your best run yet`
+            : `${capitalize(what)}: current run ${days(current)}, best ${days(logged.longest.length)}`,
       },
     });
   }
@@ -312,6 +350,10 @@ function fullDay(short: (typeof WEEKDAY_NAMES)[number]): string {
     Sat: 'Saturdays',
     Sun: 'Sundays',
   }[short];
+}
+
+function days(count: number): string {
+  return count === 1 ? '1 day' : `${count} days`;
 }
 
 function capitalize(text: string): string {

@@ -96,7 +96,14 @@ export function createAnalyticsPool(size: number, log: Logger, taskTimeoutMs = 1
     async close() {
       closed = true;
       for (const pending of queue.splice(0)) pending.reject(new Error('the analytics pool is closed'));
-      await Promise.all(slots.splice(0).map((slot) => slot.worker.terminate()));
+      const running = slots.splice(0);
+      // A task still running is cut off with its worker: it fails rather than never settling.
+      for (const slot of running) {
+        const task = slot.current;
+        finish(slot);
+        task?.reject(new Error('the analytics pool is closed'));
+      }
+      await Promise.all(running.map((slot) => slot.worker.terminate()));
     },
   };
 }

@@ -1,5 +1,13 @@
 import type { CorrelationsInput, TrendsInput } from '@lifexp/contracts';
-import { type Database, latestSeq, loadDailySeries, type MetricSeries, storeInsightSet } from '@lifexp/db';
+import {
+  type Database,
+  getUser,
+  latestSeq,
+  loadDailySeries,
+  localToday,
+  type MetricSeries,
+  storeInsightSet,
+} from '@lifexp/db';
 import type { Config } from '../config';
 import type { Logger } from '../logger';
 import { createLruCache } from './cache';
@@ -41,6 +49,8 @@ export interface AnalyticsService {
   recompute(userId: string): Promise<{ setId: string; count: number }>;
   /** How much of the last answers' time went to the database and to the math (for the benchmark). */
   timings(): { dbMs: number; mathMs: number };
+  /** Answers served from the cache and computed afresh since start (observability). */
+  cacheStats(): { hits: number; misses: number; size: number };
   close(): Promise<void>;
 }
 
@@ -49,6 +59,8 @@ export function createAnalyticsService(config: Config, database: Database, log: 
   const cache = createLruCache<unknown>(Math.max(1, config.analyticsCacheEntries));
   let dbMs = 0;
   let mathMs = 0;
+  let hits = 0;
+  let misses = 0;
 
   async function inputs(
     userId: string,
@@ -71,10 +83,20 @@ export function createAnalyticsService(config: Config, database: Database, log: 
     params: unknown,
     compute: () => Promise<T>,
   ): Promise<T> {
-    if (config.analyticsCacheEntries === 0) return compute();
-    const key = `${userId}:${await latestSeq(database.db, userId)}:${kind}:${JSON.stringify(params)}`;
+    if (config.analyticsCacheEntries === 0) {
+      misses += 1;
+      return compute();
+    }
+    // The user's local date is part of the key too: an open-ended range ends today, so yesterday's
+    // answer is stale after midnight even without a write.
+    const [seq, user] = await Promise.all([latestSeq(database.db, userId), getUser(database.db, userId)]);
+    const key = `${userId}:${seq}:${localToday(user.timezone)}:${kind}:${JSON.stringify(params)}`;
     const hit = cache.get(key);
-    if (hit !== undefined) return hit as T;
+    if (hit !== undefined) {
+      hits += 1;
+      return hit as T;
+    }
+    misses += 1;
     const value = await compute();
     cache.set(key, value);
     return value;
@@ -113,6 +135,7 @@ export function createAnalyticsService(config: Config, database: Database, log: 
       return stored;
     },
     timings: () => ({ dbMs, mathMs }),
+    cacheStats: () => ({ hits, misses, size: cache.size }),
     close: () => pool.close(),
   };
 }
