@@ -9,24 +9,9 @@ import { addDays, localToday, XP_METRICS_CAP, XP_PER_DAY, XP_PER_METRIC, XP_STRE
 import { beforeAll, describe, expect, it, vi } from 'vitest';
 import { RECOMPUTE_QUEUE } from '../src/jobs';
 import { type PlantedUser, plantUser, prng } from './planted';
-import { call, describeServer, errorOf, httpClient, signUp, type TestServer } from './support';
+import { call, describeServer, errorOf, eventually, httpClient, signUp, type TestServer } from './support';
 
 type Client = Awaited<ReturnType<typeof signUp>>['client'];
-
-/** Polls until `check` returns a value (not undefined), or fails after `timeoutMs`. */
-async function eventually<T>(
-  check: () => Promise<T | undefined>,
-  what: string,
-  timeoutMs = 60_000,
-): Promise<T> {
-  const deadline = Date.now() + timeoutMs;
-  for (;;) {
-    const value = await check();
-    if (value !== undefined) return value;
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((resolve) => setTimeout(resolve, 250));
-  }
-}
 
 const correlations = async (
   client: Client,

@@ -10,24 +10,9 @@ import { afterAll, describe, expect, it } from 'vitest';
 import { loadConfig } from '../src/config';
 import { RECOMPUTE_QUEUE } from '../src/jobs';
 import { startServer } from '../src/server';
-import { describeServer, httpClient, memoryLog, signUp } from './support';
+import { describeServer, eventually, httpClient, memoryLog, signUp } from './support';
 
 type Client = Awaited<ReturnType<typeof signUp>>['client'];
-
-/** Polls until `check` returns a value (not undefined), or fails after `timeoutMs`. */
-async function eventually<T>(
-  check: () => Promise<T | undefined>,
-  what: string,
-  timeoutMs = 60_000,
-): Promise<T> {
-  const deadline = Date.now() + timeoutMs;
-  for (;;) {
-    const value = await check();
-    if (value !== undefined) return value;
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((resolve) => setTimeout(resolve, 250));
-  }
-}
 
 /** The user's insight sets, oldest first: set id → rows and whether they are active. */
 async function setsOf(db: Db, userId: string) {

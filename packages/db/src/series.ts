@@ -1,9 +1,9 @@
 import type { Metric, TypedMetric } from '@lifexp/contracts';
-import { and, eq, inArray, isNull, ne, sql } from 'drizzle-orm';
+import { eq, sql } from 'drizzle-orm';
 import { type Executor, rowsOf } from './client';
 import { localToday } from './entries';
-import { toMetric } from './metrics';
-import { metrics, users } from './schema';
+import { liveMetricRows, toMetric } from './metrics';
+import { users } from './schema';
 
 /** One value per local day of one metric, NaN where the day is unknown. */
 export interface MetricSeries {
@@ -56,19 +56,11 @@ export async function loadDailySeries(
     (user?.preferences as { dayStartsAtHour?: number } | undefined)?.dayStartsAtHour ?? 0,
   );
   const to = options.to ?? localToday(timezone);
-  const metricRows = await db
-    .select()
-    .from(metrics)
-    .where(
-      and(
-        eq(metrics.userId, userId),
-        isNull(metrics.deletedAt),
-        ne(metrics.type, 'text'),
-        options.includeArchived ? undefined : eq(metrics.isActive, true),
-        options.metricIds ? inArray(metrics.id, options.metricIds) : undefined,
-      ),
-    )
-    .orderBy(metrics.createdAt, metrics.id);
+  const metricRows = await liveMetricRows(db, userId, {
+    includeArchived: options.includeArchived,
+    ids: options.metricIds,
+    numericOnly: true,
+  });
   if (metricRows.length === 0) return { from: options.from ?? null, to, timezone, series: [] };
 
   const shift = Math.max(0, Math.min(12, Math.trunc(dayStartsAtHour)));
