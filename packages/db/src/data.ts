@@ -14,7 +14,7 @@ import {
   parseMetricConfig,
   type TypedMetric,
 } from '@lifexp/contracts';
-import { and, asc, eq, gt, inArray, isNull, or } from 'drizzle-orm';
+import { and, asc, eq, gt, gte, inArray, isNull, or } from 'drizzle-orm';
 import { toPublicUser } from './accounts';
 import type { Change } from './changes';
 import { mutate } from './changes';
@@ -55,6 +55,9 @@ export async function* entryBatches(
       .where(
         and(
           ...liveEntryConditions(userId, input),
+          // The plain `date >=` bound lets the index start the scan at the cursor; the OR alone would
+          // make every batch re-read the user's rows from the first day.
+          after ? gte(entries.date, after.date) : undefined,
           after
             ? or(gt(entries.date, after.date), and(eq(entries.date, after.date), gt(entries.id, after.id)))
             : undefined,
