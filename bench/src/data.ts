@@ -2,7 +2,7 @@
 // (entries per second and peak RSS), beside PostgreSQL's own COPY of the same rows in the same run as
 // the ceiling. Flags: --entries N (default 200,000; the issue's figure is --entries 1000000).
 import { fork } from 'node:child_process';
-import { randomBytes, randomUUID } from 'node:crypto';
+import { randomUUID } from 'node:crypto';
 import { cpus, loadavg } from 'node:os';
 import { Readable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
@@ -23,8 +23,8 @@ import {
   schema,
 } from '@lifexp/db';
 import postgres from 'postgres';
+import { withThrowawayDatabase } from './support.ts';
 
-const ADMIN_URL = 'postgres://postgres@127.0.0.1:5432/postgres';
 const NOISE_METRICS = 53; // 60 metrics: about 52 entries per day of history
 const COPY_CHUNK_ROWS = 5_000;
 const COPY_COLUMNS = 'id, user_id, metric_id, value, numeric_value, date, time, notes, tags';
@@ -49,34 +49,6 @@ function environmentLine(): string {
     `${new Date().toISOString()} · Node ${process.version} · ${cpus().length} × ` +
     `${cpus()[0]?.model ?? 'unknown CPU'} · load average ${load}`
   );
-}
-
-/** Runs `work` against a fresh database on the local PostgreSQL, dropped afterwards (also on failure). */
-async function withThrowawayDatabase(work: (url: string) => Promise<void>): Promise<void> {
-  const admin = postgres(ADMIN_URL, { max: 1, connect_timeout: 5, onnotice: () => {} });
-  try {
-    await admin`select 1`;
-  } catch (error) {
-    console.log(`PostgreSQL is not reachable at 127.0.0.1:5432 (${(error as Error).message}): skipped`);
-    await admin.end({ timeout: 1 }).catch(() => {});
-    return;
-  }
-  const name = `lifexp_bench_${randomBytes(6).toString('hex')}`;
-  await admin`create database ${admin(name)}`;
-  const drop = () => admin`drop database if exists ${admin(name)} with (force)`;
-  const onSignal = () => {
-    drop()
-      .catch(() => {})
-      .finally(() => process.exit(130));
-  };
-  process.once('SIGINT', onSignal);
-  try {
-    await work(`postgres://postgres@127.0.0.1:5432/${name}`);
-  } finally {
-    process.off('SIGINT', onSignal);
-    await drop();
-    await admin.end({ timeout: 5 });
-  }
 }
 
 /** A full garbage collection between phases, so that each starts from settled memory (when available). */
@@ -339,7 +311,7 @@ export async function runDataBench(): Promise<void> {
   const count = flag('entries', 200_000, 1_000, 5_000_000);
   console.log(`data — start: ${environmentLine()}`);
 
-  await withThrowawayDatabase(async (url) => {
+  await withThrowawayDatabase(async ({ url }) => {
     const database = await createDb({ databaseUrl: url, poolMax: 10 });
     const sql = postgres(url, { max: 2, onnotice: () => {} });
     const sampler = startRssSampler();

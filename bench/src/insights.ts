@@ -5,7 +5,7 @@
 // Flags: --users N heavy users (default 4: each takes ~15 s to import on 2 busy cores; the issue's
 // figure is --users 20), --seconds S per paced phase (20), --rate R writes/s in all (20),
 // --writers W light users the writes are spread over (5), --cold N (10), --cached N (30).
-import { randomBytes, randomUUID } from 'node:crypto';
+import { randomUUID } from 'node:crypto';
 import { cpus, loadavg } from 'node:os';
 import { monitorEventLoopDelay } from 'node:perf_hooks';
 import { setTimeout as sleep } from 'node:timers/promises';
@@ -15,10 +15,9 @@ import type { SyncEvent } from '@lifexp/contracts';
 import { createDemoDocument, createSession, importDocument, localToday, registerUser } from '@lifexp/db';
 import { createLogger, loadConfig, type RunningServer, startServer } from '@lifexp/server/runtime';
 import { sql } from 'drizzle-orm';
-import postgres from 'postgres';
 import WebSocket from 'ws';
+import { withThrowawayDatabase } from './support.ts';
 
-const ADMIN_URL = 'postgres://postgres@127.0.0.1:5432/postgres';
 const DAYS = 1095;
 const NOISE_METRICS = 53; // + the demo's 7 = 60 metrics
 const MAX_IN_FLIGHT = 200; // a paced write beyond this many unanswered ones is counted as failed
@@ -66,34 +65,6 @@ async function waitUntil(condition: () => boolean, timeoutMs: number): Promise<b
     await sleep(10);
   }
   return true;
-}
-
-/** Runs `work` against a fresh database on the local PostgreSQL, dropped afterwards (also on failure). */
-async function withThrowawayDatabase(work: (url: string) => Promise<void>): Promise<void> {
-  const admin = postgres(ADMIN_URL, { max: 1, connect_timeout: 5, onnotice: () => {} });
-  try {
-    await admin`select 1`;
-  } catch (error) {
-    console.log(`PostgreSQL is not reachable at 127.0.0.1:5432 (${(error as Error).message}): skipped`);
-    await admin.end({ timeout: 1 }).catch(() => {});
-    return;
-  }
-  const name = `lifexp_bench_${randomBytes(6).toString('hex')}`;
-  await admin`create database ${admin(name)}`;
-  const drop = () => admin`drop database if exists ${admin(name)} with (force)`;
-  const onSignal = () => {
-    drop()
-      .catch(() => {})
-      .finally(() => process.exit(130));
-  };
-  process.once('SIGINT', onSignal);
-  try {
-    await work(`postgres://postgres@127.0.0.1:5432/${name}`);
-  } finally {
-    process.off('SIGINT', onSignal);
-    await drop();
-    await admin.end({ timeout: 5 });
-  }
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -389,7 +360,7 @@ export async function runInsightsBench(): Promise<void> {
   const cachedRuns = flag('cached', 30, 1, 1000);
   console.log(`insights — start: ${environmentLine()}`);
 
-  await withThrowawayDatabase(async (url) => {
+  await withThrowawayDatabase(async ({ url }) => {
     const server = await startServer(
       loadConfig({
         NODE_ENV: 'production',
