@@ -3,7 +3,6 @@
 // the ceiling. Flags: --entries N (default 200,000; the issue's figure is --entries 1000000).
 import { fork } from 'node:child_process';
 import { randomUUID } from 'node:crypto';
-import { cpus, loadavg } from 'node:os';
 import { Readable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
 import { fileURLToPath, pathToFileURL } from 'node:url';
@@ -23,7 +22,7 @@ import {
   schema,
 } from '@lifexp/db';
 import postgres from 'postgres';
-import { withThrowawayDatabase } from './support.ts';
+import { machineLine, numberFlag, withThrowawayDatabase } from './support.ts';
 
 const NOISE_METRICS = 53; // 60 metrics: about 52 entries per day of history
 const COPY_CHUNK_ROWS = 5_000;
@@ -31,25 +30,6 @@ const COPY_COLUMNS = 'id, user_id, metric_id, value, numeric_value, date, time, 
 
 // ---------------------------------------------------------------------------------------------
 // Small helpers (copied, not shared: each bench file stands alone)
-
-function flag(name: string, fallback: number, min: number, max: number): number {
-  const index = process.argv.indexOf(`--${name}`);
-  if (index === -1) return fallback;
-  const value = Number(process.argv[index + 1]);
-  if (!Number.isInteger(value) || value < min || value > max)
-    throw new Error(`--${name} must be an integer from ${min} to ${max}`);
-  return value;
-}
-
-function environmentLine(): string {
-  const load = loadavg()
-    .map((value) => value.toFixed(2))
-    .join(' ');
-  return (
-    `${new Date().toISOString()} · Node ${process.version} · ${cpus().length} × ` +
-    `${cpus()[0]?.model ?? 'unknown CPU'} · load average ${load}`
-  );
-}
 
 /** A full garbage collection between phases, so that each starts from settled memory (when available). */
 const collectGarbage: () => void = (() => {
@@ -308,8 +288,8 @@ function exportInChild(job: ExportJob): Promise<ExportResult> {
 }
 
 export async function runDataBench(): Promise<void> {
-  const count = flag('entries', 200_000, 1_000, 5_000_000);
-  console.log(`data — start: ${environmentLine()}`);
+  const count = numberFlag('entries', 200_000, 1_000, 5_000_000);
+  console.log(`data — start: ${machineLine()}`);
 
   await withThrowawayDatabase(async ({ url }) => {
     const database = await createDb({ databaseUrl: url, poolMax: 10 });
@@ -387,7 +367,7 @@ export async function runDataBench(): Promise<void> {
       await database.close();
     }
   });
-  console.log(`data — end: ${environmentLine()}`);
+  console.log(`data — end: ${machineLine()}`);
 }
 
 if (process.argv[1] && import.meta.url === pathToFileURL(process.argv[1]).href) {

@@ -6,7 +6,6 @@
 // figure is --users 20), --seconds S per paced phase (20), --rate R writes/s in all (20),
 // --writers W light users the writes are spread over (5), --cold N (10), --cached N (30).
 import { randomUUID } from 'node:crypto';
-import { cpus, loadavg } from 'node:os';
 import { monitorEventLoopDelay } from 'node:perf_hooks';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { pathToFileURL } from 'node:url';
@@ -16,7 +15,7 @@ import { createDemoDocument, createSession, importDocument, localToday, register
 import { createLogger, loadConfig, type RunningServer, startServer } from '@lifexp/server/runtime';
 import { sql } from 'drizzle-orm';
 import WebSocket from 'ws';
-import { withThrowawayDatabase } from './support.ts';
+import { machineLine, numberFlag, withThrowawayDatabase } from './support.ts';
 
 const DAYS = 1095;
 const NOISE_METRICS = 53; // + the demo's 7 = 60 metrics
@@ -26,25 +25,6 @@ const SETUP_CONCURRENCY = 2;
 
 // ---------------------------------------------------------------------------------------------
 // Small helpers (copied, not shared: each bench file stands alone)
-
-function flag(name: string, fallback: number, min: number, max: number): number {
-  const index = process.argv.indexOf(`--${name}`);
-  if (index === -1) return fallback;
-  const value = Number(process.argv[index + 1]);
-  if (!Number.isInteger(value) || value < min || value > max)
-    throw new Error(`--${name} must be an integer from ${min} to ${max}`);
-  return value;
-}
-
-function environmentLine(): string {
-  const load = loadavg()
-    .map((value) => value.toFixed(2))
-    .join(' ');
-  return (
-    `${new Date().toISOString()} · Node ${process.version} · ${cpus().length} × ` +
-    `${cpus()[0]?.model ?? 'unknown CPU'} · load average ${load}`
-  );
-}
 
 function quantile(values: number[], p: number): number {
   if (values.length === 0) return Number.NaN;
@@ -352,13 +332,13 @@ function startRecomputeStorm(server: RunningServer, users: HeavyUser[], mode: St
 }
 
 export async function runInsightsBench(): Promise<void> {
-  const userCount = flag('users', 4, 1, 100);
-  const seconds = flag('seconds', 20, 1, 600);
-  const rate = flag('rate', 20, 1, 500);
-  const writerCount = flag('writers', 5, 1, 100);
-  const coldRuns = flag('cold', 10, 1, 200);
-  const cachedRuns = flag('cached', 30, 1, 1000);
-  console.log(`insights — start: ${environmentLine()}`);
+  const userCount = numberFlag('users', 4, 1, 100);
+  const seconds = numberFlag('seconds', 20, 1, 600);
+  const rate = numberFlag('rate', 20, 1, 500);
+  const writerCount = numberFlag('writers', 5, 1, 100);
+  const coldRuns = numberFlag('cold', 10, 1, 200);
+  const cachedRuns = numberFlag('cached', 30, 1, 1000);
+  console.log(`insights — start: ${machineLine()}`);
 
   await withThrowawayDatabase(async ({ url }) => {
     const server = await startServer(
@@ -493,7 +473,7 @@ export async function runInsightsBench(): Promise<void> {
       await server.close();
     }
   });
-  console.log(`insights — end: ${environmentLine()}`);
+  console.log(`insights — end: ${machineLine()}`);
 }
 
 if (process.argv[1] && import.meta.url === pathToFileURL(process.argv[1]).href) await runInsightsBench();

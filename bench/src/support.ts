@@ -18,8 +18,8 @@ export function machineLine(): string {
   );
 }
 
-/** `--name=value` or `--name value` from process.argv, as a number; the default otherwise. */
-export function numberFlag(name: string, fallback: number): number {
+/** `--name=value` or `--name value` from process.argv, as a number within [min, max]; the default otherwise. */
+export function numberFlag(name: string, fallback: number, min = 0, max = Number.POSITIVE_INFINITY): number {
   const args = process.argv.slice(2);
   for (let i = 0; i < args.length; i++) {
     const arg = args[i]!;
@@ -28,7 +28,9 @@ export function numberFlag(name: string, fallback: number): number {
     else if (arg === `--${name}`) raw = args[i + 1];
     if (raw !== undefined) {
       const value = Number(raw);
-      if (!Number.isFinite(value) || value < 0) throw new Error(`--${name} must be a number (got ${raw})`);
+      if (!Number.isFinite(value) || value < min || value > max) {
+        throw new Error(`--${name} must be a number from ${min} to ${max} (got ${raw})`);
+      }
       return value;
     }
   }
