@@ -1,10 +1,9 @@
 import { randomUUID } from 'node:crypto';
-import type { HttpBindings } from '@hono/node-server';
 import { fetchRequestHandler } from '@trpc/server/adapters/fetch';
 import { Hono } from 'hono';
-import { bodyLimit } from 'hono/body-limit';
 import { secureHeaders } from 'hono/secure-headers';
 import { clientAddress } from './auth/address';
+import { closingBodyLimit, type HonoEnv } from './http';
 import { appRouter } from './router';
 import { dataRoutes } from './routes/data';
 import { type AppDeps, createContext } from './trpc/context';
@@ -13,13 +12,11 @@ export interface ServerState {
   shuttingDown: boolean;
 }
 
-type Env = { Bindings: HttpBindings; Variables: { requestId: string } };
-
 const incomingRequestId = /^[\w.-]{1,64}$/;
 
 /** The HTTP application: health probes and tRPC over HTTP. */
-export function createApp(deps: AppDeps, state: ServerState): Hono<Env> {
-  const app = new Hono<Env>();
+export function createApp(deps: AppDeps, state: ServerState): Hono<HonoEnv> {
+  const app = new Hono<HonoEnv>();
 
   // A request id on every request: taken from a sane X-Request-Id header or made here, echoed back,
   // and carried by every log line of the request.
@@ -52,23 +49,18 @@ export function createApp(deps: AppDeps, state: ServerState): Hono<Env> {
 
   app.use(
     '/trpc/*',
-    bodyLimit({
-      maxSize: deps.config.maxBodyBytes,
-      onError: (c) => {
-        // The rest of the body was never read: the connection cannot carry another request.
-        c.header('Connection', 'close');
-        return c.json(
-          {
-            error: {
-              message: `Request body exceeds ${deps.config.maxBodyBytes} bytes`,
-              code: -32600,
-              data: { code: 'PAYLOAD_TOO_LARGE', httpStatus: 413, requestId: c.get('requestId') },
-            },
+    closingBodyLimit(deps.config.maxBodyBytes, (c) =>
+      c.json(
+        {
+          error: {
+            message: `Request body exceeds ${deps.config.maxBodyBytes} bytes`,
+            code: -32600,
+            data: { code: 'PAYLOAD_TOO_LARGE', httpStatus: 413, requestId: c.get('requestId') },
           },
-          413,
-        );
-      },
-    }),
+        },
+        413,
+      ),
+    ),
   );
   app.all('/trpc/*', (c) =>
     fetchRequestHandler({

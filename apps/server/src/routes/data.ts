@@ -1,15 +1,12 @@
-import type { HttpBindings } from '@hono/node-server';
 import { exportInput, importOptions } from '@lifexp/contracts';
 import { DomainError, exportCsv, exportJson, importCsv, importDocument } from '@lifexp/db';
 import { Hono, type Context as HonoContext } from 'hono';
-import { bodyLimit } from 'hono/body-limit';
 import { z } from 'zod';
 import { clientAddress } from '../auth/address';
+import { closingBodyLimit, type HonoEnv } from '../http';
 import { exportFilename } from '../routers/data';
 import { type AppDeps, type Context, createContext } from '../trpc/context';
 import { crossSiteRefused } from '../trpc/init';
-
-type Env = { Bindings: HttpBindings; Variables: { requestId: string } };
 
 const STATUS = {
   BAD_REQUEST: 400,
@@ -21,11 +18,16 @@ const STATUS = {
   TOO_MANY_REQUESTS: 429,
 } as const;
 
-function failure(c: HonoContext<Env>, code: keyof typeof STATUS, message: string, details: unknown = null) {
+function failure(
+  c: HonoContext<HonoEnv>,
+  code: keyof typeof STATUS,
+  message: string,
+  details: unknown = null,
+) {
   return c.json({ error: { code, message, details, requestId: c.get('requestId') } }, STATUS[code]);
 }
 
-async function signedIn(c: HonoContext<Env>, deps: AppDeps): Promise<Context> {
+async function signedIn(c: HonoContext<HonoEnv>, deps: AppDeps): Promise<Context> {
   const resHeaders = new Headers();
   const ctx = await createContext(deps, 'http', c.get('requestId'), {
     headers: c.req.raw.headers,
@@ -62,8 +64,8 @@ function streamOf(chunks: AsyncGenerator<string>): ReadableStream<Uint8Array> {
  * File routes beside tRPC: the streamed export (the seed's `GET /api/analytics/export`) and an
  * upload route for imports too large for a tRPC call. Authenticated exactly like tRPC calls.
  */
-export function dataRoutes(deps: AppDeps): Hono<Env> {
-  const app = new Hono<Env>();
+export function dataRoutes(deps: AppDeps): Hono<HonoEnv> {
+  const app = new Hono<HonoEnv>();
 
   app.get('/api/analytics/export', async (c) => {
     const ctx = await signedIn(c, deps);
@@ -98,17 +100,9 @@ export function dataRoutes(deps: AppDeps): Hono<Env> {
 
   app.post(
     '/api/data/import',
-    bodyLimit({
-      maxSize: deps.config.importMaxBytes,
-      onError: (c) => {
-        c.header('Connection', 'close');
-        return failure(
-          c as HonoContext<Env>,
-          'PAYLOAD_TOO_LARGE',
-          `the file exceeds ${deps.config.importMaxBytes} bytes`,
-        );
-      },
-    }),
+    closingBodyLimit(deps.config.importMaxBytes, (c) =>
+      failure(c, 'PAYLOAD_TOO_LARGE', `the file exceeds ${deps.config.importMaxBytes} bytes`),
+    ),
     async (c) => {
       const ctx = await signedIn(c, deps);
       if (!ctx.auth) return failure(c, 'UNAUTHORIZED', 'not signed in');
