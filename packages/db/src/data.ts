@@ -19,7 +19,7 @@ import { toPublicUser } from './accounts';
 import type { Change } from './changes';
 import { mutate } from './changes';
 import type { Db, Executor, Tx } from './client';
-import { addDays, liveEntryConditions, localToday, toEntry } from './entries';
+import { latestAllowedDate, liveEntryConditions, toEntry } from './entries';
 import { DomainError } from './errors';
 import { listActiveInsights } from './insights';
 import { liveMetricRows, toMetric } from './metrics';
@@ -273,8 +273,7 @@ export async function importDocument(
   raw: unknown,
   options: ImportOptions = {},
 ): Promise<ImportReport> {
-  const [user] = await db.select({ timezone: users.timezone }).from(users).where(eq(users.id, userId));
-  const validated = validateDocument(raw, addDays(localToday(user?.timezone ?? 'UTC'), 1));
+  const validated = validateDocument(raw, await latestAllowedDate(db, userId));
   if (!validated.ok) {
     throw new DomainError(
       'BAD_REQUEST',

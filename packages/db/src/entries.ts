@@ -58,10 +58,22 @@ export function addDays(date: string, days: number): string {
   return new Date(Date.UTC(y, m - 1, d + days)).toISOString().slice(0, 10);
 }
 
-/** The latest date an entry may carry: a day ahead of the user's today (travel, time zones). */
-async function latestAllowedDate(tx: Executor, userId: string): Promise<string> {
-  const [user] = await tx.select({ timezone: users.timezone }).from(users).where(eq(users.id, userId));
-  return addDays(localToday(user?.timezone ?? 'UTC'), 1);
+/** Who is writing: the server already knows the signed-in user's time zone; scripts may leave it out. */
+export interface WriterOptions {
+  timezone?: string | undefined;
+}
+
+/**
+ * The latest date an entry may carry: a day ahead of the user's today (travel, time zones). The
+ * time zone is read from the account only when the caller does not already know it.
+ */
+export async function latestAllowedDate(db: Executor, userId: string, timezone?: string): Promise<string> {
+  let zone = timezone;
+  if (!zone) {
+    const [user] = await db.select({ timezone: users.timezone }).from(users).where(eq(users.id, userId));
+    zone = user?.timezone ?? 'UTC';
+  }
+  return addDays(localToday(zone), 1);
 }
 
 type EntryFields = Pick<CreateEntryInput, 'value' | 'date' | 'time' | 'notes' | 'tags'>;
@@ -119,6 +131,7 @@ export async function createEntries(
   db: Db,
   userId: string,
   input: { entries: CreateEntryInput[]; clientMutationId?: string | undefined },
+  options: WriterOptions = {},
 ): Promise<Entry[]> {
   const { result } = await mutate(db, userId, async (tx, record) => {
     const metricIds = [...new Set(input.entries.map((entry) => entry.metricId))];
@@ -127,7 +140,7 @@ export async function createEntries(
       .from(metrics)
       .where(and(eq(metrics.userId, userId), inArray(metrics.id, metricIds), isNull(metrics.deletedAt)));
     const metricById = new Map(owned.map((metric) => [metric.id, metric]));
-    const latestDate = await latestAllowedDate(tx, userId);
+    const latestDate = await latestAllowedDate(tx, userId, options.timezone);
 
     const problems: ItemProblem[] = [];
     const seenIds = new Set<string>();
@@ -225,11 +238,18 @@ function itemsError(problems: ItemProblem[], total: number): DomainError {
   });
 }
 
-export async function createEntry(db: Db, userId: string, input: CreateEntryInput): Promise<Entry> {
-  const [entry] = await createEntries(db, userId, {
-    entries: [input],
-    clientMutationId: input.clientMutationId,
-  });
+export async function createEntry(
+  db: Db,
+  userId: string,
+  input: CreateEntryInput,
+  options: WriterOptions = {},
+): Promise<Entry> {
+  const [entry] = await createEntries(
+    db,
+    userId,
+    { entries: [input], clientMutationId: input.clientMutationId },
+    options,
+  );
   return entry!;
 }
 
@@ -253,7 +273,12 @@ async function findEntryForUpdate(tx: Tx, userId: string, entryId: string): Prom
   return row;
 }
 
-export async function updateEntry(db: Db, userId: string, input: UpdateEntryInput): Promise<Entry> {
+export async function updateEntry(
+  db: Db,
+  userId: string,
+  input: UpdateEntryInput,
+  options: WriterOptions = {},
+): Promise<Entry> {
   const { result } = await mutate(db, userId, async (tx, record) => {
     const row = await findEntryForUpdate(tx, userId, input.id);
     if (row.version !== input.baseVersion) throw staleVersion(row);
@@ -266,7 +291,11 @@ export async function updateEntry(db: Db, userId: string, input: UpdateEntryInpu
       tags: input.tags ?? row.tags,
     };
     // Editing an entry of an archived metric is allowed: archiving stops new entries only.
-    const prepared = prepare({ ...metric, isActive: true }, fields, await latestAllowedDate(tx, userId));
+    const prepared = prepare(
+      { ...metric, isActive: true },
+      fields,
+      await latestAllowedDate(tx, userId, options.timezone),
+    );
     if ('reason' in prepared) throw new DomainError('BAD_REQUEST', prepared.reason as string);
     const [updated] = await tx
       .update(entries)

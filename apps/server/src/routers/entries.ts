@@ -7,7 +7,16 @@ import {
   updateEntryInput,
 } from '@lifexp/contracts';
 import { createEntries, createEntry, deleteEntry, getEntry, listEntries, updateEntry } from '@lifexp/db';
+import type { Context } from '../trpc/context';
 import { dataProcedure, protectedProcedure, router } from '../trpc/init';
+
+/**
+ * The signed-in user's time zone, read with the session on this very HTTP request; a WebSocket
+ * connection's copy dates from its connect, so the data layer reads it afresh then.
+ */
+function writer(ctx: Context & { auth: { user: { timezone: string } } }) {
+  return { timezone: ctx.transport === 'http' ? ctx.auth.user.timezone : undefined };
+}
 
 export const entriesRouter = router({
   list: protectedProcedure
@@ -18,14 +27,14 @@ export const entriesRouter = router({
     .query(({ ctx, input }) => getEntry(ctx.db, ctx.auth.user.id, input.id)),
   create: dataProcedure
     .input(createEntryInput)
-    .mutation(({ ctx, input }) => createEntry(ctx.db, ctx.auth.user.id, input)),
+    .mutation(({ ctx, input }) => createEntry(ctx.db, ctx.auth.user.id, input, writer(ctx))),
   /** All or nothing, up to 1,000 entries; invalid items are reported by index. */
   createMany: dataProcedure
     .input(createManyEntriesInput)
-    .mutation(({ ctx, input }) => createEntries(ctx.db, ctx.auth.user.id, input)),
+    .mutation(({ ctx, input }) => createEntries(ctx.db, ctx.auth.user.id, input, writer(ctx))),
   update: dataProcedure
     .input(updateEntryInput)
-    .mutation(({ ctx, input }) => updateEntry(ctx.db, ctx.auth.user.id, input)),
+    .mutation(({ ctx, input }) => updateEntry(ctx.db, ctx.auth.user.id, input, writer(ctx))),
   delete: dataProcedure
     .input(deleteInput)
     .mutation(({ ctx, input }) => deleteEntry(ctx.db, ctx.auth.user.id, input)),
