@@ -41,6 +41,10 @@ describeServer('entries', (ctx) => {
       [m.number.id, 72.35, 72.35],
       [m.text.id, 'slept well 🌙, "ok"', null],
       [m.text.id, '', null],
+      // Text that happens to be valid JSON stays text.
+      [m.text.id, '9', null],
+      [m.text.id, 'true', null],
+      [m.text.id, '"quoted"', null],
     ];
     for (const [metricId, value, numericValue] of cases) {
       const entry = await client.entries.create.mutate({
@@ -48,6 +52,7 @@ describeServer('entries', (ctx) => {
         value: value as never,
         date: '2026-03-01',
       });
+      expect(await client.entries.get.query({ id: entry.id })).toMatchObject({ value });
       expect(entry).toMatchObject({
         metricId,
         value,

@@ -3,6 +3,7 @@ import {
   bigint,
   boolean,
   check,
+  customType,
   date,
   doublePrecision,
   index,
@@ -16,6 +17,17 @@ import {
   uniqueIndex,
   uuid,
 } from 'drizzle-orm/pg-core';
+
+/**
+ * jsonb for a value that may be a bare JSON scalar. Drizzle's jsonb re-parses a string it reads back,
+ * so the text "9" would come back as the number 9; both drivers already decode jsonb, so reading is
+ * the identity here and writing is plain JSON.
+ */
+const jsonValue = customType<{ data: unknown; driverData: unknown }>({
+  dataType: () => 'jsonb',
+  toDriver: (value) => JSON.stringify(value),
+  fromDriver: (value) => value,
+});
 
 const timestamps = {
   createdAt: timestamp('created_at', { withTimezone: true, mode: 'date' }).notNull().defaultNow(),
@@ -102,7 +114,7 @@ export const entries = pgTable(
     metricId: uuid('metric_id')
       .notNull()
       .references(() => metrics.id, { onDelete: 'cascade' }),
-    value: jsonb('value').$type<unknown>().notNull(),
+    value: jsonValue('value').notNull(),
     // The number the analytics use: binary → 0/1, text → null.
     numericValue: doublePrecision('numeric_value'),
     // The user's local calendar date, never a UTC midnight.
