@@ -1,4 +1,5 @@
 // False discovery rate control.
+import { sortIndicesByValue } from './ranks';
 
 /**
  * Benjamini–Hochberg adjusted p-values ("q-values"): with the m valid p-values sorted ascending,
@@ -17,15 +18,25 @@ export function benjaminiHochberg(pValues: ArrayLike<number | null | undefined>)
     if (!(p >= 0 && p <= 1)) throw new RangeError(`p-value out of [0, 1] at index ${i}: ${p}`);
     idx.push(i);
   }
-  const m = idx.length;
-  const p = (i: number) => pValues[i] as number;
-  idx.sort((a, b) => p(a) - p(b) || a - b);
+  const values = Float64Array.from(pValues, (v) => (typeof v === 'number' ? v : Number.NaN));
+  const order = sortIndicesByValue(Int32Array.from(idx), values);
+  const sortedQ = benjaminiHochbergSorted(values, order);
+  for (let k = 0; k < order.length; k++) q[order[k]!] = sortedQ[k]!;
+  return q;
+}
+
+/**
+ * The step-up adjustment on p-values already ordered: `order` lists the m indices of the family so that
+ * p[order[k]] ascends; returns q by rank (q[k] belongs to order[k]). Ties get equal q whatever their order.
+ */
+export function benjaminiHochbergSorted(p: Float64Array, order: Int32Array): Float64Array {
+  const m = order.length;
+  const q = new Float64Array(m);
   let running = 1;
   for (let k = m - 1; k >= 0; k--) {
-    const i = idx[k]!;
     // p·(m/rank) rather than (p·m)/rank: the factor is ≥ 1 after rounding too, so q ≥ p holds exactly.
-    running = Math.min(running, p(i) * (m / (k + 1)));
-    q[i] = running;
+    running = Math.min(running, p[order[k]!]! * (m / (k + 1)));
+    q[k] = running;
   }
   return q;
 }

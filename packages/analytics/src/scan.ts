@@ -2,8 +2,9 @@
 // Benjamini–Hochberg q-values over the whole scan.
 import { effectiveSampleSize } from './autocorrelation';
 import { correlationPValue } from './distributions';
-import { benjaminiHochberg } from './fdr';
+import { benjaminiHochbergSorted } from './fdr';
 import { fisherInterval } from './fisher';
+import { sortIndicesByValue } from './ranks';
 import { pearsonPair } from './scanPearson';
 import type { Prepared } from './scanSeries';
 import { prepareSeries } from './scanSeries';
@@ -109,46 +110,75 @@ export function correlationScan(series: readonly DailySeries[], options: ScanOpt
     else usable.push(prepared);
   }
 
+  // Per-test results go into typed columns; the finding objects are built once, already sorted.
+  const U = usable.length;
+  const cap = ((U * (U - 1)) / 2) * (1 + 2 * lags);
+  const xOf = new Int32Array(cap);
+  const yOf = new Int32Array(cap);
+  const lagOf = new Int32Array(cap);
+  const nOf = new Int32Array(cap);
+  const spearmanOf = new Uint8Array(cap);
+  const effect = new Float64Array(cap);
+  const p = new Float64Array(cap);
+  let count = 0;
   const scratch = spearmanScratch(T);
-  const findings: ScanFinding[] = [];
-  const test = (a: Prepared, b: Prepared, lag: number, method: ScanMethod) => {
-    const res = method === 'pearson' ? pearsonPair(a, b, lag, minN) : spearmanPair(a, b, lag, minN, scratch);
-    if (res.kind === 'skip') {
-      skipped.push({ kind: 'pair', x: a.id, y: b.id, lag, reason: res.reason, n: res.n });
-      return;
-    }
-    const { n, r } = res;
-    const nEff = effectiveSampleSize(n, a.r1, b.r1);
-    const se = method === 'spearman' ? Math.sqrt(1.06 / (nEff - 3)) : 1 / Math.sqrt(nEff - 3);
-    findings.push({
-      x: a.id,
-      y: b.id,
-      lag,
-      method,
-      n,
-      nEff,
-      effect: r,
-      p: correlationPValue(r, nEff - 2),
-      pNaive: correlationPValue(r, n - 2),
-      q: 1,
-      ci95: fisherInterval(r, se),
-    });
-  };
-  for (let i = 0; i < usable.length; i++) {
-    for (let j = i + 1; j < usable.length; j++) {
-      const a = usable[i]!;
-      const b = usable[j]!;
-      const method = methodOf(a.id, b.id);
-      test(a, b, 0, method);
-      for (let lag = 1; lag <= lags; lag++) {
-        test(a, b, lag, method);
-        test(b, a, lag, method);
+  for (let i = 0; i < U; i++) {
+    for (let j = i + 1; j < U; j++) {
+      const useSpearman = methodOf(usable[i]!.id, usable[j]!.id) === 'spearman';
+      for (let t = 0; t <= 2 * lags; t++) {
+        // Lag 0 once, then each lag with x = i, y = j and with x = j, y = i.
+        const lag = (t + 1) >> 1;
+        const [ix, iy] = t % 2 === 0 && t > 0 ? [j, i] : [i, j];
+        const a = usable[ix]!;
+        const b = usable[iy]!;
+        const res = useSpearman ? spearmanPair(a, b, lag, minN, scratch) : pearsonPair(a, b, lag, minN);
+        if (res.kind === 'skip') {
+          skipped.push({ kind: 'pair', x: a.id, y: b.id, lag, reason: res.reason, n: res.n });
+          continue;
+        }
+        xOf[count] = ix;
+        yOf[count] = iy;
+        lagOf[count] = lag;
+        nOf[count] = res.n;
+        spearmanOf[count] = useSpearman ? 1 : 0;
+        effect[count] = res.r;
+        p[count] = correlationPValue(res.r, effectiveSampleSize(res.n, a.r1, b.r1) - 2);
+        count++;
       }
     }
   }
 
-  const q = benjaminiHochberg(findings.map((f) => f.p));
-  for (let i = 0; i < findings.length; i++) findings[i]!.q = q[i]!;
-  findings.sort((f, g) => f.p - g.p || Math.abs(g.effect) - Math.abs(f.effect));
-  return { start: aligned.start, days: T, testsRun: findings.length, findings, skipped };
+  // Sorted by p ascending, ties by |effect| descending: a stable sort by −|effect|, then by p.
+  const order = new Int32Array(count);
+  for (let k = 0; k < count; k++) order[k] = k;
+  const key = new Float64Array(count);
+  for (let k = 0; k < count; k++) key[k] = -Math.abs(effect[k]!);
+  sortIndicesByValue(order, key);
+  sortIndicesByValue(order, p);
+  const q = benjaminiHochbergSorted(p, order);
+  const findings = new Array<ScanFinding>(count);
+  for (let rank = 0; rank < count; rank++) {
+    const k = order[rank]!;
+    const a = usable[xOf[k]!]!;
+    const b = usable[yOf[k]!]!;
+    const n = nOf[k]!;
+    const r = effect[k]!;
+    const method: ScanMethod = spearmanOf[k] ? 'spearman' : 'pearson';
+    const nEff = effectiveSampleSize(n, a.r1, b.r1);
+    const se = method === 'spearman' ? Math.sqrt(1.06 / (nEff - 3)) : 1 / Math.sqrt(nEff - 3);
+    findings[rank] = {
+      x: a.id,
+      y: b.id,
+      lag: lagOf[k]!,
+      method,
+      n,
+      nEff,
+      effect: r,
+      p: p[k]!,
+      pNaive: correlationPValue(r, n - 2),
+      q: q[rank]!,
+      ci95: fisherInterval(r, se),
+    };
+  }
+  return { start: aligned.start, days: T, testsRun: count, findings, skipped };
 }

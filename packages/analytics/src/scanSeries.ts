@@ -21,8 +21,9 @@ export interface Prepared {
   ranks: RankData | null;
 }
 
-/** Present days sorted by value, each day's position in that order (−1 if missing), per position the
- * last position of its tie group, and whether there are any ties. */
+/** Present days sorted by value (m of them), each day's position in that order (m for an absent day,
+ * including up to 7 days past the grid), per position the last position of its tie group, and whether
+ * there are any ties. */
 export interface RankData {
   order: Int32Array;
   pos: Int32Array;

@@ -1,6 +1,14 @@
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
-import { benjaminiHochberg, kendall, linearRegression, pearson, spearman, theilSen } from '../src/index';
+import {
+  benjaminiHochberg,
+  correlationScan,
+  kendall,
+  linearRegression,
+  pearson,
+  spearman,
+  theilSen,
+} from '../src/index';
 
 // Integer-valued data (scaled) keeps the transforms below exact enough that any difference is the
 // function's, not the test's arithmetic.
@@ -168,6 +176,83 @@ describe('Benjamini–Hochberg properties', () => {
         expect(kept).toEqual(expected);
         expect(q.filter((v) => Number.isNaN(v)).length).toBe(holes.length);
       }),
+    );
+  });
+});
+
+describe('correlationScan properties', () => {
+  // 2–5 series with their own start offsets, small integer values (many ties) or fine values, and gaps;
+  // every finding must equal pearson()/spearman() on that pair's pairwise-complete days at that lag, and
+  // every pair not reported must be skipped for the reason the direct computation gives.
+  const cell = fc.oneof(
+    { weight: 1, arbitrary: fc.constant(null) },
+    { weight: 6, arbitrary: fc.integer({ min: -1000, max: 1000 }).map((v) => v / 10) },
+  );
+  const tied = fc.oneof(
+    { weight: 1, arbitrary: fc.constant(null) },
+    { weight: 6, arbitrary: fc.integer({ min: 0, max: 3 }) },
+  );
+  const one = fc.record({
+    offset: fc.integer({ min: 0, max: 12 }),
+    values: fc.oneof(fc.array(cell, { minLength: 0, maxLength: 45 }), fc.array(tied, { maxLength: 45 })),
+  });
+  const day = (offset: number) => new Date(Date.UTC(2024, 1, 25 + offset)).toISOString().slice(0, 10);
+
+  it.each(['pearson', 'spearman'] as const)('%s: each test equals the direct computation', (method) => {
+    fc.assert(
+      fc.property(
+        fc.array(one, { minLength: 2, maxLength: 5 }),
+        fc.integer({ min: 0, max: 3 }),
+        (raw, lags) => {
+          const minN = 5;
+          const series = raw.map((s, i) => ({ id: `s${i}`, start: day(s.offset), values: s.values }));
+          const res = correlationScan(series, { method, lags, minN });
+          const byKey = new Map(res.findings.map((f) => [`${f.x}|${f.y}|${f.lag}`, f]));
+          const skippedPairs = new Map(
+            res.skipped.flatMap((s) =>
+              s.kind === 'pair' ? [[`${s.x}|${s.y}|${s.lag}` as string, s] as const] : [],
+            ),
+          );
+          const skippedSeries = new Set(res.skipped.flatMap((s) => (s.kind === 'series' ? [s.id] : [])));
+          const valueOn = (i: number, d: number) => {
+            const k = d - raw[i]!.offset;
+            const v = k >= 0 ? raw[i]!.values[k] : undefined;
+            return v ?? null;
+          };
+          let checked = 0;
+          for (let i = 0; i < series.length; i++) {
+            for (let j = 0; j < series.length; j++) {
+              if (i === j || skippedSeries.has(`s${i}`) || skippedSeries.has(`s${j}`)) continue;
+              for (let lag = i < j ? 0 : 1; lag <= lags; lag++) {
+                const x: (number | null)[] = [];
+                const y: (number | null)[] = [];
+                for (let d = 0; d < 60; d++) {
+                  x.push(valueOn(i, d));
+                  y.push(valueOn(j, d + lag));
+                }
+                const key = `s${i}|s${j}|${lag}`;
+                const direct = method === 'pearson' ? pearson(x, y) : spearman(x, y);
+                const finding = byKey.get(key);
+                if (direct.ok && direct.n >= minN) {
+                  expect(finding, key).toBeDefined();
+                  const effect = 'r' in direct ? direct.r : direct.rho;
+                  expect(finding!.n).toBe(direct.n);
+                  expect(Math.abs(finding!.effect - effect), key).toBeLessThan(1e-12);
+                } else {
+                  expect(finding, key).toBeUndefined();
+                  const skip = skippedPairs.get(key);
+                  expect(skip, key).toBeDefined();
+                  expect(skip!.reason, key).toBe(direct.n < minN ? 'too-few' : 'constant');
+                  expect(skip!.n, key).toBe(direct.n);
+                }
+                checked++;
+              }
+            }
+          }
+          expect(res.testsRun + [...skippedPairs.keys()].length).toBe(checked);
+        },
+      ),
+      { numRuns: 300 },
     );
   });
 });
