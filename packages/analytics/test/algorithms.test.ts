@@ -4,6 +4,7 @@ import { describe, expect, it } from 'vitest';
 import { correlationScan, kendall, mannKendall, spearman, theilSen } from '../src/index';
 import { kendallS } from '../src/kendall';
 import { countInversions } from '../src/ranks';
+import { inversionOrderStatistics } from '../src/theilSen';
 import { computed } from './helpers';
 
 const tiedValues = fc.array(fc.integer({ min: -5, max: 5 }), { minLength: 3, maxLength: 80 });
@@ -99,6 +100,38 @@ describe('Theil–Sen order statistics', () => {
       expect(slopes.includes(r.slopeCI95[1])).toBe(true);
       expect(r.slopeCI95[0]).toBeLessThanOrEqual(r.slope);
       expect(r.slopeCI95[1]).toBeGreaterThanOrEqual(r.slope);
+    }
+  });
+
+  it('the O(n log n) path for increasing x returns exactly the sorted-slope order statistics', () => {
+    // Daily-series shapes: plain noise, heavy ties (integer values: many slopes exactly 0 and the
+    // median often 0 itself), a steep trend, a large offset with tiny variation, and gaps in x.
+    let seed = 11;
+    const rand = () => {
+      seed = (seed * 48271) % 2147483647;
+      return seed / 2147483647;
+    };
+    const n = 700;
+    const days = Array.from({ length: n }, (_, i) => i);
+    const gappy = days.map((i) => i * 2 + (i % 7 === 0 ? 1 : 0));
+    const cases: [string, number[], number[]][] = [
+      ['noise', days, days.map(() => rand())],
+      ['integer ties', days, days.map(() => Math.round(rand() * 4))],
+      ['steep', days, days.map((t) => 250 * t + rand())],
+      ['offset', days, days.map((t) => 1e9 + 1e-4 * t + 1e-3 * rand())],
+      ['gaps', gappy, gappy.map((t) => -0.01 * t + rand() * 5)],
+    ];
+    for (const [name, x, y] of cases) {
+      const slopes = sortedSlopes(x, y);
+      const N = slopes.length;
+      const ranks = [Math.floor(N * 0.47), (N >> 1) - 1, N >> 1, Math.floor(N * 0.53)];
+      const fast = inversionOrderStatistics(x, y, N, ranks);
+      expect(fast, name).not.toBeNull();
+      expect(fast, name).toEqual(ranks.map((k) => slopes[k]));
+      const r = computed(theilSen(x, y));
+      expect(r.slope, name).toBe((slopes[(N >> 1) - 1]! + slopes[N >> 1]!) / 2);
+      expect(slopes.includes(r.slopeCI95[0]), name).toBe(true);
+      expect(slopes.includes(r.slopeCI95[1]), name).toBe(true);
     }
   });
 
