@@ -7,7 +7,7 @@ import { join } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import type { DailySeries } from '@lifexp/analytics';
 import { alignSeries, correlationScan, trendReport } from '@lifexp/analytics';
-import { sampleCorrelation } from 'simple-statistics';
+import { sampleCorrelation, sampleRankCorrelation } from 'simple-statistics';
 
 const METRICS = 60;
 const DAYS = 1095;
@@ -15,6 +15,7 @@ const LAGS = 2;
 const MIN_N = 14;
 const WARMUP = 3;
 const RUNS = 15;
+const SLOW_RUNS = 5;
 
 /** Mulberry32: small seeded PRNG so every run measures the same data. */
 function prng(seed: number): () => number {
@@ -65,8 +66,15 @@ function dayString(offset: number): string {
   return d.toISOString().slice(0, 10);
 }
 
-/** The same pairs and lags as correlationScan, done simply with simple-statistics' sampleCorrelation. */
-function simpleStatisticsScan(grid: Float64Array[], days: number): number {
+/**
+ * The same pairs and lags as correlationScan, done simply with simple-statistics: `sampleCorrelation`
+ * (Pearson), or `sampleRankCorrelation` (Spearman on mid-ranks, re-ranked per pair as the scan does).
+ */
+function simpleStatisticsScan(
+  grid: Float64Array[],
+  days: number,
+  correlate: (x: number[], y: number[]) => number = sampleCorrelation,
+): number {
   let tests = 0;
   const run = (a: Float64Array, b: Float64Array, lag: number) => {
     const x: number[] = [];
@@ -79,7 +87,7 @@ function simpleStatisticsScan(grid: Float64Array[], days: number): number {
         y.push(v);
       }
     }
-    if (x.length >= MIN_N && sampleCorrelation(x, y) <= 1) tests++;
+    if (x.length >= MIN_N && correlate(x, y) <= 1) tests++;
   };
   for (let i = 0; i < grid.length; i++) {
     for (let j = i + 1; j < grid.length; j++) {
@@ -93,10 +101,10 @@ function simpleStatisticsScan(grid: Float64Array[], days: number): number {
   return tests;
 }
 
-function time(fn: () => unknown): { median: number; p90: number } {
+function time(fn: () => unknown, runs = RUNS): { median: number; p90: number } {
   for (let i = 0; i < WARMUP; i++) fn();
   const ms: number[] = [];
-  for (let i = 0; i < RUNS; i++) {
+  for (let i = 0; i < runs; i++) {
     const t0 = performance.now();
     fn();
     ms.push(performance.now() - t0);
@@ -111,18 +119,28 @@ function summarise(ms: number[]): { median: number; p90: number } {
   return { median: s.length % 2 ? s[mid]! : (s[mid - 1]! + s[mid]!) / 2, p90: q(0.9) };
 }
 
-// The same Pearson scan in numpy, twice: the direct per-pair translation (mask, corrcoef) and a
-// vectorised version (masked matrix products per lag). Only the computation is timed, in Python,
+// The same scan in numpy: the direct per-pair translation for Pearson (mask, corrcoef) and for Spearman
+// (mask, mid-ranks of each side's paired days, corrcoef), and a vectorised Pearson (masked matrix
+// products per lag; re-ranking per pair does not vectorise). Only the computation is timed, in Python,
 // on one thread.
 const NUMPY_SCRIPT = `
 import json, sys, time
 import numpy as np
 grid = np.array(json.load(open(sys.argv[1])), dtype=float)  # metrics x days, NaN = missing
-lags, min_n, warmup, runs = int(sys.argv[2]), int(sys.argv[3]), int(sys.argv[4]), int(sys.argv[5])
+lags, min_n, warmup, runs, slow_runs = (int(v) for v in sys.argv[2:7])
 S, T = grid.shape
 ok = ~np.isnan(grid)
 
-def per_pair():
+def midranks(v):
+    order = np.argsort(v, kind='mergesort')
+    sv = v[order]
+    starts = np.r_[0, np.flatnonzero(np.diff(sv)) + 1]
+    ends = np.r_[starts[1:], len(v)]
+    ranks = np.empty(len(v))
+    ranks[order] = np.repeat((starts + ends - 1) / 2, ends - starts)
+    return ranks
+
+def per_pair(rank):
     out = []
     for i in range(S):
         for j in range(i + 1, S):
@@ -131,7 +149,10 @@ def per_pair():
                 x = grid[a, :T - L]; y = grid[b, L:]
                 m = ok[a, :T - L] & ok[b, L:]
                 if m.sum() >= min_n:
-                    out.append(np.corrcoef(x[m], y[m])[0, 1])
+                    u, v = x[m], y[m]
+                    if rank:
+                        u, v = midranks(u), midranks(v)
+                    out.append(np.corrcoef(u, v)[0, 1])
     return out
 
 def vectorised():
@@ -151,7 +172,8 @@ def vectorised():
     return out
 
 res = {}
-for name, fn in (("perPair", per_pair), ("vectorised", vectorised)):
+cases = (("perPair", lambda: per_pair(False), runs), ("perPairSpearman", lambda: per_pair(True), slow_runs), ("vectorised", vectorised, runs))
+for name, fn, runs in cases:
     for _ in range(warmup):
         fn()
     ms = []
@@ -162,7 +184,9 @@ for name, fn in (("perPair", per_pair), ("vectorised", vectorised)):
 print(json.dumps(res))
 `;
 
-function numpyTimings(grid: Float64Array[]): { perPair: Timing; vectorised: Timing } | null {
+type NumpyTimings = { perPair: Timing; perPairSpearman: Timing; vectorised: Timing };
+
+function numpyTimings(grid: Float64Array[]): NumpyTimings | null {
   if (spawnSync('python3', ['-c', 'import numpy'], { stdio: 'ignore' }).status !== 0) return null;
   const dir = mkdtempSync(join(tmpdir(), 'lifexp-bench-'));
   try {
@@ -173,7 +197,7 @@ function numpyTimings(grid: Float64Array[]): { perPair: Timing; vectorised: Timi
       JSON.stringify(grid.map((row) => Array.from(row, (v) => (Number.isNaN(v) ? null : v)))),
     );
     writeFileSync(script, NUMPY_SCRIPT);
-    const args = [script, data, String(LAGS), String(MIN_N), String(WARMUP), String(RUNS)];
+    const args = [script, data, String(LAGS), String(MIN_N), String(WARMUP), String(RUNS), String(SLOW_RUNS)];
     // One BLAS thread: the comparison is one core against one core.
     const env = { ...process.env, OMP_NUM_THREADS: '1', OPENBLAS_NUM_THREADS: '1', MKL_NUM_THREADS: '1' };
     const run = spawnSync('python3', args, { encoding: 'utf8', maxBuffer: 1 << 20, env });
@@ -181,7 +205,7 @@ function numpyTimings(grid: Float64Array[]): { perPair: Timing; vectorised: Timi
       console.warn(`numpy benchmark failed: ${run.stderr}`);
       return null;
     }
-    return JSON.parse(run.stdout) as { perPair: Timing; vectorised: Timing };
+    return JSON.parse(run.stdout) as NumpyTimings;
   } finally {
     rmSync(dir, { recursive: true, force: true });
   }
@@ -200,34 +224,51 @@ export async function runAnalyticsBench(): Promise<void> {
     throw new Error(`baseline ran ${baselineTests} tests, the scan ${pearsonScan.testsRun}`);
   }
 
+  const rankBaselineTests = simpleStatisticsScan(aligned.values, aligned.days, sampleRankCorrelation);
+  if (rankBaselineTests !== pearsonScan.testsRun) {
+    throw new Error(`rank baseline ran ${rankBaselineTests} tests, the scan ${pearsonScan.testsRun}`);
+  }
+
   const pearson = time(() => correlationScan(series, { ...options, method: 'pearson' }));
   const spearman = time(() => correlationScan(series, { ...options, method: 'spearman' }));
   const trends = time(() => series.map((s) => trendReport(s)));
   const baseline = time(() => simpleStatisticsScan(aligned.values, aligned.days));
+  // Seconds per run: fewer runs.
+  const rankBaseline = time(
+    () => simpleStatisticsScan(aligned.values, aligned.days, sampleRankCorrelation),
+    SLOW_RUNS,
+  );
   const numpy = numpyTimings(aligned.values);
 
-  const row = (name: string, t: Timing, pearsonLike: boolean) => ({
+  const ratio = (base: Timing | undefined, t: Timing) => (base ? `${round(base.median / t.median)}×` : '');
+  const row = (name: string, t: Timing, method?: 'pearson' | 'spearman') => ({
     name,
     'median ms': round(t.median),
     'p90 ms': round(t.p90),
-    'speed-up vs simple-statistics': pearsonLike ? `${round(baseline.median / t.median)}×` : '',
-    'speed-up vs numpy per-pair': pearsonLike && numpy ? `${round(numpy.perPair.median / t.median)}×` : '',
-    'speed-up vs numpy vectorised':
-      pearsonLike && numpy ? `${round(numpy.vectorised.median / t.median)}×` : '',
+    'vs simple-statistics sampleCorrelation scan': method ? ratio(baseline, t) : '',
+    'vs simple-statistics, same method': method
+      ? ratio(method === 'pearson' ? baseline : rankBaseline, t)
+      : '',
+    'vs numpy per-pair, same method':
+      method && numpy ? ratio(method === 'pearson' ? numpy.perPair : numpy.perPairSpearman, t) : '',
+    'vs numpy vectorised Pearson': method === 'pearson' && numpy ? ratio(numpy.vectorised, t) : '',
   });
   console.log(
     `${METRICS} metrics × ${DAYS} days, lags 0..${LAGS}: ${pearsonScan.testsRun} tests per scan ` +
-      `(${pearsonScan.skipped.length} skipped); ${RUNS} timed runs after ${WARMUP} warm-ups`,
+      `(${pearsonScan.skipped.length} skipped); ${RUNS} timed runs after ${WARMUP} warm-ups ` +
+      `(${SLOW_RUNS} for the per-pair Spearman baselines)`,
   );
   const rows = [
-    row('correlationScan pearson', pearson, true),
-    row('correlationScan spearman', spearman, true),
-    row(`trendReport × ${METRICS}`, trends, false),
-    row('simple-statistics sampleCorrelation scan', baseline, true),
+    row('correlationScan pearson', pearson, 'pearson'),
+    row('correlationScan spearman', spearman, 'spearman'),
+    row(`trendReport × ${METRICS}`, trends),
+    row('simple-statistics sampleCorrelation scan', baseline, 'pearson'),
+    row('simple-statistics sampleRankCorrelation scan', rankBaseline, 'spearman'),
   ];
   if (numpy) {
-    rows.push(row('numpy per-pair corrcoef scan', numpy.perPair, true));
-    rows.push(row('numpy vectorised scan', numpy.vectorised, true));
+    rows.push(row('numpy per-pair corrcoef scan', numpy.perPair, 'pearson'));
+    rows.push(row('numpy per-pair mid-rank Spearman scan', numpy.perPairSpearman, 'spearman'));
+    rows.push(row('numpy vectorised Pearson scan (r only)', numpy.vectorised, 'pearson'));
   } else {
     console.log('python3 with numpy not found: numpy lines skipped');
   }
