@@ -84,7 +84,8 @@ export interface ScanResult {
  * days or constant values, and pairs with fewer than minN paired days or a constant side, are
  * reported in `skipped` instead.
  * Cost per test: Pearson is one dot product over the common days plus O(missing days) corrections;
- * Spearman re-ranks each side in O(days) from a presorted order. No per-element allocation.
+ * Spearman re-ranks both sides exactly in two sequential passes from orders sorted once per scan
+ * (see spearmanPair). No per-test allocation beyond the result.
  */
 export function correlationScan(series: readonly DailySeries[], options: ScanOptions = {}): ScanResult {
   const lags = options.lags ?? 0;

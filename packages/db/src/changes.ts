@@ -1,6 +1,7 @@
 import type { ChangeEvent } from '@lifexp/contracts';
 import { and, asc, eq, gt, lte, sql } from 'drizzle-orm';
 import type { Db, Executor, Tx } from './client';
+import { rowsOf } from './client';
 import { changeLog, syncState } from './schema';
 
 /** The NOTIFY channel that carries `{"u": userId, "s": seq}` after a user's change commits. */
@@ -49,19 +50,16 @@ export async function mutate<T>(
   });
 }
 
-/** Allocates `changes.length` consecutive seqs and writes the change_log rows. Call inside a transaction. */
+/**
+ * Allocates `changes.length` consecutive seqs, writes the change_log rows and queues the NOTIFY, in one
+ * statement (one round trip): the sync_state row lock it takes is then held only for this statement and
+ * the COMMIT, which is what bounds how fast one user's writes can follow each other. Call inside a
+ * transaction.
+ */
 export async function appendChanges(tx: Tx, userId: string, changes: readonly Change[]): Promise<number> {
-  const [state] = await tx
-    .insert(syncState)
-    .values({ userId, seq: changes.length })
-    .onConflictDoUpdate({ target: syncState.userId, set: { seq: sql`${syncState.seq} + ${changes.length}` } })
-    .returning({ seq: syncState.seq });
-  if (!state) throw new Error('sequence allocation returned no row');
-  const first = state.seq - changes.length + 1;
-  await tx.insert(changeLog).values(
-    changes.map((change, index) => ({
-      userId,
-      seq: first + index,
+  const count = changes.length;
+  const rows = JSON.stringify(
+    changes.map((change) => ({
       entity: change.entity,
       entityId: change.entityId,
       op: change.op,
@@ -69,8 +67,24 @@ export async function appendChanges(tx: Tx, userId: string, changes: readonly Ch
       clientMutationId: change.clientMutationId ?? null,
     })),
   );
-  await tx.execute(sql`select pg_notify(${CHANGES_CHANNEL}, ${JSON.stringify({ u: userId, s: state.seq })})`);
-  return state.seq;
+  const result = await tx.execute(sql`
+    with allocated as (
+      insert into ${syncState} (user_id, seq) values (${userId}::uuid, ${count})
+      on conflict (user_id) do update set seq = ${syncState.seq} + ${count}
+      returning seq
+    ), logged as (
+      insert into ${changeLog} (user_id, seq, entity, entity_id, op, data, client_mutation_id)
+      select ${userId}::uuid, allocated.seq - ${count} + change.ord, change.item->>'entity',
+        change.item->>'entityId', change.item->>'op', nullif(change.item->'data', 'null'::jsonb),
+        change.item->>'clientMutationId'
+      from allocated, jsonb_array_elements(${rows}::jsonb) with ordinality as change(item, ord)
+    )
+    select seq::text as seq,
+      pg_notify(${CHANGES_CHANNEL}, json_build_object('u', ${userId}::text, 's', seq)::text)
+    from allocated`);
+  const [state] = rowsOf<{ seq: string }>(result);
+  if (!state) throw new Error('sequence allocation returned no row');
+  return Number(state.seq);
 }
 
 export async function latestSeq(db: Executor, userId: string): Promise<number> {

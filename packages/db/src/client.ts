@@ -142,6 +142,40 @@ async function openPglite(dataDir: string | undefined): Promise<Opened> {
   return { database, migrate: () => migratePglite(drizzlePglite({ client }), { migrationsFolder }) };
 }
 
+// Statements with at most this many parameters are prepared; bulk inserts (one parameter per cell) and
+// long IN lists stay unnamed, so the per-connection statement caches hold a bounded set of query shapes.
+const PREPARE_MAX_PARAMETERS = 64;
+
+/**
+ * The postgres.js client as Drizzle should see it: Drizzle asks for unnamed statements (`prepare:
+ * false`), which costs every parameterized query a Parse/Describe round trip before its Bind/Execute, and
+ * PostgreSQL a parse and plan each time. This wrapper lets postgres.js prepare the statements of fixed
+ * shape once per connection (it re-prepares by itself when a schema change invalidates one), in
+ * transactions and savepoints too.
+ */
+function preparing(sql: postgres.Sql): postgres.Sql {
+  return new Proxy(sql, {
+    get(target, property, receiver) {
+      if (property === 'unsafe') {
+        return (query: string, parameters?: unknown[], options?: postgres.UnsafeQueryOptions) =>
+          target.unsafe(query, parameters as postgres.ParameterOrJSON<never>[], {
+            ...options,
+            prepare: (parameters?.length ?? 0) <= PREPARE_MAX_PARAMETERS,
+          });
+      }
+      if (property === 'begin' || property === 'savepoint') {
+        return (...args: unknown[]) => {
+          const body = args.pop() as (inner: postgres.Sql) => unknown;
+          const run = Reflect.get(target, property, receiver) as (...a: unknown[]) => unknown;
+          return run.call(target, ...args, (inner: postgres.Sql) => body(preparing(inner)));
+        };
+      }
+      const value = Reflect.get(target, property, receiver);
+      return typeof value === 'function' ? value.bind(target) : value;
+    },
+  });
+}
+
 async function openPostgres(url: string, config: DbConfig): Promise<Opened> {
   const client = postgres(url, {
     max: config.poolMax ?? 10,
@@ -154,7 +188,7 @@ async function openPostgres(url: string, config: DbConfig): Promise<Opened> {
     await client.end({ timeout: 1 });
     throw new DatabaseOpenError(`cannot connect to PostgreSQL at ${describeUrl(url)}: ${messageOf(error)}`);
   }
-  const db = drizzlePostgres({ client, schema }) as unknown as Db;
+  const db = drizzlePostgres({ client: preparing(client), schema }) as unknown as Db;
   let closed = false;
   const database: Database = {
     db,

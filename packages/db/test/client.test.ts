@@ -1,10 +1,13 @@
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { afterAll, describe, expect, it } from 'vitest';
-import { createDb, DatabaseOpenError } from '../src/client';
+import { eq, sql } from 'drizzle-orm';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import type { Tx } from '../src/client';
+import { createDb, DatabaseOpenError, rowsOf } from '../src/client';
 import { users } from '../src/schema';
-import { describeEachDriver } from '../src/testing';
+import type { TestDatabase } from '../src/testing';
+import { createTestDatabase, describeEachDriver, testDrivers } from '../src/testing';
 
 describeEachDriver('createDb', (ctx) => {
   it('applies every committed migration and reports ready', async () => {
@@ -56,3 +59,45 @@ describe('createDb on an unreachable PostgreSQL', () => {
     );
   });
 });
+
+if (testDrivers.includes('postgres')) {
+  describe('createDb on PostgreSQL: prepared statements', () => {
+    let handle: TestDatabase;
+    beforeAll(async () => {
+      handle = await createTestDatabase('postgres');
+    });
+    afterAll(() => handle.dispose());
+
+    const preparedOnThisConnection = async (tx: Tx, text: string) => {
+      const result = await tx.execute(
+        sql`select count(*)::int as count from pg_prepared_statements where statement like ${`%${text}%`}`,
+      );
+      return rowsOf<{ count: number }>(result)[0]!.count;
+    };
+
+    it('prepares fixed-shape statements once per connection, in transactions too, but not bulk ones', async () => {
+      const { db } = handle;
+      await db.transaction(async (tx) => {
+        // Drizzle would send these as unnamed statements (parsed every time); on this connection they
+        // must now be named prepared statements.
+        await tx.insert(users).values({ email: 'prepared@example.test', passwordHash: 'x' });
+        const found = await tx.select().from(users).where(eq(users.email, 'prepared@example.test'));
+        expect(found).toHaveLength(1);
+        expect(await preparedOnThisConnection(tx, 'insert into "users"')).toBe(1);
+        expect(await preparedOnThisConnection(tx, 'from "users" where "users"."email"')).toBe(1);
+        // 30 rows × 3 columns = 90 parameters: over the limit, so not kept in the statement cache.
+        const many = Array.from({ length: 30 }, (_, i) => ({
+          email: `bulk-${i}@example.test`,
+          passwordHash: 'x',
+          timezone: 'UTC',
+        }));
+        await tx.insert(users).values(many);
+        expect(await preparedOnThisConnection(tx, '$90')).toBe(0);
+        // The same statement again reuses the prepared one instead of adding another.
+        await tx.select().from(users).where(eq(users.email, 'bulk-3@example.test'));
+        expect(await preparedOnThisConnection(tx, 'from "users" where "users"."email"')).toBe(1);
+      });
+      expect(await db.select().from(users).where(eq(users.passwordHash, 'x'))).toHaveLength(31);
+    });
+  });
+}
