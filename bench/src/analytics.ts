@@ -112,6 +112,20 @@ function time(fn: () => unknown, runs = RUNS): { median: number; p90: number } {
   return summarise(ms);
 }
 
+/** WARMUP rounds, then RUNS rounds in which every function runs once, in turn; a timing per function. */
+function timeInTurns(fns: (() => unknown)[]): Timing[] {
+  for (let i = 0; i < WARMUP; i++) for (const fn of fns) fn();
+  const ms: number[][] = fns.map(() => []);
+  for (let i = 0; i < RUNS; i++) {
+    for (let k = 0; k < fns.length; k++) {
+      const t0 = performance.now();
+      fns[k]!();
+      ms[k]!.push(performance.now() - t0);
+    }
+  }
+  return ms.map(summarise);
+}
+
 function summarise(ms: number[]): { median: number; p90: number } {
   const s = [...ms].sort((a, b) => a - b);
   const q = (p: number) => s[Math.min(s.length - 1, Math.ceil(p * s.length) - 1)]!;
@@ -229,10 +243,14 @@ export async function runAnalyticsBench(): Promise<void> {
     throw new Error(`rank baseline ran ${rankBaselineTests} tests, the scan ${pearsonScan.testsRun}`);
   }
 
-  const pearson = time(() => correlationScan(series, { ...options, method: 'pearson' }));
-  const spearman = time(() => correlationScan(series, { ...options, method: 'spearman' }));
-  const trends = time(() => series.map((s) => trendReport(s)));
-  const baseline = time(() => simpleStatisticsScan(aligned.values, aligned.days));
+  // The fast runs take turns, round by round, so that a slower spell of the machine (or of the garbage
+  // collector) weighs on all of them alike.
+  const [pearson, spearman, trends, baseline] = timeInTurns([
+    () => correlationScan(series, { ...options, method: 'pearson' }),
+    () => correlationScan(series, { ...options, method: 'spearman' }),
+    () => series.map((s) => trendReport(s)),
+    () => simpleStatisticsScan(aligned.values, aligned.days),
+  ]) as [Timing, Timing, Timing, Timing];
   // Seconds per run: fewer runs.
   const rankBaseline = time(
     () => simpleStatisticsScan(aligned.values, aligned.days, sampleRankCorrelation),
@@ -255,7 +273,7 @@ export async function runAnalyticsBench(): Promise<void> {
   });
   console.log(
     `${METRICS} metrics × ${DAYS} days, lags 0..${LAGS}: ${pearsonScan.testsRun} tests per scan ` +
-      `(${pearsonScan.skipped.length} skipped); ${RUNS} timed runs after ${WARMUP} warm-ups ` +
+      `(${pearsonScan.skipped.length} skipped); ${RUNS} timed rounds after ${WARMUP} warm-ups, taking turns ` +
       `(${SLOW_RUNS} for the per-pair Spearman baselines)`,
   );
   const rows = [
