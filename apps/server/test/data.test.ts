@@ -150,7 +150,8 @@ describeServer(
         day: fc.integer({ min: 0, max: 60 }),
         time: fc.option(fc.constantFrom('00:00', '07:30', '23:59:59'), { nil: undefined }),
         notes: fc.option(fc.string({ maxLength: 60 }), { nil: undefined }),
-        tags: fc.uniqueArray(fc.stringMatching(/^[a-z][a-z0-9-]{0,10}$/), { maxLength: 3 }),
+        // Tags with the CSV tag separator, the escape character and a formula-like start included.
+        tags: fc.uniqueArray(fc.stringMatching(/^[a-z;\\=][a-z0-9;\\ -]{0,10}$/), { maxLength: 3 }),
       });
       await fc.assert(
         fc.asyncProperty(

@@ -10,7 +10,7 @@ import {
 } from '@lifexp/contracts';
 import { parse } from 'csv-parse/sync';
 import type { Db } from './client';
-import { derivedId, type ImportOptions, importDocument } from './data';
+import { derivedId, type ImportOptions, importDocument, splitTags } from './data';
 import { DomainError } from './errors';
 
 type Row = Record<(typeof CSV_COLUMNS)[number], string>;
@@ -101,11 +101,7 @@ export async function importCsv(
       };
       metrics.set(key, metric);
     }
-    const tags = row.tags
-      ? unescapeText(row.tags)
-          .split(';')
-          .filter((tag) => tag.trim() !== '')
-      : [];
+    const tags = row.tags ? splitTags(unescapeText(row.tags)).filter((tag) => tag.trim() !== '') : [];
     const notes = row.notes ? unescapeText(row.notes) : null;
     const content = JSON.stringify([row.date, row.time, key, value, notes, tags]);
     const seen = occurrences.get(content) ?? 0;

@@ -108,6 +108,36 @@ export function csvCell(value: string | number | boolean | null, text = true): s
   return /[",\r\n]/.test(cell) ? `"${cell.replace(/"/g, '""')}"` : cell;
 }
 
+/**
+ * The tags of one entry as one CSV cell: separated by `;`, with `\` and `;` inside a tag escaped by a
+ * backslash, so that a tag containing either comes back whole (splitTags is the inverse).
+ */
+export function joinTags(tags: readonly string[]): string {
+  return tags.map((tag) => tag.replace(/[\\;]/g, (c) => `\\${c}`)).join(';');
+}
+
+/**
+ * Splits a tags cell on the `;` that are not escaped, undoing `\\` and `\;`. Any other backslash is kept
+ * as it is, so cells written by hand (or before tags were escaped) read as they look.
+ */
+export function splitTags(cell: string): string[] {
+  const tags: string[] = [];
+  let current = '';
+  for (let i = 0; i < cell.length; i++) {
+    const c = cell[i]!;
+    const next = cell[i + 1];
+    if (c === '\\' && (next === '\\' || next === ';')) {
+      current += next;
+      i++;
+    } else if (c === ';') {
+      tags.push(current);
+      current = '';
+    } else current += c;
+  }
+  tags.push(current);
+  return tags;
+}
+
 function unitOf(metric: MetricRow): string {
   if (metric.type === 'duration') return 's';
   if (metric.type === 'number') return String((metric.config as { unit?: string }).unit ?? '');
@@ -133,7 +163,7 @@ export async function* exportCsv(db: Executor, userId: string, input: ExportInpu
         csvCell(value, typeof value === 'string'),
         csvCell(unitOf(metric)),
         csvCell(row.notes),
-        csvCell(row.tags.join(';')),
+        csvCell(joinTags(row.tags)),
       ].join(',')}\r\n`;
     }
     yield chunk;

@@ -3,7 +3,7 @@ import { eq, sql } from 'drizzle-orm';
 import { expect, it } from 'vitest';
 import { registerUser } from '../src/accounts';
 import { latestSeq } from '../src/changes';
-import { csvCell, derivedId, importDocument } from '../src/data';
+import { csvCell, derivedId, importDocument, joinTags, splitTags } from '../src/data';
 import { changeLog, entries, metrics } from '../src/schema';
 import { describeEachDriver } from '../src/testing';
 
@@ -90,4 +90,41 @@ it.each([
   [null, true, ''],
 ])('csvCell(%j, text=%s) is %j', (value, text, expected) => {
   expect(csvCell(value, text)).toBe(expected);
+});
+
+it.each([
+  [['morning', 'run'], 'morning;run'],
+  [['a;b'], 'a\\;b'],
+  [['back\\slash', 'x'], 'back\\\\slash;x'],
+  [['ends\\'], 'ends\\\\'],
+  [[], ''],
+])('joinTags(%j) is %j and splitTags reads it back', (tags, cell) => {
+  expect(joinTags(tags)).toBe(cell);
+  expect(splitTags(cell).filter((tag) => tag !== '')).toEqual(tags);
+});
+
+it('splitTags inverts joinTags for every tag list over ; \\ and a (up to 3 tags of up to 3 characters)', () => {
+  const words = [''];
+  for (let length = 1; length <= 3; length++) {
+    for (const word of words.filter((w) => w.length === length - 1)) {
+      for (const c of ['a', ';', '\\']) words.push(word + c);
+    }
+  }
+  const nonEmpty = words.filter((w) => w !== '');
+  let lists = 0;
+  for (const a of nonEmpty) {
+    expect(splitTags(joinTags([a]))).toEqual([a]);
+    for (const b of nonEmpty) {
+      expect(splitTags(joinTags([a, b]))).toEqual([a, b]);
+      for (const c of nonEmpty) {
+        expect(splitTags(joinTags([a, b, c]))).toEqual([a, b, c]);
+        lists++;
+      }
+    }
+  }
+  expect(lists).toBe(39 ** 3);
+});
+
+it('splitTags keeps a backslash that escapes nothing, as a hand-made cell means it', () => {
+  expect(splitTags('c:\\temp;x')).toEqual(['c:\\temp', 'x']);
 });
