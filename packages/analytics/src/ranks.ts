@@ -13,9 +13,21 @@ export function argsort(values: ArrayLike<number>): Uint32Array {
  * Array.prototype.sort with a comparator for the ~1,000-element arrays the scan sorts.
  */
 export function sortIndicesByValue<T extends Uint32Array | Int32Array>(idx: T, values: ArrayLike<number>): T {
+  sortCountingInversions(idx, values);
+  return idx;
+}
+
+/**
+ * sortIndicesByValue, returning the number of strict inversions of the order it started from: pairs
+ * k < l with values[idx[k]] > values[idx[l]] (equal values are not inversions). Each time the merge takes
+ * from the right half, the element passes over every element left in the left half (Knuth, TAOCP vol. 3
+ * §5.1.1; the counting step of Knight 1966, JASA 61:436).
+ */
+export function sortCountingInversions(idx: Uint32Array | Int32Array, values: ArrayLike<number>): number {
   const n = idx.length;
   let a: Uint32Array | Int32Array = idx;
   let b: Uint32Array | Int32Array = idx.slice();
+  let inversions = 0;
   for (let width = 1; width < n; width *= 2) {
     for (let lo = 0; lo < n; lo += 2 * width) {
       const mid = Math.min(lo + width, n);
@@ -24,8 +36,11 @@ export function sortIndicesByValue<T extends Uint32Array | Int32Array>(idx: T, v
       let j = mid;
       let k = lo;
       while (i < mid && j < hi) {
-        if (values[a[j]!]! < values[a[i]!]!) b[k++] = a[j++]!;
-        else b[k++] = a[i++]!;
+        // Taking from the left on ties keeps the sort stable and equal values from counting.
+        if (values[a[j]!]! < values[a[i]!]!) {
+          inversions += mid - i;
+          b[k++] = a[j++]!;
+        } else b[k++] = a[i++]!;
       }
       while (i < mid) b[k++] = a[i++]!;
       while (j < hi) b[k++] = a[j++]!;
@@ -35,7 +50,7 @@ export function sortIndicesByValue<T extends Uint32Array | Int32Array>(idx: T, v
     b = t;
   }
   if (a !== idx) idx.set(a);
-  return idx;
+  return inversions;
 }
 
 /**
@@ -71,35 +86,9 @@ export function tieGroups(values: ArrayLike<number>): number[] {
   return groups;
 }
 
-/**
- * Number of strict inversions, pairs i < j with a[i] > a[j] (equal values are not inversions), by merge
- * sort in O(n log n) (Knuth, TAOCP vol. 3 §5.1.1; the counting step of Knight 1966, JASA 61:436).
- */
+/** Number of strict inversions, pairs i < j with a[i] > a[j] (equal values are not inversions), in O(n log n). */
 export function countInversions(values: ArrayLike<number>): number {
-  const n = values.length;
-  let a = Float64Array.from(values);
-  let b = new Float64Array(n);
-  let inversions = 0;
-  for (let width = 1; width < n; width *= 2) {
-    for (let lo = 0; lo < n; lo += 2 * width) {
-      const mid = Math.min(lo + width, n);
-      const hi = Math.min(lo + 2 * width, n);
-      let i = lo;
-      let j = mid;
-      let k = lo;
-      while (i < mid && j < hi) {
-        // Taking from the left on ties keeps equal values from counting as inversions.
-        if (a[j]! < a[i]!) {
-          inversions += mid - i;
-          b[k++] = a[j++]!;
-        } else b[k++] = a[i++]!;
-      }
-      while (i < mid) b[k++] = a[i++]!;
-      while (j < hi) b[k++] = a[j++]!;
-    }
-    const t = a;
-    a = b;
-    b = t;
-  }
-  return inversions;
+  const idx = new Int32Array(values.length);
+  for (let i = 0; i < idx.length; i++) idx[i] = i;
+  return sortCountingInversions(idx, values);
 }

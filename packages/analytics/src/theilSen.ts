@@ -1,7 +1,7 @@
 // Theil–Sen robust line.
 import { normalQuantile } from './distributions';
 import { isConstant, pairwiseComplete } from './input';
-import { countInversions, sortIndicesByValue, tieGroups } from './ranks';
+import { sortCountingInversions, tieGroups } from './ranks';
 import { selectKth } from './select';
 import { median } from './summary';
 import type { Interval, NumericInput, Result } from './types';
@@ -215,10 +215,10 @@ export function inversionOrderStatistics(
     w1[i] = ys[i]! - t1 * xs[i]!;
     w2[i] = ys[i]! - t2 * xs[i]!;
   }
-  const below = countInversions(w1);
+  // Sorting the indices by w(t₁) counts the slopes below t₁ on the way.
   const order = new Int32Array(n);
   for (let i = 0; i < n; i++) order[i] = i;
-  sortIndicesByValue(order, w1);
+  const below = sortCountingInversions(order, w1);
   const band = pairsInverted(order, w2, xs, ys);
   const local = ranks.map((k) => k - below);
   if (local.some((k) => k < 0 || k >= band.length)) return null;
