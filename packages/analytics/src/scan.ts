@@ -120,6 +120,7 @@ export function correlationScan(series: readonly DailySeries[], options: ScanOpt
   const nOf = new Int32Array(cap);
   const spearmanOf = new Uint8Array(cap);
   const effect = new Float64Array(cap);
+  const nEffOf = new Float64Array(cap);
   const p = new Float64Array(cap);
   let count = 0;
   const scratch = spearmanScratch(T);
@@ -143,7 +144,8 @@ export function correlationScan(series: readonly DailySeries[], options: ScanOpt
         nOf[count] = res.n;
         spearmanOf[count] = useSpearman ? 1 : 0;
         effect[count] = res.r;
-        p[count] = correlationPValue(res.r, effectiveSampleSize(res.n, a.r1, b.r1) - 2);
+        nEffOf[count] = effectiveSampleSize(res.n, a.r1, b.r1);
+        p[count] = correlationPValue(res.r, nEffOf[count]! - 2);
         count++;
       }
     }
@@ -165,7 +167,7 @@ export function correlationScan(series: readonly DailySeries[], options: ScanOpt
     const n = nOf[k]!;
     const r = effect[k]!;
     const method: ScanMethod = spearmanOf[k] ? 'spearman' : 'pearson';
-    const nEff = effectiveSampleSize(n, a.r1, b.r1);
+    const nEff = nEffOf[k]!;
     const se = method === 'spearman' ? Math.sqrt(1.06 / (nEff - 3)) : 1 / Math.sqrt(nEff - 3);
     findings[rank] = {
       x: a.id,
