@@ -154,22 +154,25 @@ const PREPARE_MAX_PARAMETERS = 64;
  * transactions and savepoints too.
  */
 function preparing(sql: postgres.Sql): postgres.Sql {
+  const unsafe = (query: string, parameters?: unknown[], options?: postgres.UnsafeQueryOptions) =>
+    sql.unsafe(query, parameters as postgres.ParameterOrJSON<never>[], {
+      ...options,
+      prepare: (parameters?.length ?? 0) <= PREPARE_MAX_PARAMETERS,
+    });
+  // begin(options?, body) and savepoint(name?, body): the body gets the wrapped transaction handle.
+  const scoped =
+    (run: (...args: unknown[]) => unknown) =>
+    (...args: unknown[]) => {
+      const body = args.pop() as (inner: postgres.Sql) => unknown;
+      return run.call(sql, ...args, (inner: postgres.Sql) => body(preparing(inner)));
+    };
+  const overrides: Record<PropertyKey, unknown> = { unsafe, begin: scoped(sql.begin as never) };
+  // Only a transaction handle has savepoint().
+  const savepoint = (sql as { savepoint?: (...args: unknown[]) => unknown }).savepoint;
+  if (savepoint) overrides.savepoint = scoped(savepoint);
   return new Proxy(sql, {
     get(target, property, receiver) {
-      if (property === 'unsafe') {
-        return (query: string, parameters?: unknown[], options?: postgres.UnsafeQueryOptions) =>
-          target.unsafe(query, parameters as postgres.ParameterOrJSON<never>[], {
-            ...options,
-            prepare: (parameters?.length ?? 0) <= PREPARE_MAX_PARAMETERS,
-          });
-      }
-      if (property === 'begin' || property === 'savepoint') {
-        return (...args: unknown[]) => {
-          const body = args.pop() as (inner: postgres.Sql) => unknown;
-          const run = Reflect.get(target, property, receiver) as (...a: unknown[]) => unknown;
-          return run.call(target, ...args, (inner: postgres.Sql) => body(preparing(inner)));
-        };
-      }
+      if (property in overrides) return overrides[property];
       const value = Reflect.get(target, property, receiver);
       return typeof value === 'function' ? value.bind(target) : value;
     },

@@ -96,6 +96,13 @@ if (testDrivers.includes('postgres')) {
         // The same statement again reuses the prepared one instead of adding another.
         await tx.select().from(users).where(eq(users.email, 'bulk-3@example.test'));
         expect(await preparedOnThisConnection(tx, 'from "users" where "users"."email"')).toBe(1);
+        // A nested transaction (a savepoint) goes through the same wrapper; it is rolled back.
+        const nested = tx.transaction(async (inner) => {
+          await inner.delete(users).where(eq(users.email, 'bulk-29@example.test'));
+          expect(await preparedOnThisConnection(inner, 'delete from "users"')).toBe(1);
+          inner.rollback();
+        });
+        await expect(nested).rejects.toThrow(/^Rollback$/);
       });
       expect(await db.select().from(users).where(eq(users.passwordHash, 'x'))).toHaveLength(31);
     });
