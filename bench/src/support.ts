@@ -2,7 +2,8 @@
 // flags, a throwaway PostgreSQL database per run, the in-process server and the tRPC-over-HTTP calls.
 import { randomBytes } from 'node:crypto';
 import { cpus, loadavg } from 'node:os';
-import { createLogger, loadConfig, type RunningServer, startServer } from '@lifexp/server/runtime';
+import { createLogger, loadConfig } from '@lifexp/config';
+import { type RunningServer, startServer } from '@lifexp/server/runtime';
 import postgres from 'postgres';
 
 export const ADMIN_URL = process.env.BENCH_PG_ADMIN_URL ?? 'postgres://postgres@127.0.0.1:5432/postgres';

@@ -12,12 +12,11 @@ import {
   createSession,
   type Database,
   DomainError,
-  exportCsv,
-  exportJson,
+  exportStream,
   findUserByEmail,
   type ImportOptions,
-  importCsv,
   importDocument,
+  importText,
   localToday,
   registerUser,
 } from '@lifexp/db';
@@ -74,9 +73,7 @@ export async function exportToFile(
 ): Promise<number> {
   const out = createWriteStream(path);
   let bytes = 0;
-  const chunks =
-    input.format === 'csv' ? exportCsv(database.db, userId, input) : exportJson(database.db, userId, input);
-  for await (const chunk of chunks) {
+  for await (const chunk of exportStream(database.db, userId, input).chunks) {
     bytes += Buffer.byteLength(chunk);
     if (!out.write(chunk)) await new Promise<void>((resolve) => out.once('drain', () => resolve()));
   }
@@ -101,14 +98,8 @@ export async function importFromFile(
     );
   }
   try {
-    if (path.toLowerCase().endsWith('.csv')) return await importCsv(database.db, userId, text, options);
-    let document: unknown;
-    try {
-      document = JSON.parse(text);
-    } catch (error) {
-      throw new CommandError(`${path} is not valid JSON: ${(error as Error).message}`);
-    }
-    return await importDocument(database.db, userId, document, options);
+    const format = path.toLowerCase().endsWith('.csv') ? 'csv' : 'json';
+    return await importText(database.db, userId, text, format, options);
   } catch (error) {
     if (error instanceof DomainError) {
       const problems = (error.details?.problems as { path: string; message: string }[] | undefined) ?? [];

@@ -1,13 +1,8 @@
 import { resolve } from 'node:path';
 import { parseArgs } from 'node:util';
+import { type Config, ConfigError, createLogger, loadConfig } from '@lifexp/config';
 import { createDb, DatabaseOpenError } from '@lifexp/db';
-import {
-  type Config,
-  ConfigError,
-  createAnalyticsService,
-  createLogger,
-  loadConfig,
-} from '@lifexp/server/runtime';
+import { createAnalyticsService } from '@lifexp/insights';
 import { SingleBar } from 'cli-progress';
 import { CommandError, createDemo, createUser, exportToFile, importFromFile, userIdFor } from './commands';
 

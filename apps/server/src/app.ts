@@ -3,10 +3,11 @@ import { fetchRequestHandler } from '@trpc/server/adapters/fetch';
 import { Hono } from 'hono';
 import { secureHeaders } from 'hono/secure-headers';
 import { clientAddress } from './auth/address';
-import { closingBodyLimit, type HonoEnv } from './http';
-import { appRouter } from './router';
-import { dataRoutes } from './routes/data';
-import { type AppDeps, createContext } from './trpc/context';
+import type { AppDeps } from './deps';
+import { closingBodyLimit, type HonoEnv } from './http/env';
+import { fileRoutes } from './http/files';
+import { createContext } from './trpc/context';
+import { appRouter } from './trpc/router';
 
 export interface ServerState {
   shuttingDown: boolean;
@@ -77,7 +78,7 @@ export function createApp(deps: AppDeps, state: ServerState): Hono<HonoEnv> {
     }),
   );
 
-  app.route('/', dataRoutes(deps));
+  app.route('/', fileRoutes(deps));
 
   app.notFound((c) => c.json({ error: 'not found' }, 404));
   app.onError((error, c) => {

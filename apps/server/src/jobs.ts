@@ -1,15 +1,17 @@
+import type { Config, Logger } from '@lifexp/config';
 import { type Database, usersAtLocalHour } from '@lifexp/db';
+import type { AnalyticsService } from '@lifexp/insights';
 import { fromPglite, PgBoss } from 'pg-boss';
-import type { AnalyticsService } from './analytics/service';
-import type { Config } from './config';
-import type { Logger } from './logger';
 
 export const RECOMPUTE_QUEUE = 'insights-recompute';
 export const SWEEP_QUEUE = 'insights-daily-sweep';
 
 export interface Jobs {
-  /** Asks for a recompute of the user's insights, debounced: a burst of writes gives one job. */
-  requestRecompute(userId: string): Promise<void>;
+  /**
+   * Asks for a recompute of the user's insights, debounced: a burst of writes gives one job. Never
+   * fails the caller: a failure to queue is logged.
+   */
+  requestRecompute(userId: string): void;
   boss: PgBoss;
   stop(): Promise<void>;
 }
@@ -59,17 +61,21 @@ export async function startJobs(
   const requestedAt = new Map<string, number>();
   return {
     boss,
-    async requestRecompute(userId) {
+    requestRecompute(userId) {
       const now = Date.now();
       const window = config.insightsDebounceSeconds * 1000;
       if (now - (requestedAt.get(userId) ?? Number.NEGATIVE_INFINITY) < window) return;
       requestedAt.set(userId, now);
       for (const [id, at] of requestedAt) if (now - at >= window) requestedAt.delete(id);
-      await boss.send(
-        RECOMPUTE_QUEUE,
-        { userId },
-        { singletonKey: userId, startAfter: config.insightsDebounceSeconds },
-      );
+      boss
+        .send(
+          RECOMPUTE_QUEUE,
+          { userId },
+          { singletonKey: userId, startAfter: config.insightsDebounceSeconds },
+        )
+        .catch((error: unknown) =>
+          log.error({ err: error, userId }, 'could not queue an insights recompute'),
+        );
     },
     async stop() {
       await boss.stop({ graceful: true, timeout: 5_000 });

@@ -1,6 +1,5 @@
+import { ConfigError, createLogger, loadConfig } from '@lifexp/config';
 import { DatabaseOpenError } from '@lifexp/db';
-import { ConfigError, loadConfig } from './config';
-import { createLogger } from './logger';
 import { ListenError, startServer } from './server';
 
 // Start-up failures an operator can fix get one plain line on stderr and exit code 1.

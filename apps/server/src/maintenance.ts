@@ -1,5 +1,5 @@
 import { pruneChangeLog, purgeDeleted } from '@lifexp/db';
-import type { AppDeps } from './trpc/context';
+import type { AppDeps } from './deps';
 
 /**
  * Periodic housekeeping: soft-deleted metrics and entries are purged once every device has had

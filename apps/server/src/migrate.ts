@@ -1,5 +1,5 @@
+import { ConfigError, loadConfig } from '@lifexp/config';
 import { createDb, DatabaseOpenError } from '@lifexp/db';
-import { ConfigError, loadConfig } from './config';
 
 // `pnpm db:migrate`: apply the committed migrations to DATABASE_URL, or to the embedded database in DATA_DIR.
 try {

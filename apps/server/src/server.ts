@@ -3,19 +3,20 @@ import type { IncomingMessage, Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import type { Duplex } from 'node:stream';
 import { createAdaptorServer } from '@hono/node-server';
+import { type Config, createLogger, type Logger } from '@lifexp/config';
 import { createDb, type Database } from '@lifexp/db';
+import { createAnalyticsService } from '@lifexp/insights';
 import { applyWSSHandler } from '@trpc/server/adapters/ws';
 import { WebSocketServer } from 'ws';
-import { createAnalyticsService } from './analytics/service';
 import { createApp, logProcedureError, type ServerState } from './app';
 import { clientAddress, headerValue } from './auth/address';
-import type { Config } from './config';
+import type { AppDeps } from './deps';
+import { isAllowedOrigin } from './http/origin';
 import { type Jobs, startJobs } from './jobs';
-import { createLogger, type Logger } from './logger';
 import { startMaintenance } from './maintenance';
-import { appRouter } from './router';
 import { type SyncHub, startSyncHub } from './sync/hub';
-import { type AppDeps, createContext } from './trpc/context';
+import { createContext } from './trpc/context';
+import { appRouter } from './trpc/router';
 
 export interface RunningServer {
   url: string;
@@ -156,16 +157,6 @@ function upgradeRefusal(req: IncomingMessage, config: Config, state: ServerState
   if (path !== '/trpc' && path !== '/trpc/') return '404 Not Found';
   // Browsers always send Origin on a WebSocket upgrade; a foreign page must not ride the user's cookie.
   const origin = req.headers.origin;
-  if (origin !== undefined && !isAllowedOrigin(origin, req, config)) return '403 Forbidden';
+  if (origin !== undefined && !isAllowedOrigin(origin, req.headers.host, config)) return '403 Forbidden';
   return undefined;
-}
-
-export function isAllowedOrigin(origin: string, req: IncomingMessage, config: Config): boolean {
-  if (config.allowedOrigins.includes(origin)) return true;
-  // Same origin as the server itself (the dashboard served from this host).
-  try {
-    return new URL(origin).host === req.headers.host;
-  } catch {
-    return false;
-  }
 }

@@ -5,10 +5,18 @@ import {
   type Insight,
   type TrendFinding,
 } from '@lifexp/contracts';
-import { addDays, localToday, XP_METRICS_CAP, XP_PER_DAY, XP_PER_METRIC, XP_STREAK_CAP } from '@lifexp/db';
+import {
+  addDays,
+  localToday,
+  prng,
+  XP_METRICS_CAP,
+  XP_PER_DAY,
+  XP_PER_METRIC,
+  XP_STREAK_CAP,
+} from '@lifexp/db';
 import { beforeAll, describe, expect, it, vi } from 'vitest';
 import { RECOMPUTE_QUEUE } from '../src/jobs';
-import { type PlantedUser, plantUser, prng } from './planted';
+import { type PlantedUser, plantUser } from './planted';
 import { call, describeServer, errorOf, eventually, httpClient, signUp, type TestServer } from './support';
 
 type Client = Awaited<ReturnType<typeof signUp>>['client'];

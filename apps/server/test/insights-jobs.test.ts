@@ -2,15 +2,16 @@ import { randomUUID } from 'node:crypto';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { loadConfig } from '@lifexp/config';
+import { memoryLog } from '@lifexp/config/testing';
 import { addDays, type Db, localToday, readChanges, schema } from '@lifexp/db';
 import { createPostgresDatabase, dropPostgresDatabase, testDrivers } from '@lifexp/db/testing';
 import { and, asc, eq, sql } from 'drizzle-orm';
 import type { PgBoss } from 'pg-boss';
 import { afterAll, describe, expect, it } from 'vitest';
-import { loadConfig } from '../src/config';
 import { RECOMPUTE_QUEUE } from '../src/jobs';
 import { startServer } from '../src/server';
-import { describeServer, eventually, httpClient, memoryLog, signUp } from './support';
+import { describeServer, eventually, httpClient, signUp } from './support';
 
 type Client = Awaited<ReturnType<typeof signUp>>['client'];
 

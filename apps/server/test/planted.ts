@@ -1,20 +1,8 @@
 // A seeded generator of realistic users with known ("planted") effects, created through the API.
-import { addDays, localToday, seededRandom } from '@lifexp/db';
+import { addDays, localToday, prng } from '@lifexp/db';
 import type { signUp } from './support';
 
 type Client = Awaited<ReturnType<typeof signUp>>['client'];
-
-/** The demo generator's seeded PRNG, with the normal and coin-flip draws the planted data needs. */
-export function prng(seed: number) {
-  const uniform = seededRandom(seed);
-  /** Standard normal by Box–Muller. */
-  const normal = (mean = 0, sd = 1) => {
-    const u = 1 - uniform();
-    const v = uniform();
-    return mean + sd * Math.sqrt(-2 * Math.log(u)) * Math.cos(2 * Math.PI * v);
-  };
-  return { uniform, normal, chance: (p: number) => uniform() < p };
-}
 
 export interface PlantOptions {
   seed: number;

@@ -1,9 +1,9 @@
+import { loadConfig } from '@lifexp/config';
+import { memoryLog } from '@lifexp/config/testing';
 import { createTestDatabase } from '@lifexp/db/testing';
 import { expect, it } from 'vitest';
 import WebSocket from 'ws';
-import { loadConfig } from '../src/config';
 import { startServer } from '../src/server';
-import { memoryLog } from './support';
 
 it('tells connected WebSocket clients to reconnect, then closes them and the database', async () => {
   const database = await createTestDatabase('pglite');

@@ -1,12 +1,11 @@
-import { Writable } from 'node:stream';
+import { loadConfig } from '@lifexp/config';
+import { memoryLog } from '@lifexp/config/testing';
 import { describeEachDriver, type TestDatabase } from '@lifexp/db/testing';
 import { createTRPCClient, createWSClient, httpBatchLink, wsLink } from '@trpc/client';
 import { afterAll, beforeAll } from 'vitest';
 import WebSocket from 'ws';
-import { loadConfig } from '../src/config';
-import { createLogger } from '../src/logger';
-import type { AppRouter } from '../src/router';
 import { type RunningServer, startServer } from '../src/server';
+import type { AppRouter } from '../src/trpc/router';
 
 export interface TestServer {
   server: RunningServer;
@@ -14,18 +13,6 @@ export interface TestServer {
   url: string;
   /** Every log line the server wrote, parsed. */
   logs: Record<string, unknown>[];
-}
-
-/** Collects pino's JSON lines in memory so tests can assert on them. */
-export function memoryLog() {
-  const lines: Record<string, unknown>[] = [];
-  const stream = new Writable({
-    write(chunk, _encoding, callback) {
-      for (const line of String(chunk).split('\n')) if (line) lines.push(JSON.parse(line));
-      callback();
-    },
-  });
-  return { lines, log: createLogger({ logLevel: 'debug' }, stream) };
 }
 
 /**

@@ -49,3 +49,8 @@ export function isoWeekday(dayNum: number): number {
 export function addDays(date: string, days: number): string {
   return dateFromDayNumber(dayNumber(date) + days);
 }
+
+/** Whole days from `from` to `to` (negative when `to` is earlier). */
+export function daysBetween(from: string, to: string): number {
+  return dayNumber(to) - dayNumber(from);
+}

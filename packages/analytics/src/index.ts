@@ -3,7 +3,7 @@
 export { effectiveSampleSize, lag1Autocorrelation } from './autocorrelation';
 export type { BinaryInput, PointBiserialResult, WelchResult } from './binary';
 export { pointBiserial, welchTTest } from './binary';
-export { addDays, dateFromDayNumber, dayNumber, isoWeekday } from './dates';
+export { addDays, dateFromDayNumber, dayNumber, daysBetween, isoWeekday } from './dates';
 export {
   chiSquareSf,
   correlationPValue,

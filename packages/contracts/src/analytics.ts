@@ -1,19 +1,9 @@
 import { z } from 'zod';
-import { id, localDate } from './primitives';
+import { dateRange, id, orderedRange } from './primitives';
 
-const range = {
-  from: localDate.optional(),
-  to: localDate.optional(),
-};
-
-/** A range with both ends given must not run backwards. */
-const ordered = (input: { from?: string | undefined; to?: string | undefined }) =>
-  !input.from || !input.to || input.from <= input.to;
-const orderedError = { error: 'from must not be after to', path: ['to'] };
-
-export const correlationsInput = z
-  .strictObject({
-    ...range,
+export const correlationsInput = orderedRange(
+  z.strictObject({
+    ...dateRange,
     /** auto: Spearman for ratings, point-biserial for yes/no metrics, Pearson otherwise. */
     method: z.enum(['auto', 'pearson', 'spearman']).default('auto'),
     /** Largest lag in days: lag 1 compares a day with the next (sleep tonight, mood tomorrow). */
@@ -24,15 +14,13 @@ export const correlationsInput = z
     q: z.number().gt(0).max(1).default(0.05),
     /** Every pair tested, significant or not. */
     all: z.boolean().default(false),
-  })
-  .refine(ordered, orderedError)
-  .default({ method: 'auto', maxLag: 1, minN: 14, q: 0.05, all: false });
+  }),
+).default({ method: 'auto', maxLag: 1, minN: 14, q: 0.05, all: false });
 export type CorrelationsInput = z.infer<typeof correlationsInput>;
 
-export const trendsInput = z
-  .strictObject({ ...range, metricId: id.optional() })
-  .refine(ordered, orderedError)
-  .default({});
+export const trendsInput = orderedRange(z.strictObject({ ...dateRange, metricId: id.optional() })).default(
+  {},
+);
 export type TrendsInput = z.infer<typeof trendsInput>;
 
 export const insightKinds = ['correlation', 'trend', 'pattern', 'streak', 'recommendation'] as const;
@@ -104,6 +92,9 @@ export interface Insight {
   data: Record<string, unknown> & { sentence: string };
   createdAt: string;
 }
+
+/** A computed insight before it is stored (the store gives it an id and a time). */
+export type InsightDraft = Omit<Insight, 'id' | 'createdAt'>;
 
 export interface Progress {
   xp: number;

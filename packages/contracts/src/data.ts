@@ -1,7 +1,7 @@
 import { z } from 'zod';
 import { entryValue, notes, tags } from './entries';
 import { category, clientMutationId, metricName, metricTypes } from './metrics';
-import { id, localDate, timeOfDay } from './primitives';
+import { dateRange, id, localDate, orderedRange, timeOfDay } from './primitives';
 
 export const EXPORT_FORMAT_VERSION = 1;
 export const CSV_COLUMNS = [
@@ -16,18 +16,13 @@ export const CSV_COLUMNS = [
   'tags',
 ] as const;
 
-export const exportInput = z
-  .strictObject({
+export const exportInput = orderedRange(
+  z.strictObject({
     format: z.enum(['json', 'csv']).default('json'),
-    from: localDate.optional(),
-    to: localDate.optional(),
+    ...dateRange,
     metricIds: z.array(id).min(1).max(500).optional(),
-  })
-  .refine((input) => !input.from || !input.to || input.from <= input.to, {
-    error: 'from must not be after to',
-    path: ['to'],
-  })
-  .default({ format: 'json' });
+  }),
+).default({ format: 'json' });
 export type ExportInput = z.infer<typeof exportInput>;
 
 /** The exported metric: the metric as the API shows it (its config is checked against its type on import). */

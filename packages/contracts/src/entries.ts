@@ -1,6 +1,6 @@
 import { z } from 'zod';
 import { clientMutationId } from './metrics';
-import { id, localDate, timeOfDay } from './primitives';
+import { dateRange, id, localDate, orderedRange, timeOfDay } from './primitives';
 
 export const MAX_TAGS = 32;
 export const MAX_BATCH = 1_000;
@@ -58,21 +58,16 @@ export const updateEntryInput = z.strictObject({
 });
 export type UpdateEntryInput = z.infer<typeof updateEntryInput>;
 
-export const listEntriesInput = z
-  .strictObject({
-    from: localDate.optional(),
-    to: localDate.optional(),
+export const listEntriesInput = orderedRange(
+  z.strictObject({
+    ...dateRange,
     metricId: id.optional(),
     tag: z.string().trim().toLowerCase().min(1).max(64).optional(),
     /** Opaque: the nextCursor of the previous page. */
     cursor: z.string().max(200).optional(),
     limit: z.number().int().min(1).max(500).default(100),
-  })
-  .refine((input) => !input.from || !input.to || input.from <= input.to, {
-    error: 'from must not be after to',
-    path: ['to'],
-  })
-  .default({ limit: 100 });
+  }),
+).default({ limit: 100 });
 export type ListEntriesInput = z.infer<typeof listEntriesInput>;
 
 export interface Entry {

@@ -20,3 +20,19 @@ function isRealDate(value: string): boolean {
   const date = new Date(Date.UTC(year, month - 1, day));
   return date.getUTCFullYear() === year && date.getUTCMonth() === month - 1 && date.getUTCDate() === day;
 }
+
+/** An optional date range: `from` and `to`, both inclusive local dates. */
+export const dateRange = {
+  from: localDate.optional(),
+  to: localDate.optional(),
+};
+
+/** The input's range, when both ends are given, must not run backwards (reported on `to`). */
+export function orderedRange<T extends z.ZodType<{ from?: string | undefined; to?: string | undefined }>>(
+  schema: T,
+) {
+  return schema.refine((input) => !input.from || !input.to || input.from <= input.to, {
+    error: 'from must not be after to',
+    path: ['to'],
+  });
+}

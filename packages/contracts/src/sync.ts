@@ -53,3 +53,4 @@ export const pullInput = z.strictObject({
   after: z.number().int().min(0).max(MAX_SEQ),
   limit: z.number().int().min(1).max(1000).default(500),
 });
+export type PullInput = z.infer<typeof pullInput>;

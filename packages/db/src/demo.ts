@@ -24,6 +24,14 @@ export function seededRandom(seed: number): () => number {
   };
 }
 
+/** A seeded generator with the uniform, standard-normal and coin-flip draws simulated data needs. */
+export function prng(seed: number) {
+  const uniform = seededRandom(seed);
+  const normalDraw = (mean = 0, sd = 1) => mean + sd * normal(uniform);
+  return { uniform, normal: normalDraw, chance: (p: number) => uniform() < p };
+}
+
+/** A standard normal draw (Box–Muller). */
 function normal(random: () => number): number {
   // Box–Muller.
   return Math.sqrt(-2 * Math.log(1 - random())) * Math.cos(2 * Math.PI * random());

@@ -13,3 +13,4 @@ export * as schema from './schema';
 export * from './series';
 export * from './sessions';
 export * from './throttle';
+export * from './transfer';

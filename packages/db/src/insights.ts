@@ -1,18 +1,10 @@
 import { randomUUID } from 'node:crypto';
-import type { Insight, Progress } from '@lifexp/contracts';
+import type { Insight, InsightDraft, Progress } from '@lifexp/contracts';
 import { and, asc, desc, eq, inArray, sql } from 'drizzle-orm';
 import { mutate } from './changes';
 import { type Db, type Executor, rowsOf } from './client';
 import { addDays, localToday } from './entries';
 import { entries, insights, users } from './schema';
-
-export interface InsightDraft {
-  type: Insight['type'];
-  confidence: number;
-  dateFrom: string | null;
-  dateTo: string | null;
-  data: Insight['data'];
-}
 
 type InsightRow = typeof insights.$inferSelect;
 

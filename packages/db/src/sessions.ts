@@ -1,5 +1,6 @@
 import { createHash, getRandomValues, timingSafeEqual } from 'node:crypto';
 import { and, eq, ne } from 'drizzle-orm';
+import { notifySessionsChanged } from './changes';
 import type { Executor } from './client';
 import { sessions, users } from './schema';
 
@@ -110,4 +111,24 @@ export async function invalidateOtherSessions(
 export async function sessionExists(db: Executor, sessionId: string): Promise<boolean> {
   const [row] = await db.select({ id: sessions.id }).from(sessions).where(eq(sessions.id, sessionId));
   return row !== undefined;
+}
+
+/**
+ * Ends sessions of the user: one (`{ only }`), all but one (`{ allBut }`), or all of them; then tells
+ * every server instance, so live connections on those sessions close. Returns how many ended.
+ */
+export async function endSessions(
+  db: Executor,
+  userId: string,
+  which: { only: string } | { allBut: string } | 'all',
+): Promise<number> {
+  let ended: number;
+  if (which !== 'all' && 'only' in which) {
+    await invalidateSession(db, which.only);
+    ended = 1;
+  } else {
+    ended = await invalidateOtherSessions(db, userId, which === 'all' ? null : which.allBut);
+  }
+  await notifySessionsChanged(db, userId);
+  return ended;
 }

@@ -1,3 +1,4 @@
+import type { Logger } from '@lifexp/config';
 import {
   CHANGES_CHANNEL,
   type Database,
@@ -5,7 +6,6 @@ import {
   sessionExists,
   validateSessionToken,
 } from '@lifexp/db';
-import type { Logger } from '../logger';
 
 /** A signed-in WebSocket connection: revoked when its session ends, waking its subscriptions. */
 export interface LiveConnection {

@@ -1,22 +1,10 @@
-import type { Database, Db, SessionRecord } from '@lifexp/db';
+import type { Logger } from '@lifexp/config';
+import type { Db, SessionRecord } from '@lifexp/db';
 import { sessionExists, validateSessionToken } from '@lifexp/db';
 import type { WebSocket } from 'ws';
-import type { AnalyticsService } from '../analytics/service';
 import { clearedSessionCookie, readBearer, readSessionCookie, sessionCookie } from '../auth/cookies';
-import type { Config } from '../config';
-import type { Jobs } from '../jobs';
-import type { Logger } from '../logger';
-import type { LiveConnection, SyncHub } from '../sync/hub';
-
-/** What the server is built from; created once at start-up. */
-export interface AppDeps {
-  config: Config;
-  database: Database;
-  log: Logger;
-  hub: SyncHub;
-  analytics: AnalyticsService;
-  jobs: Jobs;
-}
+import type { AppDeps } from '../deps';
+import type { LiveConnection } from '../sync/hub';
 
 export interface Auth {
   session: SessionRecord;

@@ -1,6 +1,7 @@
 import { DomainError } from '@lifexp/db';
 import { initTRPC, TRPCError } from '@trpc/server';
 import { ZodError, z } from 'zod';
+import { crossSiteRefused } from '../http/origin';
 import type { Context } from './context';
 
 const t = initTRPC.context<Context>().create({
@@ -34,8 +35,6 @@ const t = initTRPC.context<Context>().create({
 });
 
 export const router = t.router;
-export const middleware = t.middleware;
-export const createCallerFactory = t.createCallerFactory;
 
 /** Expected failures of the data layer become TRPCErrors with their own code, never a 500. */
 const domainErrors = t.middleware(async ({ ctx, next }) => {
@@ -49,12 +48,7 @@ const domainErrors = t.middleware(async ({ ctx, next }) => {
   return result;
 });
 
-/**
- * CSRF: a browser sends cookies with cross-site requests, so a mutation that a cookie would
- * authenticate must come from an allowed origin (or declare itself same-origin). Bearer tokens are
- * exempt: a foreign page cannot make the browser send one. A mutation with no cookie session that
- * still carries a foreign Origin (login CSRF) is refused too.
- */
+/** CSRF: the origin rule of every state-changing HTTP request (see http/origin). */
 const csrf = t.middleware(({ ctx, type, next }) => {
   if (type === 'mutation' && ctx.transport === 'http' && crossSiteRefused(ctx)) {
     throw new TRPCError({ code: 'FORBIDDEN', message: 'cross-site request refused: origin not allowed' });
@@ -62,29 +56,15 @@ const csrf = t.middleware(({ ctx, type, next }) => {
   return next();
 });
 
-/** The CSRF rule above, for any state-changing HTTP request. */
-export function crossSiteRefused(ctx: Context): boolean {
-  if (ctx.auth && ctx.auth.via !== 'cookie') return false;
-  const origin = ctx.request.headers.get('origin');
-  const allowed =
-    (origin !== null && ctx.deps.config.allowedOrigins.includes(origin)) ||
-    ctx.request.headers.get('sec-fetch-site') === 'same-origin';
-  return !allowed && (ctx.auth?.via === 'cookie' || origin !== null);
-}
-
 export const publicProcedure = t.procedure.use(domainErrors).use(csrf);
 
 /**
  * After a successful change of metrics or entries, the user's insights are due for a recompute
- * (debounced in the job queue). A failure to queue is logged, never the caller's problem.
+ * (debounced in the job queue).
  */
 export const recomputeInsightsAfter = t.middleware(async ({ ctx, type, next }) => {
   const result = await next();
-  if (result.ok && type === 'mutation' && ctx.auth) {
-    ctx.deps.jobs
-      .requestRecompute(ctx.auth.user.id)
-      .catch((error: unknown) => ctx.log.error({ err: error }, 'could not queue an insights recompute'));
-  }
+  if (result.ok && type === 'mutation' && ctx.auth) ctx.deps.jobs.requestRecompute(ctx.auth.user.id);
   return result;
 });
 

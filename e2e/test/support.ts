@@ -5,12 +5,14 @@ import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { createLifeXPClient, type LifeXPClient } from '@lifexp/client';
+import { loadConfig } from '@lifexp/config';
+import { memoryLog } from '@lifexp/config/testing';
 import type { ChangeEvent, SyncEvent } from '@lifexp/contracts';
 import type { Database } from '@lifexp/db';
-import { createLogger, loadConfig, type RunningServer, startServer } from '@lifexp/server/runtime';
+import { type RunningServer, startServer } from '@lifexp/server/runtime';
 import { vi } from 'vitest';
 import WebSocket from 'ws';
-import { createLifeXPClient, type LifeXPClient } from '../src/index';
 
 export const PASSWORD = 'correct horse battery';
 
@@ -59,20 +61,6 @@ export async function waitFor<T>(
 // Servers
 // ---------------------------------------------------------------------------------------------
 
-/** Collects the server's JSON log lines in memory, so tests can assert on them. */
-export function memoryLog() {
-  const lines: Record<string, unknown>[] = [];
-  const log = createLogger(
-    { logLevel: 'debug' },
-    {
-      write(chunk: string) {
-        for (const line of chunk.split('\n')) if (line) lines.push(JSON.parse(line));
-      },
-    },
-  );
-  return { lines, log };
-}
-
 export interface TestServer {
   server: RunningServer;
   url: string;
@@ -116,7 +104,7 @@ export function removeTempDirs(): void {
   for (const dir of tempDirs.splice(0)) rmSync(dir, { recursive: true, force: true });
 }
 
-const serverDir = fileURLToPath(new URL('../../../apps/server/', import.meta.url));
+const serverDir = fileURLToPath(new URL('../../apps/server/', import.meta.url));
 
 export interface ServerProcess {
   child: ChildProcess;

@@ -1,7 +1,9 @@
 import { isMainThread, threadId } from 'node:worker_threads';
-import { addDays, seededRandom } from '@lifexp/db';
+import { addDays } from '@lifexp/analytics';
+import { memoryLog } from '@lifexp/config/testing';
+import { prng, seededRandom } from '@lifexp/db';
 import { afterAll, describe, expect, it } from 'vitest';
-import { createLruCache } from '../src/analytics/cache';
+import { createLruCache } from '../src/cache';
 import {
   computeCorrelations,
   computeInsights,
@@ -10,10 +12,8 @@ import {
   type SeriesInput,
   strengthOf,
   TENTATIVE_BELOW,
-} from '../src/analytics/compute';
-import { createAnalyticsPool } from '../src/analytics/pool';
-import { prng } from './planted';
-import { memoryLog } from './support';
+} from '../src/compute';
+import { createAnalyticsPool } from '../src/pool';
 
 const START = '2025-01-01';
 

@@ -1,3 +1,4 @@
+import { router } from './init';
 import { analyticsRouter } from './routers/analytics';
 import { dataRouter } from './routers/data';
 import { entriesRouter } from './routers/entries';
@@ -5,7 +6,6 @@ import { metricsRouter } from './routers/metrics';
 import { syncRouter } from './routers/sync';
 import { systemRouter } from './routers/system';
 import { usersRouter } from './routers/users';
-import { router } from './trpc/init';
 
 export const appRouter = router({
   system: systemRouter,

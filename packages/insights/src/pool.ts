@@ -1,5 +1,5 @@
 import { Worker } from 'node:worker_threads';
-import type { Logger } from '../logger';
+import type { Logger } from '@lifexp/config';
 import type { AnalyticsTask, TaskResult } from './tasks';
 
 export interface AnalyticsPool {

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { ConfigError, loadConfig } from '../src/config';
+import { ConfigError, loadConfig } from '../src/index';
 
 describe('loadConfig', () => {
   it('gives safe defaults for an empty environment', () => {

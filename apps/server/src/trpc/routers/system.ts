@@ -1,5 +1,5 @@
 import { ping } from '@lifexp/db';
-import { publicProcedure, router } from '../trpc/init';
+import { publicProcedure, router } from '../init';
 
 export const systemRouter = router({
   /** Round trip through the API and the database; for clients checking their connection. */

@@ -1,6 +1,6 @@
 import { exportInput, importInput } from '@lifexp/contracts';
-import { DomainError, exportCsv, exportJson, importDocument } from '@lifexp/db';
-import { dataProcedure, protectedProcedure, router } from '../trpc/init';
+import { DomainError, exportStream, importDocument } from '@lifexp/db';
+import { dataProcedure, protectedProcedure, router } from '../init';
 
 /** Exports over tRPC are answered in one piece; bigger ones belong to the streaming HTTP route. */
 const TRPC_EXPORT_MAX_BYTES = 8 * 1024 * 1024;
@@ -10,11 +10,8 @@ export const dataRouter = router({
   export: protectedProcedure.input(exportInput).query(async ({ ctx, input }) => {
     const chunks: string[] = [];
     let size = 0;
-    const stream =
-      input.format === 'csv'
-        ? exportCsv(ctx.db, ctx.auth.user.id, input)
-        : exportJson(ctx.db, ctx.auth.user.id, input);
-    for await (const chunk of stream) {
+    const stream = exportStream(ctx.db, ctx.auth.user.id, input);
+    for await (const chunk of stream.chunks) {
       size += chunk.length;
       if (size > TRPC_EXPORT_MAX_BYTES) {
         throw new DomainError(
@@ -27,7 +24,7 @@ export const dataRouter = router({
     const content = chunks.join('');
     return {
       format: input.format,
-      filename: exportFilename(input.format),
+      filename: stream.filename,
       content: input.format === 'json' ? (JSON.parse(content) as unknown) : content,
     };
   }),
@@ -41,7 +38,3 @@ export const dataRouter = router({
     }),
   ),
 });
-
-export function exportFilename(format: 'json' | 'csv', now = new Date()): string {
-  return `lifexp-export-${now.toISOString().slice(0, 10)}.${format}`;
-}

@@ -6,7 +6,7 @@ import {
   updateMetricInput,
 } from '@lifexp/contracts';
 import { createMetric, deleteMetric, getMetric, listMetrics, updateMetric } from '@lifexp/db';
-import { dataProcedure, protectedProcedure, router } from '../trpc/init';
+import { dataProcedure, protectedProcedure, router } from '../init';
 
 export const metricsRouter = router({
   list: protectedProcedure

@@ -5,6 +5,7 @@ import {
   benjaminiHochberg,
   correlationScan,
   type DailySeries,
+  daysBetween,
   pointBiserial,
   type ScanMethod,
   streaks,
@@ -15,6 +16,7 @@ import {
 import type {
   CorrelationFinding,
   CorrelationsInput,
+  InsightDraft,
   MetricRef,
   Strength,
   TrendFinding,
@@ -173,10 +175,6 @@ function lagged(a: SeriesInput, b: SeriesInput, lag: number): [Float64Array, Flo
   return [a.values, y];
 }
 
-function daysBetween(from: string, to: string): number {
-  return Math.round((Date.parse(`${to}T00:00:00Z`) - Date.parse(`${from}T00:00:00Z`)) / 86_400_000);
-}
-
 function ref(metric: MetricMeta): MetricRef {
   return { id: metric.id, name: metric.name };
 }
@@ -207,14 +205,6 @@ export function computeTrends(inputs: SeriesInput[]): TrendFinding[] {
       },
     ];
   });
-}
-
-export interface InsightDraft {
-  type: 'correlation' | 'trend' | 'pattern' | 'streak' | 'recommendation';
-  confidence: number;
-  dateFrom: string | null;
-  dateTo: string | null;
-  data: Record<string, unknown> & { sentence: string };
 }
 
 /** The whole precomputed set: significant correlations and trends, weekday patterns, streaks, recommendations. */

@@ -7,8 +7,8 @@ import {
   updateEntryInput,
 } from '@lifexp/contracts';
 import { createEntries, createEntry, deleteEntry, getEntry, listEntries, updateEntry } from '@lifexp/db';
-import type { Context } from '../trpc/context';
-import { dataProcedure, protectedProcedure, router } from '../trpc/init';
+import type { Context } from '../context';
+import { dataProcedure, protectedProcedure, router } from '../init';
 
 /**
  * The signed-in user's time zone, read with the session on this very HTTP request; a WebSocket

@@ -1,6 +1,6 @@
 import { correlationsInput, insightsInput, trendsInput } from '@lifexp/contracts';
 import { computeProgress, listActiveInsights } from '@lifexp/db';
-import { protectedProcedure, router } from '../trpc/init';
+import { protectedProcedure, router } from '../init';
 
 export const analyticsRouter = router({
   /** Which metrics move together, same day and with a lag, with honest uncertainty. */

@@ -1,3 +1,4 @@
+import type { Config, Logger } from '@lifexp/config';
 import type { CorrelationsInput, TrendsInput } from '@lifexp/contracts';
 import {
   type Database,
@@ -8,8 +9,6 @@ import {
   type MetricSeries,
   storeInsightSet,
 } from '@lifexp/db';
-import type { Config } from '../config';
-import type { Logger } from '../logger';
 import { createLruCache } from './cache';
 import type { MetricMeta, SeriesInput } from './compute';
 import { type AnalyticsPool, createAnalyticsPool } from './pool';
@@ -18,7 +17,7 @@ const SECONDS_PER = { seconds: 1, minutes: 60, hours: 3600 } as const;
 const UNIT_LABEL = { seconds: 's', minutes: 'min', hours: 'h' } as const;
 
 /** A metric's series in the unit a person reads (durations in their display unit). */
-function toInput(series: MetricSeries): SeriesInput {
+export function toSeriesInput(series: MetricSeries): SeriesInput {
   const { metric } = series;
   const config = metric.config as { unit?: string; displayUnit?: keyof typeof SECONDS_PER };
   let values = series.values;
@@ -47,18 +46,24 @@ export interface AnalyticsService {
   trends(userId: string, params: TrendsInput): Promise<unknown>;
   /** Recomputes and stores the user's insight set; returns its summary. */
   recompute(userId: string): Promise<{ setId: string; count: number }>;
-  /** How much of the last answers' time went to the database and to the math (for the benchmark). */
-  timings(): { dbMs: number; mathMs: number };
   /** Answers served from the cache and computed afresh since start (observability). */
   cacheStats(): { hits: number; misses: number; size: number };
   close(): Promise<void>;
 }
 
-export function createAnalyticsService(config: Config, database: Database, log: Logger): AnalyticsService {
+/** The settings the service reads. */
+export type AnalyticsSettings = Pick<
+  Config,
+  'analyticsWorkers' | 'analyticsCacheEntries' | 'insightsQ' | 'insightsMinDays'
+>;
+
+export function createAnalyticsService(
+  config: AnalyticsSettings,
+  database: Database,
+  log: Logger,
+): AnalyticsService {
   const pool: AnalyticsPool = createAnalyticsPool(config.analyticsWorkers, log);
   const cache = createLruCache<unknown>(Math.max(1, config.analyticsCacheEntries));
-  let dbMs = 0;
-  let mathMs = 0;
   let hits = 0;
   let misses = 0;
 
@@ -66,14 +71,12 @@ export function createAnalyticsService(config: Config, database: Database, log: 
     userId: string,
     range: { from?: string | undefined; to?: string | undefined; metricId?: string | undefined },
   ) {
-    const started = performance.now();
     const loaded = await loadDailySeries(database.db, userId, {
       from: range.from,
       to: range.to,
       metricIds: range.metricId ? [range.metricId] : undefined,
     });
-    dbMs = performance.now() - started;
-    return { ...loaded, inputs: loaded.series.map(toInput) };
+    return { ...loaded, inputs: loaded.series.map(toSeriesInput) };
   }
 
   /** Answers are cached per (user, data version, parameters): any write moves the version on. */
@@ -102,39 +105,29 @@ export function createAnalyticsService(config: Config, database: Database, log: 
     return value;
   }
 
-  async function timed<T>(work: Promise<T>): Promise<T> {
-    const started = performance.now();
-    const result = await work;
-    mathMs = performance.now() - started;
-    return result;
-  }
-
   return {
     correlations: (userId, params) =>
       cached(userId, 'correlations', params, async () => {
         const loaded = await inputs(userId, params);
-        const result = await timed(pool.run({ kind: 'correlations', inputs: loaded.inputs, params }));
+        const result = await pool.run({ kind: 'correlations', inputs: loaded.inputs, params });
         return { from: params.from ?? firstDay(loaded.inputs), to: loaded.to, ...result };
       }),
     trends: (userId, params) =>
       cached(userId, 'trends', params, async () => {
         const loaded = await inputs(userId, params);
-        return timed(pool.run({ kind: 'trends', inputs: loaded.inputs }));
+        return pool.run({ kind: 'trends', inputs: loaded.inputs });
       }),
     async recompute(userId) {
       const loaded = await inputs(userId, {});
-      const drafts = await timed(
-        pool.run({
-          kind: 'insights',
-          inputs: loaded.inputs,
-          params: { q: config.insightsQ, minN: config.insightsMinDays, to: loaded.to },
-        }),
-      );
+      const drafts = await pool.run({
+        kind: 'insights',
+        inputs: loaded.inputs,
+        params: { q: config.insightsQ, minN: config.insightsMinDays, to: loaded.to },
+      });
       const stored = await storeInsightSet(database.db, userId, drafts);
       log.info({ userId, insights: stored.count }, 'insights recomputed');
       return stored;
     },
-    timings: () => ({ dbMs, mathMs }),
     cacheStats: () => ({ hits, misses, size: cache.size }),
     close: () => pool.close(),
   };

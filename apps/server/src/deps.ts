@@ -1,0 +1,15 @@
+import type { Config, Logger } from '@lifexp/config';
+import type { Database } from '@lifexp/db';
+import type { AnalyticsService } from '@lifexp/insights';
+import type { Jobs } from './jobs';
+import type { SyncHub } from './sync/hub';
+
+/** What the server is built from; created once at start-up. */
+export interface AppDeps {
+  config: Config;
+  database: Database;
+  log: Logger;
+  hub: SyncHub;
+  analytics: AnalyticsService;
+  jobs: Jobs;
+}

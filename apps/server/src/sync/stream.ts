@@ -1,0 +1,123 @@
+import type { PullInput, SyncEvent } from '@lifexp/contracts';
+import { readChanges, syncPosition, toChangeEvent } from '@lifexp/db';
+import { TRPCError, tracked } from '@trpc/server';
+import type { Context } from '../trpc/context';
+import { createWake } from './hub';
+
+// The change stream of one user: paging through the change log, resyncs, backpressure and
+// revocation. The tRPC procedures only validate and hand over.
+
+const BATCH = 500;
+/** Even without a poke, a subscriber re-reads now and then: a poke lost with a dropped LISTEN is caught up. */
+const SAFETY_POLL_MS = 30_000;
+
+type Page =
+  | { kind: 'events'; events: ReturnType<typeof toChangeEvent>[] }
+  | { kind: 'resync'; seq: number; reason: 'cursor-too-old' | 'cursor-ahead' };
+
+/**
+ * The user's changes after `cursor`, or a resync when they cannot be replayed. Gap-free seqs make
+ * a pruned range detectable exactly: the first row must be cursor + 1.
+ */
+async function nextPage(ctx: Context, userId: string, cursor: number, limit: number): Promise<Page> {
+  const position = await syncPosition(ctx.db, userId);
+  if (cursor > position.latest) return { kind: 'resync', seq: position.latest, reason: 'cursor-ahead' };
+  if (cursor < position.prunedThrough)
+    return { kind: 'resync', seq: position.latest, reason: 'cursor-too-old' };
+  const rows = await readChanges(ctx.db, userId, cursor, limit);
+  // Rows up to position.latest were committed before it was read: if they are missing, retention
+  // removed them in between.
+  const first = rows[0];
+  if ((first && first.seq !== cursor + 1) || (!first && position.latest > cursor)) {
+    const now = await syncPosition(ctx.db, userId);
+    return { kind: 'resync', seq: now.latest, reason: 'cursor-too-old' };
+  }
+  return { kind: 'events', events: rows.map(toChangeEvent) };
+}
+
+/**
+ * Waits while the socket's unsent data is over the limit, so a slow consumer holds the server to a
+ * bounded buffer; one that never drains is disconnected (it reconnects and resumes from its cursor).
+ */
+async function drained(ctx: Context, signal: AbortSignal | undefined): Promise<void> {
+  const socket = ctx.request.socket;
+  if (!socket) return;
+  const limit = ctx.deps.config.wsSendBufferBytes;
+  const giveUp = Date.now() + ctx.deps.config.wsDrainTimeoutMs;
+  // A revoked session stops waiting too: the caller ends the stream.
+  while (socket.bufferedAmount > limit && !signal?.aborted && !ctx.connection?.revoked) {
+    if (Date.now() > giveUp) {
+      ctx.log.warn({ buffered: socket.bufferedAmount }, 'dropping a subscriber that does not read');
+      socket.terminate();
+      return;
+    }
+    await new Promise((resolve) => setTimeout(resolve, 25));
+  }
+}
+
+function refuseIfRevoked(ctx: Context): void {
+  if (ctx.connection?.revoked)
+    throw new TRPCError({ code: 'UNAUTHORIZED', message: 'the session has ended' });
+}
+
+/**
+ * The signed-in user's changes, live: replayed after `lastEventId` (or from now, announced by a
+ * `ready` event), then streamed as they commit. Each event is tracked by its seq, so a reconnecting
+ * client resumes where it stopped.
+ */
+export async function* changeStream(
+  ctx: Context,
+  userId: string,
+  lastEventId: number | null | undefined,
+  signal: AbortSignal | undefined,
+) {
+  const wake = createWake();
+  // Listen first, then read: a change committed in between is both read and poked, never lost.
+  const stopWatching = ctx.deps.hub.watch(userId, wake.notify);
+  ctx.connection?.wakers.add(wake.notify);
+  try {
+    let cursor: number;
+    if (lastEventId == null) {
+      cursor = (await syncPosition(ctx.db, userId)).latest;
+      yield tracked(String(cursor), { kind: 'ready', seq: cursor } satisfies SyncEvent);
+    } else {
+      cursor = lastEventId;
+    }
+    while (!signal?.aborted) {
+      refuseIfRevoked(ctx);
+      const page = await nextPage(ctx, userId, cursor, BATCH);
+      if (page.kind === 'resync') {
+        cursor = page.seq;
+        yield tracked(String(cursor), {
+          kind: 'resync',
+          seq: page.seq,
+          reason: page.reason,
+        } satisfies SyncEvent);
+        continue;
+      }
+      for (const event of page.events) {
+        await drained(ctx, signal);
+        if (signal?.aborted) return;
+        // Checked per event, not per page: a logout must not let the rest of a page go out.
+        refuseIfRevoked(ctx);
+        cursor = event.seq;
+        yield tracked(String(event.seq), event satisfies SyncEvent);
+      }
+      if (page.events.length < BATCH) await wake.wait(signal, SAFETY_POLL_MS);
+    }
+  } finally {
+    stopWatching();
+    ctx.connection?.wakers.delete(wake.notify);
+  }
+}
+
+/** One page of the same events over HTTP, for clients without a socket. */
+export async function pullChanges(ctx: Context, userId: string, input: PullInput) {
+  const page = await nextPage(ctx, userId, input.after, input.limit);
+  const { latest } = await syncPosition(ctx.db, userId);
+  if (page.kind === 'resync') {
+    return { events: [], resync: { seq: page.seq, reason: page.reason }, latest, hasMore: false };
+  }
+  const last = page.events.at(-1)?.seq ?? input.after;
+  return { events: page.events, resync: null, latest, hasMore: last < latest };
+}

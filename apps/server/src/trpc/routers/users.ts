@@ -1,0 +1,86 @@
+import {
+  changePasswordInput,
+  deleteAccountInput,
+  loginInput,
+  registerInput,
+  updatePreferencesInput,
+} from '@lifexp/contracts';
+import {
+  changePassword,
+  deleteAccount,
+  endSessions,
+  getUser,
+  type Requester,
+  type SignedIn,
+  signIn,
+  signUp,
+  toPublicUser,
+  updatePreferences,
+} from '@lifexp/db';
+import { clearedSessionCookie, sessionCookie } from '../../auth/cookies';
+import type { Context } from '../context';
+import { protectedProcedure, publicProcedure, router } from '../init';
+
+function requester(ctx: Context): Requester {
+  return {
+    address: ctx.request.clientAddress,
+    userAgent: ctx.request.headers.get('user-agent') ?? undefined,
+  };
+}
+
+/** The new session goes back as a cookie (browsers) and in the answer (other clients). */
+function withSessionCookie(ctx: Context, { user, token }: SignedIn) {
+  ctx.request.resHeaders?.append('Set-Cookie', sessionCookie(token, ctx.request.headers.get('host')));
+  return { user: toPublicUser(user), token };
+}
+
+function clearSessionCookie(ctx: Context): void {
+  ctx.request.resHeaders?.append('Set-Cookie', clearedSessionCookie(ctx.request.headers.get('host')));
+}
+
+export const usersRouter = router({
+  register: publicProcedure
+    .input(registerInput)
+    .mutation(async ({ ctx, input }) => withSessionCookie(ctx, await signUp(ctx.db, input, requester(ctx)))),
+
+  login: publicProcedure
+    .input(loginInput)
+    .mutation(async ({ ctx, input }) => withSessionCookie(ctx, await signIn(ctx.db, input, requester(ctx)))),
+
+  logout: protectedProcedure.mutation(async ({ ctx }) => {
+    await endSessions(ctx.db, ctx.auth.user.id, { only: ctx.auth.session.id });
+    clearSessionCookie(ctx);
+    return { ok: true as const };
+  }),
+
+  /** Signs out every other device; this one stays signed in. */
+  logoutAll: protectedProcedure.mutation(async ({ ctx }) => {
+    const ended = await endSessions(ctx.db, ctx.auth.user.id, { allBut: ctx.auth.session.id });
+    return { ok: true as const, endedSessions: ended };
+  }),
+
+  profile: protectedProcedure.query(async ({ ctx }) => toPublicUser(await getUser(ctx.db, ctx.auth.user.id))),
+
+  updatePreferences: protectedProcedure
+    .input(updatePreferencesInput)
+    .mutation(async ({ ctx, input }) =>
+      toPublicUser(await updatePreferences(ctx.db, ctx.auth.user.id, input)),
+    ),
+
+  /** Changes the password and signs out every other device. */
+  changePassword: protectedProcedure.input(changePasswordInput).mutation(async ({ ctx, input }) => {
+    const ended = await changePassword(
+      ctx.db,
+      { user: ctx.auth.user, sessionId: ctx.auth.session.id },
+      input,
+    );
+    return { ok: true as const, endedSessions: ended };
+  }),
+
+  /** Removes the account with all its data and sessions. */
+  deleteAccount: protectedProcedure.input(deleteAccountInput).mutation(async ({ ctx, input }) => {
+    await deleteAccount(ctx.db, ctx.auth.user, input.password);
+    clearSessionCookie(ctx);
+    return { ok: true as const };
+  }),
+});

@@ -1,0 +1,2 @@
+export { type Config, ConfigError, loadConfig } from './config';
+export { createLogger, type Logger } from './logger';
