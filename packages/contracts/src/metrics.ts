@@ -141,6 +141,7 @@ export const updateMetricInput = z.strictObject({
 export type UpdateMetricInput = z.infer<typeof updateMetricInput>;
 
 export const deleteInput = z.strictObject({ id, baseVersion: z.number().int().min(1), clientMutationId });
+export type DeleteInput = z.infer<typeof deleteInput>;
 export const getInput = z.strictObject({ id });
 export const listMetricsInput = z.strictObject({ includeArchived: z.boolean().default(false) }).default({
   includeArchived: false,

@@ -1,7 +1,6 @@
 import { createHash, randomUUID } from 'node:crypto';
 import {
   CSV_COLUMNS,
-  checkEntryValue,
   type DocumentEntry,
   type DocumentMetric,
   EXPORT_FORMAT_VERSION,
@@ -19,10 +18,11 @@ import { toPublicUser } from './accounts';
 import type { Change } from './changes';
 import { mutate } from './changes';
 import type { Db, Executor, Tx } from './client';
-import { latestAllowedDate, liveEntryConditions, toEntry } from './entries';
+import { latestAllowedDate, liveEntryConditions, rewriteEntry, toEntry } from './entries';
+import { type EntryRules, normalizeEntry, sameEntryContent } from './entryRules';
 import { DomainError } from './errors';
 import { listActiveInsights } from './insights';
-import { liveMetricRows, toMetric } from './metrics';
+import { liveMetricRows, rewriteMetric, toMetric } from './metrics';
 import { entries, metrics, users } from './schema';
 
 type EntryRow = typeof entries.$inferSelect;
@@ -192,14 +192,16 @@ const MAX_PROBLEMS = 1_000;
 
 /**
  * Checks a whole document before anything is written: its shape, every metric's config against its
- * type, unique ids, every entry's metric and value. Returns the parsed document or every problem
- * (up to 1,000) with its JSON path.
+ * type, unique ids, and every entry by the same rule as a create (normalizeEntry), except that an
+ * archived metric's entries are accepted: an import restores history. Returns the parsed document,
+ * each metric's type and the rules its entries are written by, or every problem (up to 1,000) with
+ * its JSON path.
  */
 export function validateDocument(
   raw: unknown,
   latestDate: string,
 ):
-  | { ok: true; document: ExportDocument; typed: Map<string, TypedMetric> }
+  | { ok: true; document: ExportDocument; typed: Map<string, TypedMetric>; rules: Map<string, EntryRules> }
   | { ok: false; problems: ImportProblem[] } {
   const parsed = exportDocument.safeParse(raw);
   if (!parsed.success) {
@@ -213,6 +215,7 @@ export function validateDocument(
   const document = parsed.data;
   const problems: ImportProblem[] = [];
   const typed = new Map<string, TypedMetric>();
+  const rules = new Map<string, EntryRules>();
   const names = new Map<string, number>();
   document.metrics.forEach((metric, index) => {
     if (typed.has(metric.id)) problems.push({ path: `metrics[${index}].id`, message: 'duplicate metric id' });
@@ -233,15 +236,21 @@ export function validateDocument(
       }
       return;
     }
-    typed.set(metric.id, { type: metric.type, config: config.data } as TypedMetric);
+    const checked = { type: metric.type, config: config.data } as TypedMetric;
+    typed.set(metric.id, checked);
+    rules.set(metric.id, {
+      metric: { ...checked, isActive: metric.isActive },
+      latestDate,
+      archived: 'accept',
+    });
   });
   const seen = new Set<string>();
   for (let index = 0; index < document.entries.length && problems.length < MAX_PROBLEMS; index++) {
     const entry = document.entries[index]!;
     if (seen.has(entry.id)) problems.push({ path: `entries[${index}].id`, message: 'duplicate entry id' });
     seen.add(entry.id);
-    const metric = typed.get(entry.metricId);
-    if (!metric) {
+    const entryRules = rules.get(entry.metricId);
+    if (!entryRules) {
       if (!document.metrics.some((m) => m.id === entry.metricId)) {
         problems.push({
           path: `entries[${index}].metricId`,
@@ -250,14 +259,15 @@ export function validateDocument(
       }
       continue;
     }
-    const check = checkEntryValue(metric, entry.value);
-    if (!check.ok) problems.push({ path: `entries[${index}].value`, message: check.reason });
-    if (entry.date > latestDate)
-      problems.push({ path: `entries[${index}].date`, message: `must not be after ${latestDate}` });
+    const normalized = normalizeEntry(entry, entryRules);
+    if (!normalized.ok) {
+      for (const problem of normalized.problems)
+        problems.push({ path: `entries[${index}].${problem.field}`, message: problem.reason });
+    }
   }
   return problems.length > 0
     ? { ok: false, problems: problems.slice(0, MAX_PROBLEMS) }
-    : { ok: true, document, typed };
+    : { ok: true, document, typed, rules };
 }
 
 export interface ImportOptions {
@@ -278,16 +288,15 @@ function counts(): ImportCounts {
   return { created: 0, updated: 0, skipped: 0 };
 }
 
-function sameEntry(row: EntryRow, entry: DocumentEntry, metricId: string): boolean {
-  return (
-    row.deletedAt === null &&
-    row.metricId === metricId &&
-    JSON.stringify(row.value) === JSON.stringify(entry.value) &&
-    row.date === entry.date &&
-    row.time === (entry.time ?? null) &&
-    row.notes === (entry.notes ?? null) &&
-    JSON.stringify(row.tags) === JSON.stringify(entry.tags)
-  );
+/** One import's transaction, what it knows of the document, and what it reports. */
+interface ImportRun {
+  tx: Tx;
+  userId: string;
+  typed: Map<string, TypedMetric>;
+  rules: Map<string, EntryRules>;
+  options: ImportOptions;
+  report: ImportReport;
+  changes: Change[];
 }
 
 /**
@@ -316,13 +325,14 @@ export async function importDocument(
       },
     );
   }
-  const { document, typed } = validated;
+  const { document, typed, rules } = validated;
   const report: ImportReport = { dryRun: Boolean(options.dryRun), metrics: counts(), entries: counts() };
   try {
     await mutate(db, userId, async (tx, record) => {
       const changes: Change[] = [];
-      const metricIds = await importMetrics(tx, userId, document.metrics, typed, options, report, changes);
-      await importEntries(tx, userId, document.entries, metricIds, typed, options, report, changes);
+      const run: ImportRun = { tx, userId, typed, rules, options, report, changes };
+      const metricIds = await importMetrics(run, document.metrics);
+      await importEntries(run, document.entries, metricIds);
       const clientMutationId = options.clientMutationId;
       const changed =
         report.metrics.created + report.metrics.updated + report.entries.created + report.entries.updated;
@@ -347,15 +357,8 @@ export async function importDocument(
   return report;
 }
 
-async function importMetrics(
-  tx: Tx,
-  userId: string,
-  list: DocumentMetric[],
-  typed: Map<string, TypedMetric>,
-  options: ImportOptions,
-  report: ImportReport,
-  changes: Change[],
-): Promise<Map<string, string>> {
+async function importMetrics(run: ImportRun, list: DocumentMetric[]): Promise<Map<string, string>> {
+  const { tx, userId, typed, options, report, changes } = run;
   const mine = await tx
     .select()
     .from(metrics)
@@ -400,20 +403,15 @@ async function importMetrics(
         JSON.stringify(existing.config) !== JSON.stringify(config) ||
         existing.isActive !== metric.isActive;
       if (differs && options.onConflict === 'overwrite' && existing.id === metric.id) {
-        const [updated] = await tx
-          .update(metrics)
-          .set({
-            name: metric.name,
-            category: metric.category,
-            config,
-            isActive: metric.isActive,
-            version: existing.version + 1,
-            updatedAt: new Date(),
-          })
-          .where(eq(metrics.id, existing.id))
-          .returning();
+        const updated = await rewriteMetric(tx, existing, {
+          name: metric.name,
+          type: metric.type,
+          category: metric.category,
+          config,
+          isActive: metric.isActive,
+        });
         report.metrics.updated += 1;
-        changes.push({ entity: 'metric', entityId: existing.id, op: 'upsert', data: toMetric(updated!) });
+        changes.push({ entity: 'metric', entityId: existing.id, op: 'upsert', data: toMetric(updated) });
       } else {
         report.metrics.skipped += 1;
       }
@@ -439,16 +437,8 @@ async function importMetrics(
   return mapping;
 }
 
-async function importEntries(
-  tx: Tx,
-  userId: string,
-  list: DocumentEntry[],
-  metricIds: Map<string, string>,
-  typed: Map<string, TypedMetric>,
-  options: ImportOptions,
-  report: ImportReport,
-  changes: Change[],
-): Promise<void> {
+async function importEntries(run: ImportRun, list: DocumentEntry[], metricIds: Map<string, string>) {
+  const { tx, userId, rules, options, report, changes } = run;
   for (let start = 0; start < list.length; start += WRITE_BATCH) {
     const batch = list.slice(start, start + WRITE_BATCH);
     // Existing rows under the document's ids and under the ids derived for this account.
@@ -458,19 +448,10 @@ async function importEntries(
     );
     const inserts: (typeof entries.$inferInsert)[] = [];
     for (const entry of batch) {
-      const metricId = metricIds.get(entry.metricId)!;
-      const numericValue = (
-        checkEntryValue(typed.get(entry.metricId)!, entry.value) as { numericValue: number | null }
-      ).numericValue;
-      const columns = {
-        metricId,
-        value: entry.value,
-        numericValue,
-        date: entry.date,
-        time: entry.time ?? null,
-        notes: entry.notes ?? null,
-        tags: entry.tags,
-      };
+      // The rule validateDocument already passed every entry through: the same stored form as a create.
+      const normalized = normalizeEntry(entry, rules.get(entry.metricId)!);
+      if (!normalized.ok) throw new DomainError('BAD_REQUEST', normalized.problems[0]!.reason);
+      const columns = { metricId: metricIds.get(entry.metricId)!, ...normalized.columns };
       const original = existing.get(entry.id);
       const id = original && original.userId !== userId ? derivedId(userId, entry.id) : entry.id;
       const row = id === entry.id ? (original?.userId === userId ? original : undefined) : existing.get(id);
@@ -478,17 +459,14 @@ async function importEntries(
         inserts.push({ id, userId, ...columns });
         continue;
       }
-      if (sameEntry(row, entry, metricId) || options.onConflict !== 'overwrite') {
+      const same = row.deletedAt === null && sameEntryContent(row, columns);
+      if (same || options.onConflict !== 'overwrite') {
         report.entries.skipped += 1;
         continue;
       }
-      const [updated] = await tx
-        .update(entries)
-        .set({ ...columns, deletedAt: null, version: row.version + 1, updatedAt: new Date() })
-        .where(eq(entries.id, row.id))
-        .returning();
+      const updated = await rewriteEntry(tx, row, columns);
       report.entries.updated += 1;
-      changes.push({ entity: 'entry', entityId: row.id, op: 'upsert', data: toEntry(updated!) });
+      changes.push({ entity: 'entry', entityId: row.id, op: 'upsert', data: toEntry(updated) });
     }
     if (inserts.length > 0) {
       const created = await tx.insert(entries).values(inserts).returning();

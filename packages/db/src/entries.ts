@@ -1,20 +1,21 @@
 import { randomUUID } from 'node:crypto';
-import {
-  type CreateEntryInput,
-  checkEntryValue,
-  type Entry,
-  type ListEntriesInput,
-  type UpdateEntryInput,
+import type {
+  CreateEntryInput,
+  DeleteInput,
+  Entry,
+  ListEntriesInput,
+  UpdateEntryInput,
 } from '@lifexp/contracts';
 import { and, arrayContains, desc, eq, gte, inArray, isNull, lte, sql } from 'drizzle-orm';
 import { mutate } from './changes';
 import type { Db, Executor, Tx } from './client';
+import { type EntryColumns, type EntryProblem, normalizeEntry, sameEntryContent } from './entryRules';
 import { DomainError } from './errors';
-import { findMetric, typedMetric } from './metrics';
+import { findMetric } from './metrics';
+import { findLiveRow, lockForWrite, type OwnedKind, rewriteRow } from './owned';
 import { entries, metrics, users } from './schema';
 
 type EntryRow = typeof entries.$inferSelect;
-type MetricRow = typeof metrics.$inferSelect;
 
 export function toEntry(row: EntryRow): Entry {
   return {
@@ -32,7 +33,12 @@ export function toEntry(row: EntryRow): Entry {
   };
 }
 
-const notFound = () => new DomainError('NOT_FOUND', 'entry not found');
+const entryKind: OwnedKind<typeof entries, Entry> = {
+  table: entries,
+  name: 'entry',
+  toApi: toEntry,
+  missing: () => new DomainError('NOT_FOUND', 'entry not found'),
+};
 
 const dateFormats = new Map<string, Intl.DateTimeFormat>();
 
@@ -76,50 +82,18 @@ export async function latestAllowedDate(db: Executor, userId: string, timezone?:
   return addDays(localToday(zone), 1);
 }
 
-type EntryFields = Pick<CreateEntryInput, 'value' | 'date' | 'time' | 'notes' | 'tags'>;
-
-/** Checks one entry against its metric; returns the columns to write or the reason it is refused. */
-function prepare(metric: MetricRow, fields: EntryFields, latestDate: string) {
-  if (!metric.isActive) return { reason: 'the metric is archived and takes no new entries' } as const;
-  const check = checkEntryValue(typedMetric(metric), fields.value);
-  if (!check.ok) return { reason: check.reason } as const;
-  if (fields.date > latestDate) return { reason: `the date must not be after ${latestDate}` } as const;
-  return {
-    columns: {
-      value: fields.value,
-      numericValue: check.numericValue,
-      date: fields.date,
-      time: fields.time ?? null,
-      // An empty note is no note: stored as null, so every format round-trips it the same.
-      notes: fields.notes || null,
-      tags: fields.tags ?? [],
-    },
-  } as const;
-}
-
-function sameContent(row: EntryRow, input: CreateEntryInput): boolean {
-  return (
-    row.metricId === input.metricId &&
-    JSON.stringify(row.value) === JSON.stringify(input.value) &&
-    row.date === input.date &&
-    row.time === (input.time ?? null) &&
-    row.notes === (input.notes ?? null) &&
-    JSON.stringify(row.tags) === JSON.stringify(input.tags ?? [])
-  );
-}
-
 export async function getEntry(db: Executor, userId: string, entryId: string): Promise<Entry> {
-  const [row] = await db
-    .select()
-    .from(entries)
-    .where(and(eq(entries.id, entryId), eq(entries.userId, userId), isNull(entries.deletedAt)));
-  if (!row) throw notFound();
-  return toEntry(row);
+  return toEntry(await findLiveRow(db, entryKind, userId, entryId));
 }
 
 export interface ItemProblem {
   index: number;
   reason: string;
+}
+
+/** An item's problem with the code it is answered with when it is the only item. */
+interface ItemFailure extends ItemProblem {
+  code: EntryProblem['code'] | 'NOT_FOUND';
 }
 
 /**
@@ -142,30 +116,31 @@ export async function createEntries(
     const metricById = new Map(owned.map((metric) => [metric.id, metric]));
     const latestDate = await latestAllowedDate(tx, userId, options.timezone);
 
-    const problems: ItemProblem[] = [];
+    const failures: ItemFailure[] = [];
     const seenIds = new Set<string>();
     const rows = input.entries.flatMap((entry, index) => {
       const metric = metricById.get(entry.metricId);
       if (!metric) {
-        problems.push({ index, reason: 'metric not found' });
+        failures.push({ index, code: 'NOT_FOUND', reason: 'metric not found' });
         return [];
       }
       if (entry.id) {
         if (seenIds.has(entry.id)) {
-          problems.push({ index, reason: 'the same id appears twice in this batch' });
+          failures.push({ index, code: 'BAD_REQUEST', reason: 'the same id appears twice in this batch' });
           return [];
         }
         seenIds.add(entry.id);
       }
-      const prepared = prepare(metric, entry, latestDate);
-      if ('reason' in prepared) {
-        problems.push({ index, reason: prepared.reason as string });
+      const normalized = normalizeEntry(entry, { metric, latestDate, archived: 'refuse' });
+      if (!normalized.ok) {
+        const [{ code, reason }] = normalized.problems as [EntryProblem];
+        failures.push({ index, code, reason });
         return [];
       }
       // Ids are fixed here, so the answer can follow the order given.
-      return [{ id: entry.id ?? randomUUID(), userId, metricId: metric.id, ...prepared.columns }];
+      return [{ id: entry.id ?? randomUUID(), userId, metricId: metric.id, ...normalized.columns }];
     });
-    if (problems.length > 0) throw itemsError(problems, input.entries.length);
+    if (failures.length > 0) throw itemsError(failures, input.entries.length);
 
     const inserted = await tx
       .insert(entries)
@@ -173,7 +148,7 @@ export async function createEntries(
       .onConflictDoNothing({ target: entries.id })
       .returning();
     const insertedIds = new Set(inserted.map((row) => row.id));
-    const replayed = await checkReplays(tx, userId, input.entries, insertedIds);
+    const replayed = await checkReplays(tx, userId, rows, insertedIds);
     for (const row of inserted) {
       record({
         entity: 'entry',
@@ -189,11 +164,17 @@ export async function createEntries(
   return result;
 }
 
-/** Rows that were not inserted because their id exists: identical retries are fine, the rest conflict. */
-async function checkReplays(tx: Tx, userId: string, items: CreateEntryInput[], insertedIds: Set<string>) {
-  const pending = items
-    .map((item, index) => ({ item, index }))
-    .filter(({ item }) => item.id && !insertedIds.has(item.id));
+/**
+ * Rows that were not inserted because their (client-supplied) id exists: a retry whose normalized
+ * content is the stored one is answered with the stored row, anything else conflicts.
+ */
+async function checkReplays(
+  tx: Tx,
+  userId: string,
+  rows: ({ id: string; metricId: string } & EntryColumns)[],
+  insertedIds: Set<string>,
+) {
+  const pending = rows.map((row, index) => ({ row, index })).filter(({ row }) => !insertedIds.has(row.id));
   if (pending.length === 0) return [];
   const existing = await tx
     .select()
@@ -201,22 +182,22 @@ async function checkReplays(tx: Tx, userId: string, items: CreateEntryInput[], i
     .where(
       inArray(
         entries.id,
-        pending.map(({ item }) => item.id!),
+        pending.map(({ row }) => row.id),
       ),
     );
   const byId = new Map(existing.map((row) => [row.id, row]));
   const problems: ItemProblem[] = [];
   const replayed: EntryRow[] = [];
-  for (const { item, index } of pending) {
-    const row = byId.get(item.id!);
+  for (const { row: sent, index } of pending) {
+    const row = byId.get(sent.id);
     if (!row || row.userId !== userId || row.deletedAt)
       problems.push({ index, reason: 'this id is already in use' });
-    else if (!sameContent(row, item))
+    else if (!sameEntryContent(row, sent))
       problems.push({ index, reason: 'a different entry with this id already exists' });
     else replayed.push(row);
   }
   if (problems.length > 0) {
-    throw new DomainError('CONFLICT', describeProblems(problems, items.length), { items: problems });
+    throw new DomainError('CONFLICT', describeProblems(problems, rows.length), { items: problems });
   }
   return replayed;
 }
@@ -229,13 +210,15 @@ function describeProblems(problems: ItemProblem[], total: number): string {
     : `${problems.length} of ${total} entries are invalid: ${shown.join('; ')}${more}`;
 }
 
-function itemsError(problems: ItemProblem[], total: number): DomainError {
-  const notFoundOnly = total === 1 && problems[0]?.reason === 'metric not found';
-  if (notFoundOnly) return new DomainError('NOT_FOUND', 'metric not found');
-  const archived = total === 1 && problems[0]?.reason.includes('archived');
-  return new DomainError(archived ? 'CONFLICT' : 'BAD_REQUEST', describeProblems(problems, total), {
-    items: problems,
-  });
+/**
+ * The answer to a refused batch. A lone item is answered with its own code (a missing metric is
+ * NOT_FOUND, an archived one CONFLICT); a batch with several items is BAD_REQUEST, listing each.
+ */
+function itemsError(failures: ItemFailure[], total: number): DomainError {
+  const only = total === 1 ? failures[0] : undefined;
+  if (only?.code === 'NOT_FOUND') return new DomainError('NOT_FOUND', only.reason);
+  const items = failures.map(({ index, reason }) => ({ index, reason }));
+  return new DomainError(only?.code ?? 'BAD_REQUEST', describeProblems(items, total), { items });
 }
 
 export async function createEntry(
@@ -253,24 +236,13 @@ export async function createEntry(
   return entry!;
 }
 
-function staleVersion(row: EntryRow): DomainError {
-  return new DomainError(
-    'CONFLICT',
-    `the entry has changed (it is at version ${row.version}); reload and retry`,
-    {
-      current: toEntry(row),
-    },
-  );
-}
-
-async function findEntryForUpdate(tx: Tx, userId: string, entryId: string): Promise<EntryRow> {
-  const [row] = await tx
-    .select()
-    .from(entries)
-    .where(and(eq(entries.id, entryId), eq(entries.userId, userId), isNull(entries.deletedAt)))
-    .for('update');
-  if (!row) throw notFound();
-  return row;
+/** Writes normalized content over an entry (live again if it was deleted) and bumps its version. */
+export function rewriteEntry(
+  tx: Tx,
+  row: EntryRow,
+  columns: EntryColumns & { metricId?: string },
+): Promise<EntryRow> {
+  return rewriteRow(tx, entryKind, row, columns);
 }
 
 export async function updateEntry(
@@ -280,29 +252,24 @@ export async function updateEntry(
   options: WriterOptions = {},
 ): Promise<Entry> {
   const { result } = await mutate(db, userId, async (tx, record) => {
-    const row = await findEntryForUpdate(tx, userId, input.id);
-    if (row.version !== input.baseVersion) throw staleVersion(row);
+    const row = await lockForWrite(tx, entryKind, userId, input.id, input.baseVersion);
     const metric = await findMetric(tx, userId, row.metricId);
-    const fields: EntryFields = {
-      value: input.value ?? (row.value as EntryFields['value']),
-      date: input.date ?? row.date,
-      time: input.time === undefined ? (row.time ?? undefined) : (input.time ?? undefined),
-      notes: input.notes === undefined ? (row.notes ?? undefined) : (input.notes ?? undefined),
-      tags: input.tags ?? row.tags,
-    };
-    // Editing an entry of an archived metric is allowed: archiving stops new entries only.
-    const prepared = prepare(
-      { ...metric, isActive: true },
-      fields,
-      await latestAllowedDate(tx, userId, options.timezone),
+    const normalized = normalizeEntry(
+      {
+        value: input.value ?? row.value,
+        date: input.date ?? row.date,
+        time: input.time === undefined ? row.time : input.time,
+        notes: input.notes === undefined ? row.notes : input.notes,
+        tags: input.tags ?? row.tags,
+      },
+      // Editing an entry of an archived metric is allowed: archiving stops new entries only.
+      { metric, latestDate: await latestAllowedDate(tx, userId, options.timezone), archived: 'accept' },
     );
-    if ('reason' in prepared) throw new DomainError('BAD_REQUEST', prepared.reason as string);
-    const [updated] = await tx
-      .update(entries)
-      .set({ ...prepared.columns, version: row.version + 1, updatedAt: new Date() })
-      .where(eq(entries.id, row.id))
-      .returning();
-    const entry = toEntry(updated!);
+    if (!normalized.ok) {
+      const [{ code, reason }] = normalized.problems as [EntryProblem];
+      throw new DomainError(code, reason);
+    }
+    const entry = toEntry(await rewriteEntry(tx, row, normalized.columns));
     record({
       entity: 'entry',
       entityId: entry.id,
@@ -315,14 +282,9 @@ export async function updateEntry(
   return result;
 }
 
-export async function deleteEntry(
-  db: Db,
-  userId: string,
-  input: { id: string; baseVersion: number; clientMutationId?: string | undefined },
-): Promise<{ id: string }> {
+export async function deleteEntry(db: Db, userId: string, input: DeleteInput): Promise<{ id: string }> {
   const { result } = await mutate(db, userId, async (tx, record) => {
-    const row = await findEntryForUpdate(tx, userId, input.id);
-    if (row.version !== input.baseVersion) throw staleVersion(row);
+    const row = await lockForWrite(tx, entryKind, userId, input.id, input.baseVersion);
     const now = new Date();
     await tx
       .update(entries)

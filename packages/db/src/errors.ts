@@ -20,3 +20,12 @@ export class DomainError extends Error {
     super(message);
   }
 }
+
+/** CONFLICT for a write based on an older version: it carries the current object, for the client to merge. */
+export function staleVersion(kind: 'entry' | 'metric', current: { version: number }): DomainError {
+  return new DomainError(
+    'CONFLICT',
+    `the ${kind} has changed (it is at version ${current.version}); reload and retry`,
+    { current },
+  );
+}

@@ -5,6 +5,7 @@ export * from './csv';
 export * from './data';
 export * from './demo';
 export * from './entries';
+export * from './entryRules';
 export * from './errors';
 export * from './insights';
 export * from './metrics';

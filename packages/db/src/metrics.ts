@@ -1,5 +1,6 @@
 import {
   type CreateMetricInput,
+  type DeleteInput,
   type Metric,
   type MetricType,
   parseMetricConfig,
@@ -10,6 +11,7 @@ import { and, asc, eq, gt, inArray, isNull, lt, ne, or, sql } from 'drizzle-orm'
 import { mutate } from './changes';
 import type { Db, Executor, Tx } from './client';
 import { DomainError } from './errors';
+import { findLiveRow, lockForWrite, type OwnedKind, rewriteRow } from './owned';
 import { entries, metrics } from './schema';
 
 type MetricRow = typeof metrics.$inferSelect;
@@ -33,16 +35,16 @@ export function typedMetric(row: Pick<MetricRow, 'type' | 'config'>): TypedMetri
   return { type: row.type, config: row.config } as TypedMetric;
 }
 
-const notFound = () => new DomainError('NOT_FOUND', 'metric not found');
+const metricKind: OwnedKind<typeof metrics, Metric> = {
+  table: metrics,
+  name: 'metric',
+  toApi: toMetric,
+  missing: () => new DomainError('NOT_FOUND', 'metric not found'),
+};
 
 /** A live metric of this user; another user's or a deleted one is NOT_FOUND. */
-export async function findMetric(db: Executor, userId: string, metricId: string): Promise<MetricRow> {
-  const [row] = await db
-    .select()
-    .from(metrics)
-    .where(and(eq(metrics.id, metricId), eq(metrics.userId, userId), isNull(metrics.deletedAt)));
-  if (!row) throw notFound();
-  return row;
+export function findMetric(db: Executor, userId: string, metricId: string): Promise<MetricRow> {
+  return findLiveRow(db, metricKind, userId, metricId);
 }
 
 export async function getMetric(db: Executor, userId: string, metricId: string): Promise<Metric> {
@@ -160,14 +162,13 @@ async function existingForReplay(tx: Tx, userId: string, input: CreateMetricInpu
   return toMetric(existing);
 }
 
-function staleVersion(row: MetricRow): DomainError {
-  return new DomainError(
-    'CONFLICT',
-    `the metric has changed (it is at version ${row.version}); reload and retry`,
-    {
-      current: toMetric(row),
-    },
-  );
+/** Writes new content over a metric and bumps its version. */
+export function rewriteMetric(
+  tx: Tx,
+  row: MetricRow,
+  content: Pick<MetricRow, 'name' | 'type' | 'category' | 'config' | 'isActive'>,
+): Promise<MetricRow> {
+  return rewriteRow(tx, metricKind, row, content);
 }
 
 async function countLiveEntries(
@@ -212,8 +213,7 @@ async function entriesOutside(
 export async function updateMetric(db: Db, userId: string, input: UpdateMetricInput): Promise<Metric> {
   try {
     const { result } = await mutate(db, userId, async (tx, record) => {
-      const row = await findMetricForUpdate(tx, userId, input.id);
-      if (row.version !== input.baseVersion) throw staleVersion(row);
+      const row = await lockForWrite(tx, metricKind, userId, input.id, input.baseVersion);
       const type = input.type ?? row.type;
       if (type !== row.type && (await countLiveEntries(tx, userId, row.id)) > 0) {
         throw new DomainError('CONFLICT', `the type cannot change while the metric has entries`);
@@ -232,20 +232,15 @@ export async function updateMetric(db: Db, userId: string, input: UpdateMetricIn
           { affectedEntries: affected },
         );
       }
-      const [updated] = await tx
-        .update(metrics)
-        .set({
+      const metric = toMetric(
+        await rewriteMetric(tx, row, {
           name: input.name ?? row.name,
           category: input.category ?? row.category,
           isActive: input.isActive ?? row.isActive,
           type,
           config: parsed.data,
-          version: row.version + 1,
-          updatedAt: new Date(),
-        })
-        .where(eq(metrics.id, row.id))
-        .returning();
-      const metric = toMetric(updated!);
+        }),
+      );
       record({
         entity: 'metric',
         entityId: metric.id,
@@ -262,17 +257,6 @@ export async function updateMetric(db: Db, userId: string, input: UpdateMetricIn
   }
 }
 
-/** Locks the metric row for the rest of the transaction, so concurrent updates serialize on it. */
-async function findMetricForUpdate(tx: Tx, userId: string, metricId: string): Promise<MetricRow> {
-  const [row] = await tx
-    .select()
-    .from(metrics)
-    .where(and(eq(metrics.id, metricId), eq(metrics.userId, userId), isNull(metrics.deletedAt)))
-    .for('update');
-  if (!row) throw notFound();
-  return row;
-}
-
 /**
  * Deletes a metric and its entries: a soft delete, so that sync can tell other devices (one event per
  * object); a maintenance job purges the rows later.
@@ -280,11 +264,10 @@ async function findMetricForUpdate(tx: Tx, userId: string, metricId: string): Pr
 export async function deleteMetric(
   db: Db,
   userId: string,
-  input: { id: string; baseVersion: number; clientMutationId?: string | undefined },
+  input: DeleteInput,
 ): Promise<{ id: string; deletedEntries: number }> {
   const { result } = await mutate(db, userId, async (tx, record) => {
-    const row = await findMetricForUpdate(tx, userId, input.id);
-    if (row.version !== input.baseVersion) throw staleVersion(row);
+    const row = await lockForWrite(tx, metricKind, userId, input.id, input.baseVersion);
     const now = new Date();
     const deletedEntries = await tx
       .update(entries)

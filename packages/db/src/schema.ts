@@ -34,6 +34,17 @@ const timestamps = {
   updatedAt: timestamp('updated_at', { withTimezone: true, mode: 'date' }).notNull().defaultNow(),
 };
 
+/**
+ * The key of a row that belongs to one user: its own uuid and its owner, whose deletion removes it
+ * (metrics, entries, insights). A function, so that each table gets its own column builders.
+ */
+const ownedByUser = () => ({
+  id: uuid('id').primaryKey().defaultRandom(),
+  userId: uuid('user_id')
+    .notNull()
+    .references(() => users.id, { onDelete: 'cascade' }),
+});
+
 export const users = pgTable(
   'users',
   {
@@ -80,10 +91,7 @@ export const metricTypes = ['rating', 'duration', 'binary', 'number', 'text'] as
 export const metrics = pgTable(
   'metrics',
   {
-    id: uuid('id').primaryKey().defaultRandom(),
-    userId: uuid('user_id')
-      .notNull()
-      .references(() => users.id, { onDelete: 'cascade' }),
+    ...ownedByUser(),
     name: text('name').notNull(),
     type: text('type', { enum: metricTypes }).notNull(),
     category: text('category').notNull(),
@@ -107,10 +115,7 @@ export const metrics = pgTable(
 export const entries = pgTable(
   'entries',
   {
-    id: uuid('id').primaryKey().defaultRandom(),
-    userId: uuid('user_id')
-      .notNull()
-      .references(() => users.id, { onDelete: 'cascade' }),
+    ...ownedByUser(),
     metricId: uuid('metric_id')
       .notNull()
       .references(() => metrics.id, { onDelete: 'cascade' }),
@@ -143,10 +148,7 @@ export const insightTypes = ['correlation', 'trend', 'pattern', 'recommendation'
 export const insights = pgTable(
   'insights',
   {
-    id: uuid('id').primaryKey().defaultRandom(),
-    userId: uuid('user_id')
-      .notNull()
-      .references(() => users.id, { onDelete: 'cascade' }),
+    ...ownedByUser(),
     // One recompute writes one set; older sets are deactivated, not deleted.
     setId: uuid('set_id').notNull(),
     type: text('type', { enum: insightTypes }).notNull(),
