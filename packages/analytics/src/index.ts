@@ -4,6 +4,8 @@ export { effectiveSampleSize, lag1Autocorrelation } from './autocorrelation';
 export type { BinaryInput, PointBiserialResult, WelchResult } from './binary';
 export { pointBiserial, welchTTest } from './binary';
 export { addDays, dateFromDayNumber, dayNumber, isoWeekday } from './dates';
+export type { DetrendMethod, ResidualOptions, SeriesTrend } from './detrend';
+export { residualValues } from './detrend';
 export {
   chiSquareSf,
   correlationPValue,
@@ -32,6 +34,7 @@ export type {
   ScanMethod,
   ScanOptions,
   ScanResult,
+  ScanSeries,
   SkippedPair,
   SkippedSeries,
 } from './scan';

@@ -1,6 +1,8 @@
 // All-pairs, all-lags correlation scan over daily series, with autocorrelation-aware p-values and
 // Benjamini–Hochberg q-values over the whole scan.
 import { effectiveSampleSize } from './autocorrelation';
+import type { DetrendMethod, SeriesTrend } from './detrend';
+import { residualValues, seriesTrend } from './detrend';
 import { correlationPValue } from './distributions';
 import { benjaminiHochbergSorted } from './fdr';
 import { fisherInterval } from './fisher';
@@ -22,6 +24,14 @@ export interface ScanOptions {
   lags?: number;
   /** Minimum number of present days per series and of paired days per test (default 14, at least 3). */
   minN?: number;
+  /**
+   * What is correlated: each series' deviations from its own trend, by default 'prewhiten' (the residual
+   * from a least-squares line, filtered by its fitted AR(1) model; see residualValues and
+   * docs/calibration.md). 'none' correlates the values as they are, as the scan did before.
+   */
+  detrend?: DetrendMethod;
+  /** Also take out each series' weekday means before the AR filter (default true; false with detrend 'none'). */
+  weekday?: boolean;
 }
 
 export interface ScanFinding {
@@ -34,8 +44,16 @@ export interface ScanFinding {
   n: number;
   /** Effective sample size after the autocorrelation correction (Bretherton et al. 1999). */
   nEff: number;
-  /** Pearson r or Spearman ρ. */
+  /** Pearson r or Spearman ρ of the deviations tested (see ScanResult.detrend), after the lag. */
   effect: number;
+  /**
+   * The same correlation of the values as recorded (no detrending), over their own pairwise-complete days:
+   * what "they rose together" looks like. Not tested; null when one side is constant over those days.
+   * Equal to effect when nothing was removed.
+   */
+  rawR: number | null;
+  /** True when effect is a correlation of deviations (detrend other than 'none', or weekday means removed). */
+  detrended: boolean;
   /** Two-sided p-value using nEff: t = r √((nEff − 2)/(1 − r²)) with nEff − 2 df. */
   p: number;
   /** The naive p-value using n, as if days were independent (always ≤ p). */
@@ -49,8 +67,12 @@ export interface ScanFinding {
 export interface SkippedSeries {
   kind: 'series';
   id: string;
-  /** 'too-short': fewer than minN present days; 'constant': every present value is the same. */
-  reason: 'too-short' | 'constant';
+  /**
+   * 'too-short': fewer than minN present days (for the deviations: 'difference' and 'prewhiten' lose the day
+   * after each gap); 'constant': every present value is the same; 'trend-only': the series is its trend
+   * (and weekday means) exactly, with no deviations left to correlate.
+   */
+  reason: 'too-short' | 'constant' | 'trend-only';
   n: number;
 }
 
@@ -73,10 +95,49 @@ export interface ScanResult {
   /** Sorted by p ascending (ties: larger |effect| first). */
   findings: ScanFinding[];
   skipped: (SkippedSeries | SkippedPair)[];
+  /** What was correlated (the options in effect). */
+  detrend: DetrendMethod;
+  weekday: boolean;
+  /**
+   * Each tested series' own trend, for trend sentences ("both rose over the period") instead of a
+   * correlation; in input order, series skipped as too short or constant left out.
+   */
+  series: ScanSeries[];
+}
+
+export interface ScanSeries {
+  id: string;
+  /** Present days. */
+  n: number;
+  trend: SeriesTrend;
+  /** Lag-1 autocorrelation of the values and of the deviations tested (the latter sets nEff). */
+  r1: number;
+  r1Tested: number;
+}
+
+/**
+ * True when a series' deviations are nothing but rounding: every |deviation| below 1e-9 of the
+ * values' own spread (largest |value − mean|), as for a perfectly straight line.
+ */
+function trendOnly(residual: Float64Array, raw: Prepared): boolean {
+  let spread = 0;
+  for (let d = raw.first; d <= raw.last; d++) spread = Math.max(spread, Math.abs(raw.z[d]!));
+  let dev = 0;
+  for (let d = 0; d < residual.length; d++) {
+    const v = residual[d]!;
+    if (!Number.isNaN(v)) dev = Math.max(dev, Math.abs(v));
+  }
+  return dev <= 1e-9 * spread;
 }
 
 /**
  * Correlates every pair of series at lags 0..L over their common days.
+ * What is correlated is each series' deviations from its own trend (options.detrend, default 'prewhiten':
+ * least-squares line and weekday means out, then the residual's fitted AR(1) filter), computed once per
+ * series on the common grid: two metrics that merely drift, wander or keep weekly rhythms of their own
+ * are not reported as related. The correlation of the recorded values stays in each finding as rawR,
+ * and each series' trend in `series`. The autocorrelation correction below uses the deviations' lag-1
+ * autocorrelation, i.e. that of what is actually tested.
  * Pairwise-complete: a day counts for a pair only when both values are present.
  * p-values use the effective sample size of Bretherton et al. (1999, J. Climate 12:1990, eq. 31),
  * n_eff = n(1 − r₁ₓr₁ᵧ)/(1 + r₁ₓr₁ᵧ) from each series' lag-1 autocorrelation over its whole span;
@@ -98,17 +159,41 @@ export function correlationScan(series: readonly DailySeries[], options: ScanOpt
     if (ids.has(s.id)) throw new RangeError(`duplicate series id ${s.id}`);
     ids.add(s.id);
   }
+  const detrend = options.detrend ?? 'prewhiten';
+  const weekday = options.weekday ?? detrend !== 'none';
+  const detrended = detrend !== 'none' || weekday;
   const chosen = options.method ?? 'pearson';
   const methodOf = typeof chosen === 'function' ? chosen : (): ScanMethod => chosen;
 
   const aligned = alignSeries(series);
   const T = aligned.days;
   const skipped: (SkippedSeries | SkippedPair)[] = [];
+  // Tested (deviations) and raw preparation of each series; the same object when nothing is removed.
   const usable: Prepared[] = [];
+  const rawOf: Prepared[] = [];
+  const info: ScanSeries[] = [];
   for (let s = 0; s < series.length; s++) {
-    const prepared = prepareSeries(series[s]!.id, aligned.values[s]!, minN);
-    if ('kind' in prepared) skipped.push(prepared);
-    else usable.push(prepared);
+    const id = series[s]!.id;
+    const values = aligned.values[s]!;
+    const raw = prepareSeries(id, values, minN);
+    if ('kind' in raw) {
+      skipped.push(raw);
+      continue;
+    }
+    let tested: Prepared | SkippedSeries = raw;
+    if (detrended) {
+      const residual = residualValues(values, { detrend, weekday });
+      tested = trendOnly(residual, raw)
+        ? { kind: 'series', id, reason: 'trend-only', n: raw.cnt[T]! }
+        : prepareSeries(id, residual, minN);
+      if ('kind' in tested) {
+        skipped.push(tested.reason === 'constant' ? { ...tested, reason: 'trend-only' } : tested);
+        continue;
+      }
+    }
+    usable.push(tested);
+    rawOf.push(raw);
+    info.push({ id, n: raw.cnt[T]!, trend: seriesTrend(values), r1: raw.r1, r1Tested: tested.r1 });
   }
 
   // Per-test results go into typed columns; the finding objects are built once, already sorted.
@@ -120,6 +205,7 @@ export function correlationScan(series: readonly DailySeries[], options: ScanOpt
   const nOf = new Int32Array(cap);
   const spearmanOf = new Uint8Array(cap);
   const effect = new Float64Array(cap);
+  const rawR = new Float64Array(cap);
   const nEffOf = new Float64Array(cap);
   const p = new Float64Array(cap);
   let count = 0;
@@ -138,6 +224,12 @@ export function correlationScan(series: readonly DailySeries[], options: ScanOpt
           skipped.push({ kind: 'pair', x: a.id, y: b.id, lag, reason: res.reason, n: res.n });
           continue;
         }
+        if (detrended) {
+          const ra = rawOf[ix]!;
+          const rb = rawOf[iy]!;
+          const raw = useSpearman ? spearmanPair(ra, rb, lag, 3, scratch) : pearsonPair(ra, rb, lag, 3);
+          rawR[count] = raw.kind === 'ok' ? raw.r : Number.NaN;
+        } else rawR[count] = res.r;
         xOf[count] = ix;
         yOf[count] = iy;
         lagOf[count] = lag;
@@ -177,11 +269,22 @@ export function correlationScan(series: readonly DailySeries[], options: ScanOpt
       n,
       nEff,
       effect: r,
+      rawR: Number.isNaN(rawR[k]!) ? null : rawR[k]!,
+      detrended,
       p: p[k]!,
       pNaive: correlationPValue(r, n - 2),
       q: q[rank]!,
       ci95: fisherInterval(r, se),
     };
   }
-  return { start: aligned.start, days: T, testsRun: count, findings, skipped };
+  return {
+    start: aligned.start,
+    days: T,
+    testsRun: count,
+    findings,
+    skipped,
+    detrend,
+    weekday,
+    series: info,
+  };
 }
