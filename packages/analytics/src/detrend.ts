@@ -10,10 +10,10 @@ import { theilSenOf } from './theilSen';
  * How a series is reduced to its deviations before correlating (see docs/calibration.md for the figures):
  * - 'none': the values as they are (the scan before detrending; calibrated only on stationary data);
  * - 'linear': minus the Theil–Sen line through the present days;
- * - 'linear-ols': minus the least-squares line;
+ * - 'linear-ols': minus the least-squares line (fitted jointly with the weekday means when those go too);
  * - 'local': minus a centred 29-day moving average of the present days (a local trend);
  * - 'difference': day-to-day changes (a day with a missing previous day is missing);
- * - 'prewhiten': the linear (least-squares) residual filtered by its fitted AR(1) model,
+ * - 'prewhiten': the 'linear-ols' residual filtered by its fitted AR(1) model,
  *   e_d = r_d − φ r_{d−1} with φ = the residual's lag-1 autocorrelation (Box & Jenkins): an AR(1)
  *   series becomes its innovations, a random walk (φ → 1) its differences.
  */
@@ -24,7 +24,8 @@ export interface ResidualOptions {
   detrend?: DetrendMethod;
   /**
    * Also take out each weekday's mean deviation (weekday = grid day mod 7), so a weekly rhythm of its own
-   * is not read as a day-to-day link. Done after the trend and before any AR filter. Default true.
+   * is not read as a day-to-day link. Fitted with the line for 'linear-ols' and 'prewhiten' (before the AR
+   * filter), after the trend otherwise. Default true.
    */
   weekday?: boolean;
 }
@@ -138,6 +139,34 @@ function differences(values: Float64Array): Float64Array {
   return out;
 }
 
+function olsResidual(values: Float64Array): Float64Array {
+  const line = leastSquaresLine(values);
+  return minusLine(values, line.slope, line.intercept);
+}
+
+/**
+ * Residual of the least-squares fit of value on day plus one mean per weekday (d mod 7), by
+ * Frisch–Waugh–Lovell: day and value each minus their weekday means, then the slope of one on the other.
+ */
+function lineAndWeekdayResidual(values: Float64Array): Float64Array {
+  const T = values.length;
+  const t = new Float64Array(T);
+  for (let d = 0; d < T; d++) t[d] = Number.isNaN(values[d]!) ? Number.NaN : d;
+  const v = values.slice();
+  removeWeekdayMeans(t);
+  removeWeekdayMeans(v);
+  let stt = 0;
+  let stv = 0;
+  for (let d = 0; d < T; d++) {
+    if (Number.isNaN(v[d]!)) continue;
+    stt += t[d]! * t[d]!;
+    stv += t[d]! * v[d]!;
+  }
+  const slope = stt > 0 ? stv / stt : 0;
+  for (let d = 0; d < T; d++) v[d] = v[d]! - slope * t[d]!;
+  return v;
+}
+
 /** Subtracts each weekday's (d mod 7) mean of the present values, in place. */
 function removeWeekdayMeans(values: Float64Array): void {
   const sum = new Float64Array(7);
@@ -179,11 +208,11 @@ export function residualValues(values: Float64Array, options: ResidualOptions = 
       r = theilSenResidual(values);
       break;
     case 'linear-ols':
-    case 'prewhiten': {
-      const line = leastSquaresLine(values);
-      r = minusLine(values, line.slope, line.intercept);
-      break;
-    }
+    case 'prewhiten':
+      // The line and weekday means are fitted jointly (least squares on day and weekday).
+      r = weekday ? lineAndWeekdayResidual(values) : olsResidual(values);
+      if (method === 'prewhiten') r = prewhitenAR1(r);
+      return r;
     case 'local':
       r = localResidual(values, LOCAL_HALF_WIDTH);
       break;
@@ -192,7 +221,6 @@ export function residualValues(values: Float64Array, options: ResidualOptions = 
       break;
   }
   if (weekday) removeWeekdayMeans(r);
-  if (method === 'prewhiten') r = prewhitenAR1(r);
   return r;
 }
 
