@@ -46,7 +46,7 @@ function generator(seed: number) {
   return { rand, gauss, ar, drift, walk };
 }
 
-const daily = (id: string, values: ArrayLike<number>): DailySeries => ({ id, start: '2025-01-06', values });
+const daily = (id: string, values: ArrayLike<number | null>): DailySeries => ({ id, start: '2025-01-06', values });
 
 /** Lag-0 p-value of x against y (two series, one test). */
 function pOf(x: ArrayLike<number>, y: ArrayLike<number>, options: ScanOptions = {}): number {
