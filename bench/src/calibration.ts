@@ -42,15 +42,26 @@ interface Variant {
   name: string;
   detrend: DetrendMethod;
   weekday: boolean;
+  /** Lags in the effective-n correction (1: Bretherton's lag-1 formula). */
+  acf: number;
 }
 const VARIANTS: Variant[] = [
-  { name: 'naive (none)', detrend: 'none', weekday: false },
-  { name: 'linear Theil–Sen', detrend: 'linear', weekday: false },
-  { name: 'linear OLS + weekday', detrend: 'linear-ols', weekday: true },
-  { name: 'local 29-day mean + weekday', detrend: 'local', weekday: true },
-  { name: 'difference + weekday', detrend: 'difference', weekday: true },
-  { name: 'prewhiten AR(1)', detrend: 'prewhiten', weekday: false },
-  { name: 'prewhiten AR(1) + weekday (default)', detrend: 'prewhiten', weekday: true },
+  { name: 'naive (none)', detrend: 'none', weekday: false, acf: 1 },
+  { name: 'linear Theil–Sen', detrend: 'theil-sen', weekday: false, acf: 1 },
+  { name: 'linear OLS + weekday', detrend: 'linear', weekday: true, acf: 1 },
+  { name: 'local 29-day mean + weekday', detrend: 'local', weekday: true, acf: 1 },
+  { name: 'difference + weekday', detrend: 'difference', weekday: true, acf: 1 },
+  { name: 'prewhiten AR(1)', detrend: 'prewhiten', weekday: false, acf: 1 },
+  { name: 'prewhiten AR(1) + weekday', detrend: 'prewhiten', weekday: true, acf: 1 },
+  { name: 'difference + weekday, nEff 28 lags', detrend: 'difference', weekday: true, acf: 28 },
+  { name: 'linear OLS + weekday, nEff 28 lags', detrend: 'linear', weekday: true, acf: 28 },
+  { name: 'prewhiten AR(1) + weekday, nEff 28 lags', detrend: 'prewhiten', weekday: true, acf: 28 },
+  {
+    name: 'auto: linear OLS, or differences for wandering series; + weekday, nEff 28 lags',
+    detrend: 'auto',
+    weekday: true,
+    acf: 28,
+  },
 ];
 
 /** Mulberry32. */
@@ -188,6 +199,9 @@ interface Tally {
   falseDiscoveries: number;
   planted: number[];
   found: number[];
+  /** Discoveries on planted pairs, and those whose sign is opposite to the planted effect's. */
+  related: number;
+  wrongSign: number;
   ms: number;
 }
 
@@ -200,13 +214,19 @@ const newTally = (): Tally => ({
   falseDiscoveries: 0,
   planted: EFFECTS.map(() => 0),
   found: EFFECTS.map(() => 0),
+  related: 0,
+  wrongSign: 0,
   ms: 0,
 });
 
 const pairKey = (a: string, b: string) => (a < b ? `${a}|${b}` : `${b}|${a}`);
 
 /** Discoveries are findings with q ≤ Q; a discovery is false when its (unordered) pair has no planted effect. */
-function score(t: Tally, user: User, findings: { x: string; y: string; lag: number; q: number }[]): void {
+function score(
+  t: Tally,
+  user: User,
+  findings: { x: string; y: string; lag: number; q: number; effect: number }[],
+): void {
   const related = new Set(user.planted.map((p) => pairKey(p.x, p.y)));
   let r = 0;
   let v = 0;
@@ -224,6 +244,11 @@ function score(t: Tally, user: User, findings: { x: string; y: string; lag: numb
     if (r > 0) t.nullUsersWithFinding++;
   }
   for (const p of user.planted) {
+    for (const f of findings) {
+      if (!(f.q <= Q) || pairKey(f.x, f.y) !== pairKey(p.x, p.y)) continue;
+      t.related++;
+      if (Math.sign(f.effect) !== Math.sign(p.beta)) t.wrongSign++;
+    }
     const e = EFFECTS.indexOf(Math.abs(p.beta));
     t.planted[e]!++;
     const hit = findings.some(
@@ -244,7 +269,7 @@ function idealFindings(user: User, naive: ScanResult) {
     return correlationPValue(f.effect, nEff - 2);
   });
   const q = benjaminiHochberg(p);
-  return naive.findings.map((f, i) => ({ x: f.x, y: f.y, lag: f.lag, q: q[i]! }));
+  return naive.findings.map((f, i) => ({ x: f.x, y: f.y, lag: f.lag, q: q[i]!, effect: f.effect }));
 }
 
 const pct = (a: number, b: number) => (b > 0 ? `${((100 * a) / b).toFixed(1)}%` : '');
@@ -257,6 +282,7 @@ export async function runCalibrationBench(): Promise<void> {
       `lag 0 or 1), ${METRICS} metrics × ${DAYS} days (number 50%, rating 1..5 30%, yes/no 20%; ` +
       `${MISSING * 100}% days missing), lags 0..${LAGS}, minN ${MIN_N}, discoveries at q ≤ ${Q}; seed ${seed}`,
   );
+  const defaults = correlationScan([]);
   const rows: Record<string, string | number>[] = [];
   const t0 = performance.now();
   const onlyArg = process.argv.find((a) => a.startsWith('--scenarios='));
@@ -278,6 +304,7 @@ export async function runCalibrationBench(): Promise<void> {
           method,
           detrend: variant.detrend,
           weekday: variant.weekday,
+          autocorrelationLags: variant.acf,
         });
         tallies[v]!.ms += performance.now() - start;
         score(tallies[v]!, user, res.findings);
@@ -298,15 +325,21 @@ export async function runCalibrationBench(): Promise<void> {
       EFFECTS.forEach((e, i) => {
         row[`power |β|=${e}`] = pct(t.found[i]!, t.planted[i]!);
       });
+      row['wrong sign'] = pct(t.wrongSign, t.related);
       row['ms/scan'] = t.ms > 0 ? (t.ms / t.users).toFixed(2) : '';
       rows.push(row);
     };
     VARIANTS.forEach((variant, v) => {
-      emit(variant.name, tallies[v]!);
+      const isDefault =
+        variant.detrend === defaults.detrend && variant.weekday === defaults.weekday && variant.acf === 28;
+      emit(`${variant.name}${isDefault ? ' (default)' : ''}`, tallies[v]!);
     });
     if (scenario.name === 'stationary-numeric') emit('ideal (true ρ₁, raw r)', ideal);
   }
   for (const s of SCENARIOS) console.log(`  ${s.name}: ${s.label}`);
+  console.log(
+    "'wrong sign': share of discoveries on planted pairs (any lag, either order) whose sign is opposite to the planted effect's",
+  );
   console.table(rows);
   console.log(`${((performance.now() - t0) / 1000).toFixed(1)} s`);
 }

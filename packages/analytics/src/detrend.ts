@@ -9,22 +9,26 @@ import { theilSenOf } from './theilSen';
 /**
  * How a series is reduced to its deviations before correlating (see docs/calibration.md for the figures):
  * - 'none': the values as they are (the scan before detrending; calibrated only on stationary data);
- * - 'linear': minus the Theil–Sen line through the present days;
- * - 'linear-ols': minus the least-squares line (fitted jointly with the weekday means when those go too);
+ * - 'auto' (the scan's default; residualValues treats it as 'linear'): 'linear', except that a pair with a
+ *   side whose linear residual still wanders like a random walk is tested on 'difference' (correlationScan);
+ * - 'linear': minus the least-squares line, fitted jointly with the weekday means
+ *   when those go too;
+ * - 'theil-sen': minus the Theil–Sen line through the present days (robust to outliers, but its slope is
+ *   0 for most yes/no and rating series, whose pairwise slopes are mostly 0);
  * - 'local': minus a centred 29-day moving average of the present days (a local trend);
  * - 'difference': day-to-day changes (a day with a missing previous day is missing);
- * - 'prewhiten': the 'linear-ols' residual filtered by its fitted AR(1) model,
+ * - 'prewhiten': the 'linear' residual filtered by its fitted AR(1) model,
  *   e_d = r_d − φ r_{d−1} with φ = the residual's lag-1 autocorrelation (Box & Jenkins): an AR(1)
  *   series becomes its innovations, a random walk (φ → 1) its differences.
  */
-export type DetrendMethod = 'none' | 'linear' | 'linear-ols' | 'local' | 'difference' | 'prewhiten';
+export type DetrendMethod = 'none' | 'auto' | 'linear' | 'theil-sen' | 'local' | 'difference' | 'prewhiten';
 
 export interface ResidualOptions {
-  /** Default 'prewhiten'. */
+  /** Default 'linear'. */
   detrend?: DetrendMethod;
   /**
    * Also take out each weekday's mean deviation (weekday = grid day mod 7), so a weekly rhythm of its own
-   * is not read as a day-to-day link. Fitted with the line for 'linear-ols' and 'prewhiten' (before the AR
+   * is not read as a day-to-day link. Fitted with the line for 'linear' and 'prewhiten' (before the AR
    * filter), after the trend otherwise. Default true.
    */
   weekday?: boolean;
@@ -192,27 +196,27 @@ function prewhitenAR1(r: Float64Array): Float64Array {
 
 /**
  * The deviations of one column of a date grid (NaN = missing) that the scan correlates, O(T) except for
- * 'linear' (Theil–Sen, O(T log T)). Days missing in the input stay missing; 'difference' and
+ * 'theil-sen' (O(T log T)). Days missing in the input stay missing; 'difference' and
  * 'prewhiten' also lose each present day whose previous day is missing. The grid's day index fixes
  * the weekday (d mod 7), so series on one grid share weekdays.
  */
 export function residualValues(values: Float64Array, options: ResidualOptions = {}): Float64Array {
-  const method = options.detrend ?? 'prewhiten';
+  const method = options.detrend ?? 'linear';
   const weekday = options.weekday ?? true;
   let r: Float64Array;
   switch (method) {
     case 'none':
       r = values.slice();
       break;
-    case 'linear':
+    case 'theil-sen':
       r = theilSenResidual(values);
       break;
-    case 'linear-ols':
+    case 'auto':
+    case 'linear':
     case 'prewhiten':
       // The line and weekday means are fitted jointly (least squares on day and weekday).
       r = weekday ? lineAndWeekdayResidual(values) : olsResidual(values);
-      if (method === 'prewhiten') r = prewhitenAR1(r);
-      return r;
+      return method === 'prewhiten' ? prewhitenAR1(r) : r;
     case 'local':
       r = localResidual(values, LOCAL_HALF_WIDTH);
       break;

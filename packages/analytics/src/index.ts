@@ -1,6 +1,11 @@
 // @lifexp/analytics: the pure-math package behind every insight. No I/O, no runtime dependencies.
 
-export { effectiveSampleSize, lag1Autocorrelation } from './autocorrelation';
+export {
+  autocorrelations,
+  effectiveSampleSize,
+  effectiveSampleSizeAcf,
+  lag1Autocorrelation,
+} from './autocorrelation';
 export type { BinaryInput, PointBiserialResult, WelchResult } from './binary';
 export { pointBiserial, welchTTest } from './binary';
 export { addDays, dateFromDayNumber, dayNumber, isoWeekday } from './dates';

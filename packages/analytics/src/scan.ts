@@ -1,6 +1,6 @@
 // All-pairs, all-lags correlation scan over daily series, with autocorrelation-aware p-values and
 // Benjamini–Hochberg q-values over the whole scan.
-import { effectiveSampleSize } from './autocorrelation';
+import { autocorrelations, effectiveSampleSize, effectiveSampleSizeAcf } from './autocorrelation';
 import type { DetrendMethod, SeriesTrend } from './detrend';
 import { residualValues, seriesTrend } from './detrend';
 import { correlationPValue } from './distributions';
@@ -25,12 +25,18 @@ export interface ScanOptions {
   /** Minimum number of present days per series and of paired days per test (default 14, at least 3). */
   minN?: number;
   /**
-   * What is correlated: each series' deviations from its own trend, by default 'prewhiten' (the residual
-   * from a least-squares line, filtered by its fitted AR(1) model; see residualValues and
-   * docs/calibration.md). 'none' correlates the values as they are, as the scan did before.
+   * What is correlated: each series' deviations from its own trend, by default 'linear' (the residual from
+   * a least-squares line fitted with the weekday means; see residualValues and docs/calibration.md).
+   * 'none' correlates the values as they are, as the scan did before.
    */
   detrend?: DetrendMethod;
-  /** Also take out each series' weekday means before the AR filter (default true; false with detrend 'none'). */
+  /**
+   * Lags of the tested series' autocorrelation used for nEff: 1 is the lag-1 formula of Bretherton et al.
+   * (the default with detrend 'none'); K > 1 the Bartlett sum over lags 1..K, which also catches slow
+   * movement left over after detrending (default 28 otherwise). At most 60.
+   */
+  autocorrelationLags?: number;
+  /** Also take out each series' weekday means (default true; false with detrend 'none'). */
   weekday?: boolean;
 }
 
@@ -42,7 +48,10 @@ export interface ScanFinding {
   method: ScanMethod;
   /** Pairwise-complete days. */
   n: number;
-  /** Effective sample size after the autocorrelation correction (Bretherton et al. 1999). */
+  /**
+   * Effective sample size after the autocorrelation correction of the tested series: Bretherton et al.
+   * (1999) from lag-1 autocorrelations, or the Bartlett sum over lags 1..autocorrelationLags.
+   */
   nEff: number;
   /** Pearson r or Spearman ρ of the deviations tested (see ScanResult.detrend), after the lag. */
   effect: number;
@@ -54,6 +63,12 @@ export interface ScanFinding {
   rawR: number | null;
   /** True when effect is a correlation of deviations (detrend other than 'none', or weekday means removed). */
   detrended: boolean;
+  /**
+   * detrend 'auto' only: true when one side wanders like a random walk (ScanSeries.wanders), so the pair
+   * was tested on day-to-day changes ("on days your X rises, your Y rises") rather than on deviations
+   * from the trend lines.
+   */
+  differenced: boolean;
   /** Two-sided p-value using nEff: t = r √((nEff − 2)/(1 − r²)) with nEff − 2 df. */
   p: number;
   /** The naive p-value using n, as if days were independent (always ≤ p). */
@@ -113,6 +128,26 @@ export interface ScanSeries {
   /** Lag-1 autocorrelation of the values and of the deviations tested (the latter sets nEff). */
   r1: number;
   r1Tested: number;
+  /**
+   * detrend 'auto': the deviations from its trend line still wander like a random walk (mean
+   * autocorrelation over lags 1..28 above 0.4), so every pair with this series is tested on changes.
+   */
+  wanders: boolean;
+}
+
+// 'auto': lags over which a series' deviations are checked for random-walk wander, and the threshold on
+// their mean autocorrelation (an AR(1) with φ = 0.9 averages about 0.3 over lags 1..28, a detrended
+// random walk about 0.7; see docs/calibration.md).
+const WANDER_LAGS = 28;
+const WANDER_MEAN_ACF = 0.4;
+
+/** Mean autocorrelation over lags 1..min(28, n/5) above 0.4 (false with fewer than 5 lags). */
+function wandering(acf: Float64Array, n: number): boolean {
+  const K = Math.min(WANDER_LAGS, Math.floor(n / 5), acf.length);
+  if (K < 5) return false;
+  let s = 0;
+  for (let k = 0; k < K; k++) s += acf[k]!;
+  return s / K > WANDER_MEAN_ACF;
 }
 
 /**
@@ -132,12 +167,13 @@ function trendOnly(residual: Float64Array, raw: Prepared): boolean {
 
 /**
  * Correlates every pair of series at lags 0..L over their common days.
- * What is correlated is each series' deviations from its own trend (options.detrend, default 'prewhiten':
- * least-squares line and weekday means out, then the residual's fitted AR(1) filter), computed once per
+ * What is correlated is each series' deviations from its own trend (options.detrend, default 'linear':
+ * the least-squares line and the weekday means fitted together and taken out), computed once per
  * series on the common grid: two metrics that merely drift, wander or keep weekly rhythms of their own
  * are not reported as related. The correlation of the recorded values stays in each finding as rawR,
- * and each series' trend in `series`. The autocorrelation correction below uses the deviations' lag-1
- * autocorrelation, i.e. that of what is actually tested.
+ * and each series' trend in `series`. The autocorrelation correction uses the autocorrelation of what is
+ * actually tested: for deviations, the Bartlett sum over lags 1..28 (autocorrelationLags), which also
+ * covers the slow wander a line leaves (random walks); for 'none', the lag-1 formula below.
  * Pairwise-complete: a day counts for a pair only when both values are present.
  * p-values use the effective sample size of Bretherton et al. (1999, J. Climate 12:1990, eq. 31),
  * n_eff = n(1 − r₁ₓr₁ᵧ)/(1 + r₁ₓr₁ᵧ) from each series' lag-1 autocorrelation over its whole span;
@@ -159,9 +195,12 @@ export function correlationScan(series: readonly DailySeries[], options: ScanOpt
     if (ids.has(s.id)) throw new RangeError(`duplicate series id ${s.id}`);
     ids.add(s.id);
   }
-  const detrend = options.detrend ?? 'prewhiten';
+  const detrend = options.detrend ?? 'auto';
   const weekday = options.weekday ?? detrend !== 'none';
   const detrended = detrend !== 'none' || weekday;
+  const acfLags = options.autocorrelationLags ?? (detrend === 'none' ? 1 : 28);
+  if (!Number.isInteger(acfLags) || acfLags < 1 || acfLags > 60)
+    throw new RangeError(`autocorrelationLags must be an integer 1..60, got ${acfLags}`);
   const chosen = options.method ?? 'pearson';
   const methodOf = typeof chosen === 'function' ? chosen : (): ScanMethod => chosen;
 
@@ -172,6 +211,10 @@ export function correlationScan(series: readonly DailySeries[], options: ScanOpt
   const usable: Prepared[] = [];
   const rawOf: Prepared[] = [];
   const info: ScanSeries[] = [];
+  const acfOf: Float64Array[] = [];
+  const wandersOf: boolean[] = [];
+  const valuesOf: Float64Array[] = [];
+  const diffOf: ({ prepared: Prepared; acf: Float64Array } | false | null)[] = [];
   for (let s = 0; s < series.length; s++) {
     const id = series[s]!.id;
     const values = aligned.values[s]!;
@@ -182,7 +225,7 @@ export function correlationScan(series: readonly DailySeries[], options: ScanOpt
     }
     let tested: Prepared | SkippedSeries = raw;
     if (detrended) {
-      const residual = residualValues(values, { detrend, weekday });
+      const residual = residualValues(values, { detrend: detrend === 'auto' ? 'linear' : detrend, weekday });
       tested = trendOnly(residual, raw)
         ? { kind: 'series', id, reason: 'trend-only', n: raw.cnt[T]! }
         : prepareSeries(id, residual, minN);
@@ -193,8 +236,28 @@ export function correlationScan(series: readonly DailySeries[], options: ScanOpt
     }
     usable.push(tested);
     rawOf.push(raw);
-    info.push({ id, n: raw.cnt[T]!, trend: seriesTrend(values), r1: raw.r1, r1Tested: tested.r1 });
+    const acf = autocorrelations(tested.raw, Math.max(acfLags, WANDER_LAGS));
+    acfOf.push(acf);
+    const n = raw.cnt[T]!;
+    const wanders = detrend === 'auto' && wandering(acf, n);
+    wandersOf.push(wanders);
+    diffOf.push(null);
+    valuesOf.push(values);
+    info.push({ id, n, trend: seriesTrend(values), r1: raw.r1, r1Tested: tested.r1, wanders });
   }
+  // 'auto': the day-to-day changes of a series, prepared on first use (a pair with a wandering side).
+  const changes = (k: number): Prepared | null => {
+    const cached = diffOf[k] ?? null;
+    if (cached !== null) return cached === false ? null : cached.prepared;
+    const values = valuesOf[k]!;
+    const prepared = prepareSeries(
+      usable[k]!.id,
+      residualValues(values, { detrend: 'difference', weekday }),
+      minN,
+    );
+    diffOf[k] = 'kind' in prepared ? false : { prepared, acf: autocorrelations(prepared.raw, acfLags) };
+    return 'kind' in prepared ? null : prepared;
+  };
 
   // Per-test results go into typed columns; the finding objects are built once, already sorted.
   const U = usable.length;
@@ -206,6 +269,7 @@ export function correlationScan(series: readonly DailySeries[], options: ScanOpt
   const spearmanOf = new Uint8Array(cap);
   const effect = new Float64Array(cap);
   const rawR = new Float64Array(cap);
+  const differencedOf = new Uint8Array(cap);
   const nEffOf = new Float64Array(cap);
   const p = new Float64Array(cap);
   let count = 0;
@@ -217,8 +281,22 @@ export function correlationScan(series: readonly DailySeries[], options: ScanOpt
         // Lag 0 once, then each lag with x = i, y = j and with x = j, y = i.
         const lag = (t + 1) >> 1;
         const [ix, iy] = t % 2 === 0 && t > 0 ? [j, i] : [i, j];
-        const a = usable[ix]!;
-        const b = usable[iy]!;
+        let a = usable[ix]!;
+        let b = usable[iy]!;
+        let acfA = acfOf[ix]!;
+        let acfB = acfOf[iy]!;
+        let differenced = false;
+        if (wandersOf[ix] || wandersOf[iy]) {
+          const da = changes(ix);
+          const db = changes(iy);
+          if (da && db) {
+            a = da;
+            b = db;
+            acfA = (diffOf[ix] as { acf: Float64Array }).acf;
+            acfB = (diffOf[iy] as { acf: Float64Array }).acf;
+            differenced = true;
+          }
+        }
         const res = useSpearman ? spearmanPair(a, b, lag, minN, scratch) : pearsonPair(a, b, lag, minN);
         if (res.kind === 'skip') {
           skipped.push({ kind: 'pair', x: a.id, y: b.id, lag, reason: res.reason, n: res.n });
@@ -236,7 +314,9 @@ export function correlationScan(series: readonly DailySeries[], options: ScanOpt
         nOf[count] = res.n;
         spearmanOf[count] = useSpearman ? 1 : 0;
         effect[count] = res.r;
-        nEffOf[count] = effectiveSampleSize(res.n, a.r1, b.r1);
+        differencedOf[count] = differenced ? 1 : 0;
+        nEffOf[count] =
+          acfLags > 1 ? effectiveSampleSizeAcf(res.n, acfA, acfB) : effectiveSampleSize(res.n, a.r1, b.r1);
         p[count] = correlationPValue(res.r, nEffOf[count]! - 2);
         count++;
       }
@@ -271,6 +351,7 @@ export function correlationScan(series: readonly DailySeries[], options: ScanOpt
       effect: r,
       rawR: Number.isNaN(rawR[k]!) ? null : rawR[k]!,
       detrended,
+      differenced: differencedOf[k] === 1,
       p: p[k]!,
       pNaive: correlationPValue(r, n - 2),
       q: q[rank]!,

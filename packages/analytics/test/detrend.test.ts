@@ -46,7 +46,11 @@ function generator(seed: number) {
   return { rand, gauss, ar, drift, walk };
 }
 
-const daily = (id: string, values: ArrayLike<number | null>): DailySeries => ({ id, start: '2025-01-06', values });
+const daily = (id: string, values: ArrayLike<number | null>): DailySeries => ({
+  id,
+  start: '2025-01-06',
+  values,
+});
 
 /** Lag-0 p-value of x against y (two series, one test). */
 function pOf(x: ArrayLike<number>, y: ArrayLike<number>, options: ScanOptions = {}): number {
@@ -155,7 +159,7 @@ describe('correlationScan on series with trends of their own', () => {
     expect(trends.get('x')!.direction).toBe('up');
     expect(trends.get('y')!.direction).toBe('down');
     expectRel(trends.get('x')!.change, 6, 0.1, 'change');
-    expect(res.detrend).toBe('prewhiten');
+    expect(res.detrend).toBe('auto');
     expect(res.weekday).toBe(true);
     expectJsonSafe(res);
     // The naive scan sees only the trends.
@@ -190,11 +194,22 @@ describe('correlationScan detrending mechanics', () => {
   it('residualValues: each method removes what it claims', () => {
     const line = Float64Array.from({ length: 60 }, (_, d) => 3 + 0.5 * d + (d % 7 === 2 ? 4 : 0));
     line[10] = Number.NaN;
-    for (const detrend of ['linear', 'linear-ols', 'local'] as const) {
-      const r = residualValues(line, { detrend, weekday: detrend !== 'local' });
+    const straight = Float64Array.from({ length: 60 }, (_, d) => 3 + 0.5 * d);
+    straight[10] = Number.NaN;
+    const cases = [
+      ['theil-sen', straight, false],
+      ['linear', straight, false],
+      ['linear', line, true],
+      ['prewhiten', line, true],
+      ['local', line, true],
+    ] as const;
+    for (const [detrend, input, weekday] of cases) {
+      const r = residualValues(input, { detrend, weekday });
       expect(Number.isNaN(r[10]!)).toBe(true);
-      if (detrend !== 'local')
-        for (const [d, v] of r.entries()) if (d !== 10) expect(Math.abs(v)).toBeLessThan(1e-9);
+      if (detrend === 'local') continue;
+      for (const [d, v] of r.entries()) {
+        if (!Number.isNaN(v)) expect(Math.abs(v), `${detrend} day ${d}`).toBeLessThan(1e-9);
+      }
     }
     const diff = residualValues(line, { detrend: 'difference', weekday: false });
     expect(Number.isNaN(diff[0]!) && Number.isNaN(diff[11]!)).toBe(true);
@@ -211,14 +226,29 @@ describe('correlationScan detrending mechanics', () => {
   });
 
   it('stationary noise has a flat trend and the detrended nEff uses the residual autocorrelation', () => {
-    const res = correlationScan([daily('x', g.ar(0.8)), daily('y', g.ar(0.8))], { detrend: 'linear-ols' });
+    const res = correlationScan([daily('x', g.ar(0.8)), daily('y', g.ar(0.8))], {
+      detrend: 'linear',
+      autocorrelationLags: 1,
+    });
     for (const s of res.series) {
       expect(s.trend.direction).toBe('flat');
       expect(s.r1).toBeGreaterThan(0.6);
       expect(Math.abs(s.r1Tested - s.r1)).toBeLessThan(0.1);
     }
-    const white = correlationScan([daily('x', g.ar(0.8)), daily('y', g.ar(0.8))]);
-    for (const s of white.series) expect(Math.abs(s.r1Tested)).toBeLessThan(0.15);
-    expect(white.findings[0]!.nEff).toBeGreaterThan(0.9 * white.findings[0]!.n);
+    // Default ('auto'): stationary series keep their deviations (nEff from their autocorrelations);
+    // a random walk wanders, so its pairs are tested on day-to-day changes.
+    const walk = g.walk(0);
+    const auto = correlationScan([daily('x', g.ar(0.8)), daily('y', g.ar(0.8)), daily('w', walk)]);
+    const wanders = new Map(auto.series.map((s) => [s.id, s.wanders]));
+    expect([...wanders]).toEqual([
+      ['x', false],
+      ['y', false],
+      ['w', true],
+    ]);
+    for (const f of auto.findings) {
+      expect(f.differenced).toBe(f.x === 'w' || f.y === 'w');
+      if (!f.differenced) expect(f.nEff).toBeLessThan(0.5 * f.n);
+      else expect(f.n).toBeLessThan(DAYS);
+    }
   });
 });
