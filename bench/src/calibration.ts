@@ -3,7 +3,9 @@
 // beside the naive scan (the values as they are) and, on stationary numeric data, beside an ideal
 // correction that knows each series' true lag-1 autocorrelation.
 //
-// `pnpm bench calibration` (1000 users per scenario); `--users=N` for more, `--seed=S` for other data.
+// `pnpm bench calibration`: 1000 users per scenario, the naive scan beside the default; `--compare` adds
+// every other way of detrending (about 3 minutes on 2 cores); `--users=N` for more users, `--seed=S` for
+// other data, `--scenarios=drift,walk` for some scenarios only.
 import type { DailySeries, DetrendMethod, ScanMethod, ScanResult } from '@lifexp/analytics';
 import { benjaminiHochberg, correlationPValue, correlationScan } from '@lifexp/analytics';
 import { numberFlag } from './support.ts';
@@ -44,9 +46,11 @@ interface Variant {
   weekday: boolean;
   /** Lags in the effective-n correction (1: Bretherton's lag-1 formula). */
   acf: number;
+  /** Run without --compare. */
+  always?: boolean;
 }
 const VARIANTS: Variant[] = [
-  { name: 'naive (none)', detrend: 'none', weekday: false, acf: 1 },
+  { name: 'naive (none)', detrend: 'none', weekday: false, acf: 1, always: true },
   { name: 'linear Theil–Sen', detrend: 'theil-sen', weekday: false, acf: 1 },
   { name: 'linear OLS + weekday', detrend: 'linear', weekday: true, acf: 1 },
   { name: 'local 29-day mean + weekday', detrend: 'local', weekday: true, acf: 1 },
@@ -57,10 +61,11 @@ const VARIANTS: Variant[] = [
   { name: 'linear OLS + weekday, nEff 28 lags', detrend: 'linear', weekday: true, acf: 28 },
   { name: 'prewhiten AR(1) + weekday, nEff 28 lags', detrend: 'prewhiten', weekday: true, acf: 28 },
   {
-    name: 'auto: linear OLS, or differences for wandering series; + weekday, nEff 28 lags',
+    name: 'auto (linear, or changes when wandering) + weekday, nEff 28 lags',
     detrend: 'auto',
     weekday: true,
     acf: 28,
+    always: true,
   },
 ];
 
@@ -283,6 +288,7 @@ export async function runCalibrationBench(): Promise<void> {
       `${MISSING * 100}% days missing), lags 0..${LAGS}, minN ${MIN_N}, discoveries at q ≤ ${Q}; seed ${seed}`,
   );
   const defaults = correlationScan([]);
+  const variants = process.argv.includes('--compare') ? VARIANTS : VARIANTS.filter((v) => v.always);
   const rows: Record<string, string | number>[] = [];
   const t0 = performance.now();
   const onlyArg = process.argv.find((a) => a.startsWith('--scenarios='));
@@ -290,13 +296,13 @@ export async function runCalibrationBench(): Promise<void> {
   for (const scenario of SCENARIOS) {
     if (only && !only.has(scenario.name)) continue;
     const rand = prng(seed + SCENARIOS.indexOf(scenario) * 7919);
-    const tallies = VARIANTS.map(newTally);
+    const tallies = variants.map(newTally);
     const ideal = newTally();
     for (let u = 0; u < usersPerScenario; u++) {
       const user = simulateUser(scenario.name, u % 2 === 1, rand);
       const method = methodOf(user.kinds);
-      for (let v = 0; v < VARIANTS.length; v++) {
-        const variant = VARIANTS[v]!;
+      for (let v = 0; v < variants.length; v++) {
+        const variant = variants[v]!;
         const start = performance.now();
         const res = correlationScan(user.series, {
           lags: LAGS,
@@ -329,7 +335,7 @@ export async function runCalibrationBench(): Promise<void> {
       row['ms/scan'] = t.ms > 0 ? (t.ms / t.users).toFixed(2) : '';
       rows.push(row);
     };
-    VARIANTS.forEach((variant, v) => {
+    variants.forEach((variant, v) => {
       const isDefault =
         variant.detrend === defaults.detrend && variant.weekday === defaults.weekday && variant.acf === 28;
       emit(`${variant.name}${isDefault ? ' (default)' : ''}`, tallies[v]!);
