@@ -36,6 +36,11 @@ export interface ScanOptions {
    * movement left over after detrending (default 28 otherwise). At most 60.
    */
   autocorrelationLags?: number;
+  /**
+   * Compute each finding's rawR (default true). It is a second correlation per test, about doubling the
+   * scan's time when something is removed; false leaves rawR null.
+   */
+  rawR?: boolean;
   /** Also take out each series' weekday means (default true; false with detrend 'none'). */
   weekday?: boolean;
 }
@@ -57,7 +62,8 @@ export interface ScanFinding {
   effect: number;
   /**
    * The same correlation of the values as recorded (no detrending), over their own pairwise-complete days:
-   * what "they rose together" looks like. Not tested; null when one side is constant over those days.
+   * what "they rose together" looks like. Not tested; null when one side is constant over those days,
+   * or when the scan ran with rawR: false.
    * Equal to effect when nothing was removed.
    */
   rawR: number | null;
@@ -198,6 +204,7 @@ export function correlationScan(series: readonly DailySeries[], options: ScanOpt
   const detrend = options.detrend ?? 'auto';
   const weekday = options.weekday ?? detrend !== 'none';
   const detrended = detrend !== 'none' || weekday;
+  const wantRaw = options.rawR ?? true;
   const acfLags = options.autocorrelationLags ?? (detrend === 'none' ? 1 : 28);
   if (!Number.isInteger(acfLags) || acfLags < 1 || acfLags > 60)
     throw new RangeError(`autocorrelationLags must be an integer 1..60, got ${acfLags}`);
@@ -302,7 +309,8 @@ export function correlationScan(series: readonly DailySeries[], options: ScanOpt
           skipped.push({ kind: 'pair', x: a.id, y: b.id, lag, reason: res.reason, n: res.n });
           continue;
         }
-        if (detrended) {
+        if (!wantRaw) rawR[count] = Number.NaN;
+        else if (detrended) {
           const ra = rawOf[ix]!;
           const rb = rawOf[iy]!;
           const raw = useSpearman ? spearmanPair(ra, rb, lag, 3, scratch) : pearsonPair(ra, rb, lag, 3);

@@ -167,6 +167,9 @@ describe('correlationScan on series with trends of their own', () => {
     expect(naive.effect).toBeLessThan(-0.5);
     expect(naive.detrended).toBe(false);
     expect(naive.rawR).toBe(naive.effect);
+    const noRaw = correlationScan([daily('x', x), daily('y', y)], { rawR: false }).findings[0]!;
+    expect(noRaw.rawR).toBeNull();
+    expect(noRaw.effect).toBe(f.effect);
   });
 });
 
