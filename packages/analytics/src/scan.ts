@@ -25,9 +25,10 @@ export interface ScanOptions {
   /** Minimum number of present days per series and of paired days per test (default 14, at least 3). */
   minN?: number;
   /**
-   * What is correlated: each series' deviations from its own trend, by default 'linear' (the residual from
-   * a least-squares line fitted with the weekday means; see residualValues and docs/calibration.md).
-   * 'none' correlates the values as they are, as the scan did before.
+   * What is correlated: each series' deviations from its own trend. Default 'auto': the residual from a
+   * least-squares line fitted with the weekday means, except that a pair with a side whose residual still
+   * wanders like a random walk is tested on day-to-day changes (see ScanSeries.wanders, residualValues and
+   * docs/calibration.md). 'none' correlates the values as they are, as the scan did before.
    */
   detrend?: DetrendMethod;
   /**
@@ -173,10 +174,11 @@ function trendOnly(residual: Float64Array, raw: Prepared): boolean {
 
 /**
  * Correlates every pair of series at lags 0..L over their common days.
- * What is correlated is each series' deviations from its own trend (options.detrend, default 'linear':
- * the least-squares line and the weekday means fitted together and taken out), computed once per
- * series on the common grid: two metrics that merely drift, wander or keep weekly rhythms of their own
- * are not reported as related. The correlation of the recorded values stays in each finding as rawR,
+ * What is correlated is each series' deviations from its own trend (options.detrend, default 'auto': the
+ * least-squares line and the weekday means fitted together and taken out; a pair with a side that still
+ * wanders like a random walk is tested on day-to-day changes), computed once per series on the common
+ * grid: two metrics that merely drift, wander or keep weekly rhythms of their own are not reported as
+ * related. The correlation of the recorded values stays in each finding as rawR,
  * and each series' trend in `series`. The autocorrelation correction uses the autocorrelation of what is
  * actually tested: for deviations, the Bartlett sum over lags 1..28 (autocorrelationLags), which also
  * covers the slow wander a line leaves (random walks); for 'none', the lag-1 formula below.
