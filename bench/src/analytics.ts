@@ -232,7 +232,7 @@ export async function runAnalyticsBench(): Promise<void> {
   const aligned = alignSeries(series);
   const options = { lags: LAGS, minN: MIN_N };
 
-  const pearsonScan = correlationScan(series, { ...options, method: 'pearson' });
+  const pearsonScan = correlationScan(series, { ...options, method: 'pearson', detrend: 'none' });
   const baselineTests = simpleStatisticsScan(aligned.values, aligned.days);
   if (baselineTests !== pearsonScan.testsRun) {
     throw new Error(`baseline ran ${baselineTests} tests, the scan ${pearsonScan.testsRun}`);
@@ -245,12 +245,16 @@ export async function runAnalyticsBench(): Promise<void> {
 
   // The fast runs take turns, round by round, so that a slower spell of the machine (or of the garbage
   // collector) weighs on all of them alike.
-  const [pearson, spearman, trends, baseline] = timeInTurns([
+  // The scan as the server calls it (each series' trend and weekday means out, raw r beside) and on
+  // the values as they are (detrend 'none', the same tests as the baselines).
+  const [pearson, spearman, pearsonRaw, spearmanRaw, trends, baseline] = timeInTurns([
     () => correlationScan(series, { ...options, method: 'pearson' }),
     () => correlationScan(series, { ...options, method: 'spearman' }),
+    () => correlationScan(series, { ...options, method: 'pearson', detrend: 'none' }),
+    () => correlationScan(series, { ...options, method: 'spearman', detrend: 'none' }),
     () => series.map((s) => trendReport(s)),
     () => simpleStatisticsScan(aligned.values, aligned.days),
-  ]) as [Timing, Timing, Timing, Timing];
+  ]) as [Timing, Timing, Timing, Timing, Timing, Timing];
   // Seconds per run: fewer runs.
   const rankBaseline = time(
     () => simpleStatisticsScan(aligned.values, aligned.days, sampleRankCorrelation),
@@ -277,8 +281,10 @@ export async function runAnalyticsBench(): Promise<void> {
       `(${SLOW_RUNS} for the per-pair Spearman baselines)`,
   );
   const rows = [
-    row('correlationScan pearson', pearson, 'pearson'),
-    row('correlationScan spearman', spearman, 'spearman'),
+    row('correlationScan pearson (detrend auto)', pearson, 'pearson'),
+    row('correlationScan spearman (detrend auto)', spearman, 'spearman'),
+    row('correlationScan pearson, detrend none', pearsonRaw, 'pearson'),
+    row('correlationScan spearman, detrend none', spearmanRaw, 'spearman'),
     row(`trendReport × ${METRICS}`, trends),
     row('simple-statistics sampleCorrelation scan', baseline, 'pearson'),
     row('simple-statistics sampleRankCorrelation scan', rankBaseline, 'spearman'),

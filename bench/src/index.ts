@@ -13,6 +13,7 @@ const benches: Record<string, () => Promise<void>> = {
   sync: async () => (await import('./sync.ts')).runSyncBench(),
   insights: async () => (await import('./insights.ts')).runInsightsBench(),
   data: async () => (await import('./data.ts')).runDataBench(),
+  calibration: async () => (await import('./calibration.ts')).runCalibrationBench(),
 };
 
 const only = process.argv.slice(2).find((arg) => !arg.startsWith('--'));

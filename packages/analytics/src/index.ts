@@ -1,9 +1,16 @@
 // @lifexp/analytics: the pure-math package behind every insight. No I/O, no runtime dependencies.
 
-export { effectiveSampleSize, lag1Autocorrelation } from './autocorrelation';
+export {
+  autocorrelations,
+  effectiveSampleSize,
+  effectiveSampleSizeAcf,
+  lag1Autocorrelation,
+} from './autocorrelation';
 export type { BinaryInput, PointBiserialResult, WelchResult } from './binary';
 export { pointBiserial, welchTTest } from './binary';
 export { addDays, dateFromDayNumber, dayNumber, daysBetween, isoWeekday } from './dates';
+export type { DetrendMethod, ResidualOptions, SeriesTrend } from './detrend';
+export { residualValues } from './detrend';
 export {
   chiSquareSf,
   correlationPValue,
@@ -32,6 +39,7 @@ export type {
   ScanMethod,
   ScanOptions,
   ScanResult,
+  ScanSeries,
   SkippedPair,
   SkippedSeries,
 } from './scan';

@@ -1,6 +1,8 @@
 // All-pairs, all-lags correlation scan over daily series, with autocorrelation-aware p-values and
 // Benjamini–Hochberg q-values over the whole scan.
-import { effectiveSampleSize } from './autocorrelation';
+import { autocorrelations, effectiveSampleSize, effectiveSampleSizeAcf } from './autocorrelation';
+import type { DetrendMethod, SeriesTrend } from './detrend';
+import { residualValues, seriesTrend } from './detrend';
 import { correlationPValue } from './distributions';
 import { benjaminiHochbergSorted } from './fdr';
 import { fisherInterval } from './fisher';
@@ -22,6 +24,26 @@ export interface ScanOptions {
   lags?: number;
   /** Minimum number of present days per series and of paired days per test (default 14, at least 3). */
   minN?: number;
+  /**
+   * What is correlated: each series' deviations from its own trend. Default 'auto': the residual from a
+   * least-squares line fitted with the weekday means, except that a pair with a side whose residual still
+   * wanders like a random walk is tested on day-to-day changes (see ScanSeries.wanders, residualValues and
+   * docs/calibration.md). 'none' correlates the values as they are, as the scan did before.
+   */
+  detrend?: DetrendMethod;
+  /**
+   * Lags of the tested series' autocorrelation used for nEff: 1 is the lag-1 formula of Bretherton et al.
+   * (the default with detrend 'none'); K > 1 the Bartlett sum over lags 1..K, which also catches slow
+   * movement left over after detrending (default 28 otherwise). At most 60.
+   */
+  autocorrelationLags?: number;
+  /**
+   * Compute each finding's rawR (default true). It is a second correlation per test, about doubling the
+   * scan's time when something is removed; false leaves rawR null.
+   */
+  rawR?: boolean;
+  /** Also take out each series' weekday means (default true; false with detrend 'none'). */
+  weekday?: boolean;
 }
 
 export interface ScanFinding {
@@ -32,10 +54,28 @@ export interface ScanFinding {
   method: ScanMethod;
   /** Pairwise-complete days. */
   n: number;
-  /** Effective sample size after the autocorrelation correction (Bretherton et al. 1999). */
+  /**
+   * Effective sample size after the autocorrelation correction of the tested series: Bretherton et al.
+   * (1999) from lag-1 autocorrelations, or the Bartlett sum over lags 1..autocorrelationLags.
+   */
   nEff: number;
-  /** Pearson r or Spearman ρ. */
+  /** Pearson r or Spearman ρ of the deviations tested (see ScanResult.detrend), after the lag. */
   effect: number;
+  /**
+   * The same correlation of the values as recorded (no detrending), over their own pairwise-complete days:
+   * what "they rose together" looks like. Not tested; null when one side is constant over those days,
+   * or when the scan ran with rawR: false.
+   * Equal to effect when nothing was removed.
+   */
+  rawR: number | null;
+  /** True when effect is a correlation of deviations (detrend other than 'none', or weekday means removed). */
+  detrended: boolean;
+  /**
+   * detrend 'auto' only: true when one side wanders like a random walk (ScanSeries.wanders), so the pair
+   * was tested on day-to-day changes ("on days your X rises, your Y rises") rather than on deviations
+   * from the trend lines.
+   */
+  differenced: boolean;
   /** Two-sided p-value using nEff: t = r √((nEff − 2)/(1 − r²)) with nEff − 2 df. */
   p: number;
   /** The naive p-value using n, as if days were independent (always ≤ p). */
@@ -49,8 +89,12 @@ export interface ScanFinding {
 export interface SkippedSeries {
   kind: 'series';
   id: string;
-  /** 'too-short': fewer than minN present days; 'constant': every present value is the same. */
-  reason: 'too-short' | 'constant';
+  /**
+   * 'too-short': fewer than minN present days (for the deviations: 'difference' and 'prewhiten' lose the day
+   * after each gap); 'constant': every present value is the same; 'trend-only': the series is its trend
+   * (and weekday means) exactly, with no deviations left to correlate.
+   */
+  reason: 'too-short' | 'constant' | 'trend-only';
   n: number;
 }
 
@@ -73,10 +117,71 @@ export interface ScanResult {
   /** Sorted by p ascending (ties: larger |effect| first). */
   findings: ScanFinding[];
   skipped: (SkippedSeries | SkippedPair)[];
+  /** What was correlated (the options in effect). */
+  detrend: DetrendMethod;
+  weekday: boolean;
+  /**
+   * Each tested series' own trend, for trend sentences ("both rose over the period") instead of a
+   * correlation; in input order, series skipped as too short or constant left out.
+   */
+  series: ScanSeries[];
+}
+
+export interface ScanSeries {
+  id: string;
+  /** Present days. */
+  n: number;
+  trend: SeriesTrend;
+  /** Lag-1 autocorrelation of the values and of the deviations tested (the latter sets nEff). */
+  r1: number;
+  r1Tested: number;
+  /**
+   * detrend 'auto': the deviations from its trend line still wander like a random walk (mean
+   * autocorrelation over lags 1..28 above 0.4), so every pair with this series is tested on changes.
+   */
+  wanders: boolean;
+}
+
+// 'auto': lags over which a series' deviations are checked for random-walk wander, and the threshold on
+// their mean autocorrelation (an AR(1) with φ = 0.9 averages about 0.3 over lags 1..28, a detrended
+// random walk about 0.7; see docs/calibration.md).
+const WANDER_LAGS = 28;
+const WANDER_MEAN_ACF = 0.4;
+
+/** Mean autocorrelation over lags 1..min(28, n/5) above 0.4 (false with fewer than 5 lags). */
+function wandering(acf: Float64Array, n: number): boolean {
+  const K = Math.min(WANDER_LAGS, Math.floor(n / 5), acf.length);
+  if (K < 5) return false;
+  let s = 0;
+  for (let k = 0; k < K; k++) s += acf[k]!;
+  return s / K > WANDER_MEAN_ACF;
+}
+
+/**
+ * True when a series' deviations are nothing but rounding: every |deviation| below 1e-9 of the
+ * values' own spread (largest |value − mean|), as for a perfectly straight line.
+ */
+function trendOnly(residual: Float64Array, raw: Prepared): boolean {
+  let spread = 0;
+  for (let d = raw.first; d <= raw.last; d++) spread = Math.max(spread, Math.abs(raw.z[d]!));
+  let dev = 0;
+  for (let d = 0; d < residual.length; d++) {
+    const v = residual[d]!;
+    if (!Number.isNaN(v)) dev = Math.max(dev, Math.abs(v));
+  }
+  return dev <= 1e-9 * spread;
 }
 
 /**
  * Correlates every pair of series at lags 0..L over their common days.
+ * What is correlated is each series' deviations from its own trend (options.detrend, default 'auto': the
+ * least-squares line and the weekday means fitted together and taken out; a pair with a side that still
+ * wanders like a random walk is tested on day-to-day changes), computed once per series on the common
+ * grid: two metrics that merely drift, wander or keep weekly rhythms of their own are not reported as
+ * related. The correlation of the recorded values stays in each finding as rawR,
+ * and each series' trend in `series`. The autocorrelation correction uses the autocorrelation of what is
+ * actually tested: for deviations, the Bartlett sum over lags 1..28 (autocorrelationLags), which also
+ * covers the slow wander a line leaves (random walks); for 'none', the lag-1 formula below.
  * Pairwise-complete: a day counts for a pair only when both values are present.
  * p-values use the effective sample size of Bretherton et al. (1999, J. Climate 12:1990, eq. 31),
  * n_eff = n(1 − r₁ₓr₁ᵧ)/(1 + r₁ₓr₁ᵧ) from each series' lag-1 autocorrelation over its whole span;
@@ -98,18 +203,70 @@ export function correlationScan(series: readonly DailySeries[], options: ScanOpt
     if (ids.has(s.id)) throw new RangeError(`duplicate series id ${s.id}`);
     ids.add(s.id);
   }
+  const detrend = options.detrend ?? 'auto';
+  const weekday = options.weekday ?? detrend !== 'none';
+  const detrended = detrend !== 'none' || weekday;
+  const wantRaw = options.rawR ?? true;
+  const acfLags = options.autocorrelationLags ?? (detrend === 'none' ? 1 : 28);
+  if (!Number.isInteger(acfLags) || acfLags < 1 || acfLags > 60)
+    throw new RangeError(`autocorrelationLags must be an integer 1..60, got ${acfLags}`);
   const chosen = options.method ?? 'pearson';
   const methodOf = typeof chosen === 'function' ? chosen : (): ScanMethod => chosen;
 
   const aligned = alignSeries(series);
   const T = aligned.days;
   const skipped: (SkippedSeries | SkippedPair)[] = [];
+  // Tested (deviations) and raw preparation of each series; the same object when nothing is removed.
   const usable: Prepared[] = [];
+  const rawOf: Prepared[] = [];
+  const info: ScanSeries[] = [];
+  const acfOf: Float64Array[] = [];
+  const wandersOf: boolean[] = [];
+  const valuesOf: Float64Array[] = [];
+  const diffOf: ({ prepared: Prepared; acf: Float64Array } | false | null)[] = [];
   for (let s = 0; s < series.length; s++) {
-    const prepared = prepareSeries(series[s]!.id, aligned.values[s]!, minN);
-    if ('kind' in prepared) skipped.push(prepared);
-    else usable.push(prepared);
+    const id = series[s]!.id;
+    const values = aligned.values[s]!;
+    const raw = prepareSeries(id, values, minN);
+    if ('kind' in raw) {
+      skipped.push(raw);
+      continue;
+    }
+    let tested: Prepared | SkippedSeries = raw;
+    if (detrended) {
+      const residual = residualValues(values, { detrend: detrend === 'auto' ? 'linear' : detrend, weekday });
+      tested = trendOnly(residual, raw)
+        ? { kind: 'series', id, reason: 'trend-only', n: raw.cnt[T]! }
+        : prepareSeries(id, residual, minN);
+      if ('kind' in tested) {
+        skipped.push(tested.reason === 'constant' ? { ...tested, reason: 'trend-only' } : tested);
+        continue;
+      }
+    }
+    usable.push(tested);
+    rawOf.push(raw);
+    const acf = autocorrelations(tested.raw, Math.max(acfLags, WANDER_LAGS));
+    acfOf.push(acf);
+    const n = raw.cnt[T]!;
+    const wanders = detrend === 'auto' && wandering(acf, n);
+    wandersOf.push(wanders);
+    diffOf.push(null);
+    valuesOf.push(values);
+    info.push({ id, n, trend: seriesTrend(values), r1: raw.r1, r1Tested: tested.r1, wanders });
   }
+  // 'auto': the day-to-day changes of a series, prepared on first use (a pair with a wandering side).
+  const changes = (k: number): Prepared | null => {
+    const cached = diffOf[k] ?? null;
+    if (cached !== null) return cached === false ? null : cached.prepared;
+    const values = valuesOf[k]!;
+    const prepared = prepareSeries(
+      usable[k]!.id,
+      residualValues(values, { detrend: 'difference', weekday }),
+      minN,
+    );
+    diffOf[k] = 'kind' in prepared ? false : { prepared, acf: autocorrelations(prepared.raw, acfLags) };
+    return 'kind' in prepared ? null : prepared;
+  };
 
   // Per-test results go into typed columns; the finding objects are built once, already sorted.
   const U = usable.length;
@@ -120,6 +277,8 @@ export function correlationScan(series: readonly DailySeries[], options: ScanOpt
   const nOf = new Int32Array(cap);
   const spearmanOf = new Uint8Array(cap);
   const effect = new Float64Array(cap);
+  const rawR = new Float64Array(cap);
+  const differencedOf = new Uint8Array(cap);
   const nEffOf = new Float64Array(cap);
   const p = new Float64Array(cap);
   let count = 0;
@@ -131,20 +290,43 @@ export function correlationScan(series: readonly DailySeries[], options: ScanOpt
         // Lag 0 once, then each lag with x = i, y = j and with x = j, y = i.
         const lag = (t + 1) >> 1;
         const [ix, iy] = t % 2 === 0 && t > 0 ? [j, i] : [i, j];
-        const a = usable[ix]!;
-        const b = usable[iy]!;
+        let a = usable[ix]!;
+        let b = usable[iy]!;
+        let acfA = acfOf[ix]!;
+        let acfB = acfOf[iy]!;
+        let differenced = false;
+        if (wandersOf[ix] || wandersOf[iy]) {
+          const da = changes(ix);
+          const db = changes(iy);
+          if (da && db) {
+            a = da;
+            b = db;
+            acfA = (diffOf[ix] as { acf: Float64Array }).acf;
+            acfB = (diffOf[iy] as { acf: Float64Array }).acf;
+            differenced = true;
+          }
+        }
         const res = useSpearman ? spearmanPair(a, b, lag, minN, scratch) : pearsonPair(a, b, lag, minN);
         if (res.kind === 'skip') {
           skipped.push({ kind: 'pair', x: a.id, y: b.id, lag, reason: res.reason, n: res.n });
           continue;
         }
+        if (!wantRaw) rawR[count] = Number.NaN;
+        else if (detrended) {
+          const ra = rawOf[ix]!;
+          const rb = rawOf[iy]!;
+          const raw = useSpearman ? spearmanPair(ra, rb, lag, 3, scratch) : pearsonPair(ra, rb, lag, 3);
+          rawR[count] = raw.kind === 'ok' ? raw.r : Number.NaN;
+        } else rawR[count] = res.r;
         xOf[count] = ix;
         yOf[count] = iy;
         lagOf[count] = lag;
         nOf[count] = res.n;
         spearmanOf[count] = useSpearman ? 1 : 0;
         effect[count] = res.r;
-        nEffOf[count] = effectiveSampleSize(res.n, a.r1, b.r1);
+        differencedOf[count] = differenced ? 1 : 0;
+        nEffOf[count] =
+          acfLags > 1 ? effectiveSampleSizeAcf(res.n, acfA, acfB) : effectiveSampleSize(res.n, a.r1, b.r1);
         p[count] = correlationPValue(res.r, nEffOf[count]! - 2);
         count++;
       }
@@ -177,11 +359,23 @@ export function correlationScan(series: readonly DailySeries[], options: ScanOpt
       n,
       nEff,
       effect: r,
+      rawR: Number.isNaN(rawR[k]!) ? null : rawR[k]!,
+      detrended,
+      differenced: differencedOf[k] === 1,
       p: p[k]!,
       pNaive: correlationPValue(r, n - 2),
       q: q[rank]!,
       ci95: fisherInterval(r, se),
     };
   }
-  return { start: aligned.start, days: T, testsRun: count, findings, skipped };
+  return {
+    start: aligned.start,
+    days: T,
+    testsRun: count,
+    findings,
+    skipped,
+    detrend,
+    weekday,
+    series: info,
+  };
 }

@@ -206,7 +206,7 @@ describe('correlationScan properties', () => {
         (raw, lags) => {
           const minN = 5;
           const series = raw.map((s, i) => ({ id: `s${i}`, start: day(s.offset), values: s.values }));
-          const res = correlationScan(series, { method, lags, minN });
+          const res = correlationScan(series, { method, lags, minN, detrend: 'none' });
           const byKey = new Map(res.findings.map((f) => [`${f.x}|${f.y}|${f.lag}`, f]));
           const skippedPairs = new Map(
             res.skipped.flatMap((s) =>

@@ -10,7 +10,12 @@ describe.each(['pearson', 'spearman'] as const)(
   'correlationScan (%s) against the numpy/scipy reference',
   (method) => {
     const expected = ref.scan[method];
-    const result = correlationScan(series, { method, lags: ref.scan.lags, minN: ref.scan.minN });
+    const result = correlationScan(series, {
+      method,
+      lags: ref.scan.lags,
+      minN: ref.scan.minN,
+      detrend: 'none',
+    });
     const byKey = new Map(result.findings.map((f) => [`${f.x}|${f.y}|${f.lag}`, f]));
 
     it('runs exactly the reference tests (every pair, both orders for lags > 0)', () => {
@@ -75,7 +80,7 @@ describe('correlationScan semantics', () => {
         { id: 'x', start: '2024-01-01', values: x },
         { id: 'y', start: '2024-01-04', values: y },
       ],
-      { lags: 3, minN: 10 },
+      { lags: 3, minN: 10, detrend: 'none' },
     );
     const f = res.findings.find((g) => g.x === 'x' && g.y === 'y' && g.lag === 2)!;
     expect(f.effect).toBeCloseTo(1, 12);
@@ -95,7 +100,7 @@ describe('correlationScan semantics', () => {
           { id: 'a', start: '2023-06-01', values: a },
           { id: 'b', start: '2023-06-01', values: b },
         ],
-        { lags: 1, minN: 14, method },
+        { lags: 1, minN: 14, method, detrend: 'none' },
       );
       const lag1 = res.findings.find((f) => f.x === 'b' && f.y === 'a' && f.lag === 1)!;
       const bx = b.slice(0, n - 1);
@@ -123,7 +128,7 @@ describe('correlationScan semantics', () => {
         { id: 'x', start: '2024-01-01', values: x },
         { id: 'y', start: '2024-01-01', values: y },
       ],
-      { minN: 10 },
+      { minN: 10, detrend: 'none' },
     );
     expectRel(res.findings[0]!.effect, computed(pearson(x.slice(0, 40), y)).r, 1e-12);
   });
@@ -135,7 +140,11 @@ describe('correlationScan semantics', () => {
         { id: 'late', start: '2024-01-25', values: noise(30) },
         { id: 'all', start: '2024-01-01', values: noise(60) },
       ],
-      { minN: 14, method: (x, y) => (x === 'early' || y === 'early' ? 'spearman' : 'pearson') },
+      {
+        minN: 14,
+        detrend: 'none',
+        method: (x, y) => (x === 'early' || y === 'early' ? 'spearman' : 'pearson'),
+      },
     );
     expect(res.skipped).toContainEqual({
       kind: 'pair',
@@ -162,10 +171,13 @@ describe('correlationScan semantics', () => {
       x.push(u);
       y.push(v);
     }
-    const [f] = correlationScan([
-      { id: 'x', start: '2024-01-01', values: x },
-      { id: 'y', start: '2024-01-01', values: y },
-    ]).findings as [ScanFinding];
+    const [f] = correlationScan(
+      [
+        { id: 'x', start: '2024-01-01', values: x },
+        { id: 'y', start: '2024-01-01', values: y },
+      ],
+      { detrend: 'none' },
+    ).findings as [ScanFinding];
     expect(f.nEff).toBeLessThan(f.n / 3);
     expect(f.p).toBeGreaterThan(f.pNaive);
   });
