@@ -41,8 +41,15 @@ export interface CorrelationFinding {
   /** b is taken `lag` days after a. */
   lag: number;
   method: 'pearson' | 'spearman' | 'point-biserial';
-  /** r, ρ or r_pb. */
+  /**
+   * r, ρ or r_pb of what was tested: each metric's deviations from its own trend and weekday rhythm
+   * (`tested: 'deviations'`), or its day-to-day changes when a side wanders like a random walk
+   * (`tested: 'changes'`), so two things that merely both drifted are not reported as related.
+   */
   effect: number;
+  tested: 'deviations' | 'changes' | 'values';
+  /** The same correlation of the values as recorded, not tested: shown only labelled as such. */
+  rawR: number | null;
   n: number;
   /** Effective sample size after the autocorrelation correction. */
   nEff: number;

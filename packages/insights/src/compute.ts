@@ -63,14 +63,22 @@ function formatP(value: number): string {
   return value < 0.001 ? value.toExponential(1) : String(round(value, 3));
 }
 
+type Tested = CorrelationFinding['tested'];
+
+/**
+ * The sentence says what was tested: a deviation from the usual level for the period ("higher than
+ * usual"), or a day-to-day change ("rises"); never a bare "higher" that two drifting series would share.
+ */
 function correlationSentence(
   a: MetricMeta,
   b: MetricMeta,
   lag: number,
   effect: number,
+  tested: Tested,
   means?: { with: number; without: number },
 ): string {
-  const direction = effect > 0 ? 'higher' : 'lower';
+  const up = effect > 0;
+  const usual = tested === 'deviations' ? ' than usual for that period' : '';
   if (a.type === 'binary') {
     const prefix =
       lag === 0
@@ -82,18 +90,30 @@ function correlationSentence(
       const share = (value: number) => `${Math.round(value * 100)}%`;
       return means
         ? `${prefix}, you log ${b.name} on ${share(means.with)} of days (${share(means.without)} otherwise)`
-        : `${prefix}, you log ${b.name} ${effect > 0 ? 'more' : 'less'} often`;
+        : `${prefix}, you log ${b.name} ${up ? 'more' : 'less'} often`;
     }
-    const amount = means
-      ? `${significant3(Math.abs(means.with - means.without))}${b.unit ? ` ${b.unit}` : ''} ${direction}`
-      : direction;
-    return `${prefix}, your ${b.name} is ${amount}`;
+    if (tested === 'changes')
+      return `${prefix}, your ${b.name} ${up ? 'rises' : 'falls'} from the day before`;
+    // The means are of the values as recorded: quoted only where they agree in sign with what was tested.
+    const difference = means ? means.with - means.without : 0;
+    const amount = `${significant3(Math.abs(difference))}${b.unit ? ` ${b.unit}` : ''} ${up ? 'higher' : 'lower'}`;
+    if (!means || Math.sign(difference) !== Math.sign(effect))
+      return `${prefix}, your ${b.name} is ${up ? 'higher' : 'lower'}${usual}`;
+    return tested === 'values'
+      ? `${prefix}, your ${b.name} is ${amount}`
+      : `${prefix}, your ${b.name} is ${up ? 'higher' : 'lower'}${usual} (${amount} than on days without)`;
   }
   const when = lag === 0 ? 'On days when' : lag === 1 ? 'On days after' : `${lag} days after`;
-  if (b.type === 'binary') {
-    return `${when} your ${a.name} is higher, you are ${effect > 0 ? 'more' : 'less'} likely to log ${b.name}`;
-  }
-  return `${when} your ${a.name} is higher, your ${b.name} is ${direction}`;
+  const first =
+    tested === 'changes' ? `your ${a.name} rises from the day before` : `your ${a.name} is higher${usual}`;
+  if (b.type === 'binary') return `${when} ${first}, you are ${up ? 'more' : 'less'} likely to log ${b.name}`;
+  if (tested === 'changes') return `${when} ${first}, your ${b.name} ${up ? 'rises' : 'falls'} too`;
+  if (tested === 'deviations') return `${when} ${first}, your ${b.name} is ${up ? 'higher too' : 'lower'}`;
+  return `${when} ${first}, your ${b.name} is ${up ? 'higher' : 'lower'}`;
+}
+
+function testedOf(finding: { detrended: boolean; differenced: boolean }): Tested {
+  return finding.differenced ? 'changes' : finding.detrended ? 'deviations' : 'values';
 }
 
 /** Three significant digits: what a sentence can honestly claim. */
@@ -135,12 +155,15 @@ export function computeCorrelations(inputs: SeriesInput[], params: CorrelationsI
     } else if (b.metric.type === 'binary') {
       method = 'point-biserial';
     }
+    const tested = testedOf(finding);
     findings.push({
       a: ref(a.metric),
       b: ref(b.metric),
       lag: finding.lag,
       method,
       effect: round(finding.effect, 4),
+      tested,
+      rawR: finding.rawR === null ? null : round(finding.rawR, 4),
       n: finding.n,
       nEff: round(finding.nEff, 1),
       p: finding.p,
@@ -155,6 +178,7 @@ export function computeCorrelations(inputs: SeriesInput[], params: CorrelationsI
         b.metric,
         finding.lag,
         finding.effect,
+        tested,
         meanWith !== undefined && meanWithout !== undefined
           ? { with: meanWith, without: meanWithout }
           : undefined,

@@ -159,12 +159,13 @@ describe('computeCorrelations', () => {
       significant: true,
       tentative: false,
       n: 120,
-      sentence: 'On days when your Sleep is higher, your Energy is higher',
+      sentence: 'On days when your Sleep is higher than usual for that period, your Energy is higher too',
+      tested: 'deviations',
     });
     expect(find('Stress', 1)).toMatchObject({
       a: { name: 'Sleep' },
       strength: 'strong',
-      sentence: 'On days after your Sleep is higher, your Stress is lower',
+      sentence: 'On days after your Sleep is higher than usual for that period, your Stress is lower',
     });
     expect(find('Stress', 1)!.effect).toBeLessThan(-0.5);
     // Three pairs, lag 0 and lag 1 both ways.
@@ -175,7 +176,7 @@ describe('computeCorrelations', () => {
       a: { name: 'Sleep' },
       b: { name: 'Focus' },
       n: 118,
-      sentence: '2 days after your Sleep is higher, your Focus is higher',
+      sentence: '2 days after your Sleep is higher than usual for that period, your Focus is higher too',
     });
     // A rating on either side makes auto choose Spearman.
     const rated = computeCorrelations(
@@ -189,6 +190,23 @@ describe('computeCorrelations', () => {
       defaults,
     );
     expect(rated.findings.find((f) => f.lag === 0)?.method).toBe('spearman');
+  });
+
+  it('does not report two metrics that merely drifted together, and keeps their raw r, labelled apart', () => {
+    const random = prng(21);
+    // Two unrelated metrics that both rise over the year: raw r is high, their day-to-day variation unrelated.
+    const steps = range(365).map((i) => 6000 + 8 * i + random.normal(0, 400));
+    const weight = range(365).map((i) => 80 - 0.02 * i + random.normal(0, 0.3));
+    const result = computeCorrelations(
+      [input(meta('Steps', 'number'), steps), input(meta('Weight', 'number', 'kg'), weight)],
+      { ...defaults, maxLag: 0, all: true },
+    );
+    const [finding] = result.findings;
+    expect(finding).toBeDefined();
+    expect(finding!.tested).toBe('deviations');
+    expect(Math.abs(finding!.rawR!)).toBeGreaterThan(0.8);
+    expect(finding!.significant).toBe(false);
+    expect(Math.abs(finding!.effect)).toBeLessThan(0.2);
   });
 
   it('a yes/no metric gives a point-biserial finding with the means on days with and without', () => {
@@ -205,14 +223,18 @@ describe('computeCorrelations', () => {
     expect(sameDay.effect).toBeGreaterThan(0.4);
     const difference = Math.round((sameDay.meanWith! - sameDay.meanWithout!) * 100) / 100;
     expect(difference).toBeGreaterThan(1);
-    expect(sameDay.sentence).toBe(`On days with Coffee, your Focus is ${difference} points higher`);
+    expect(sameDay.sentence).toBe(
+      `On days with Coffee, your Focus is higher than usual for that period (${difference} points higher than on days without)`,
+    );
 
     // The day after: Focus of day d + 1 by Coffee on day d (no effect planted, so only the wording).
     const nextDay = result.findings.find((f) => f.a.id === coffee.id && f.lag === 1)!;
     expect(nextDay.method).toBe('point-biserial');
     expect(nextDay.meanWith).toBeCloseTo(mean(score.slice(1).filter((_, i) => had[i] === 1)), 3);
     expect(nextDay.meanWithout).toBeCloseTo(mean(score.slice(1).filter((_, i) => had[i] === 0)), 3);
-    expect(nextDay.sentence).toMatch(/^The day after Coffee, your Focus is [\d.]+ points (higher|lower)$/);
+    expect(nextDay.sentence).toMatch(
+      /^The day after Coffee, your Focus is (higher|lower) than usual for that period( \([\d.]+ points (higher|lower) than on days without\))?$/,
+    );
     // With the yes/no metric on the other side: point-biserial too, but no means (they'd be of Coffee).
     const reverse = result.findings.find((f) => f.b.id === coffee.id)!;
     expect(reverse.method).toBe('point-biserial');
@@ -280,7 +302,7 @@ describe('computeInsights', () => {
       expect(basedOn.q).toBeLessThanOrEqual(0.05);
       expect(r.data.sentence).toMatch(
         new RegExp(
-          `^Try more Sleep: on days when your Sleep is higher, your (Mood|Energy) is higher \\(based on ${basedOn.n} days, q = [^)]+\\)$`,
+          `^Try more Sleep: on days when your Sleep is higher than usual for that period, your (Mood|Energy) is higher too \\(based on ${basedOn.n} days, q = [^)]+\\)$`,
         ),
       );
     }
@@ -316,7 +338,7 @@ describe('computeInsights', () => {
     );
     const tip = drafts.find((d) => d.type === 'recommendation');
     expect(tip?.data.sentence).toMatch(
-      /^Try days without Late snack: on days with Late snack, your Mood is [\d.]+ points lower \(based on 120 days, q = [^)]+\)$/,
+      /^Try days without Late snack: on days with Late snack, your Mood is lower than usual for that period \([\d.]+ points lower than on days without\) \(based on 120 days, q = [^)]+\)$/,
     );
   });
 
@@ -461,7 +483,9 @@ describe('sentences with yes/no metrics', () => {
     );
     const focusCoffee = result.findings.find((f) => [f.a.name, f.b.name].sort().join() === 'Coffee,Focus')!;
     expect(focusCoffee.a.name).toBe('Coffee');
-    expect(focusCoffee.sentence).toMatch(/^On days with Coffee, your Focus is \d+(\.\d+)? min higher$/);
+    expect(focusCoffee.sentence).toMatch(
+      /^On days with Coffee, your Focus is higher than usual for that period \(\d+(\.\d+)? min higher than on days without\)$/,
+    );
     const both = result.findings.find((f) => [f.a.name, f.b.name].sort().join() === 'Coffee,Meditation')!;
     expect(both.sentence).toMatch(
       /^On days with (Coffee|Meditation), you log (Coffee|Meditation) on \d+% of days \(\d+% otherwise\)$/,
