@@ -75,7 +75,7 @@ describeServer(
           tentative: false,
           // Exactly the days with Sleep on d − 1 and Mood on d, as the generator logged them.
           n: truth.pairedDays,
-          sentence: 'On days after your Sleep is higher, your Mood is higher',
+          sentence: 'On days after your Sleep is higher than usual for that period, your Mood is higher too',
         });
         // The planted latent correlation is 0.7/√(0.7² + 0.9²·(2/7)(5/7) + 0.7²) ≈ 0.65 before the
         // rounding to 1..5; anything above 0.3 is unmistakably the planted effect, not noise (|ρ| of
@@ -197,7 +197,9 @@ describeServer(
             sameFinding(insight.data as unknown as CorrelationFinding, sleepMood.a, sleepMood.b, 1),
         );
         expect(correlation).toBeDefined();
-        expect(correlation!.data.sentence).toBe('On days after your Sleep is higher, your Mood is higher');
+        expect(correlation!.data.sentence).toBe(
+          'On days after your Sleep is higher than usual for that period, your Mood is higher too',
+        );
 
         const recommendations = insights.filter((insight) => insight.type === 'recommendation');
         const sleepTip = recommendations.find(
@@ -205,7 +207,7 @@ describeServer(
         );
         expect(sleepTip).toBeDefined();
         const match =
-          /^Try more Sleep: on days after your Sleep is higher, your Mood is higher \(based on (\d+) days, q = ([^)]+)\)$/.exec(
+          /^Try more Sleep: on days after your Sleep is higher than usual for that period, your Mood is higher too \(based on (\d+) days, q = ([^)]+)\)$/.exec(
             sleepTip!.data.sentence,
           );
         expect(match).not.toBeNull();
