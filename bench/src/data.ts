@@ -9,6 +9,7 @@ import { fileURLToPath, pathToFileURL } from 'node:url';
 import { setFlagsFromString } from 'node:v8';
 import { runInNewContext } from 'node:vm';
 import { Worker } from 'node:worker_threads';
+import { localToday } from '@lifexp/analytics';
 import { checkEntryValue, parseMetricConfig, type TypedMetric } from '@lifexp/contracts';
 import {
   createDb,
@@ -17,7 +18,6 @@ import {
   exportCsv,
   exportJson,
   importDocument,
-  localToday,
   registerUser,
   schema,
 } from '@lifexp/db';

@@ -9,17 +9,11 @@ import { randomUUID } from 'node:crypto';
 import { monitorEventLoopDelay } from 'node:perf_hooks';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { pathToFileURL } from 'node:url';
+import { localToday } from '@lifexp/analytics';
 import { createLifeXPClient } from '@lifexp/client';
 import { createLogger, loadConfig } from '@lifexp/config';
 import { correlationsInput, type SyncEvent } from '@lifexp/contracts';
-import {
-  createDemoDocument,
-  createSession,
-  importDocument,
-  loadDailySeries,
-  localToday,
-  registerUser,
-} from '@lifexp/db';
+import { createDemoDocument, createSession, importDocument, loadDailySeries, registerUser } from '@lifexp/db';
 import { computeCorrelations, toSeriesInput } from '@lifexp/insights';
 import { type RunningServer, startServer } from '@lifexp/server/runtime';
 import { sql } from 'drizzle-orm';

@@ -1,6 +1,7 @@
 import { createWriteStream } from 'node:fs';
 import { readFile } from 'node:fs/promises';
 import { finished } from 'node:stream/promises';
+import { localToday } from '@lifexp/analytics';
 import type { ExportInput, ImportReport } from '@lifexp/contracts';
 import {
   email as emailSchema,
@@ -17,7 +18,6 @@ import {
   type ImportOptions,
   importDocument,
   importText,
-  localToday,
   registerUser,
 } from '@lifexp/db';
 

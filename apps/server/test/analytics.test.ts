@@ -1,3 +1,4 @@
+import { addDays, localToday } from '@lifexp/analytics';
 import {
   type CorrelationFinding,
   type CorrelationsResult,
@@ -5,15 +6,7 @@ import {
   type Insight,
   type TrendFinding,
 } from '@lifexp/contracts';
-import {
-  addDays,
-  localToday,
-  prng,
-  XP_METRICS_CAP,
-  XP_PER_DAY,
-  XP_PER_METRIC,
-  XP_STREAK_CAP,
-} from '@lifexp/db';
+import { prng, XP_METRICS_CAP, XP_PER_DAY, XP_PER_METRIC, XP_STREAK_CAP } from '@lifexp/db';
 import { beforeAll, describe, expect, it, vi } from 'vitest';
 import { RECOMPUTE_QUEUE } from '../src/jobs';
 import { type PlantedUser, plantUser } from './planted';

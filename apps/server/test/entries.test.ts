@@ -1,5 +1,6 @@
 import { randomUUID } from 'node:crypto';
-import { addDays, localToday, readChanges } from '@lifexp/db';
+import { addDays, localToday } from '@lifexp/analytics';
+import { readChanges } from '@lifexp/db';
 import { expect, it } from 'vitest';
 import { call, describeServer, errorOf, signUp } from './support';
 

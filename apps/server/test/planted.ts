@@ -1,5 +1,6 @@
 // A seeded generator of realistic users with known ("planted") effects, created through the API.
-import { addDays, localToday, prng } from '@lifexp/db';
+import { addDays, localToday } from '@lifexp/analytics';
+import { prng } from '@lifexp/db';
 import type { signUp } from './support';
 
 type Client = Awaited<ReturnType<typeof signUp>>['client'];

@@ -54,3 +54,22 @@ export function addDays(date: string, days: number): string {
 export function daysBetween(from: string, to: string): number {
   return dayNumber(to) - dayNumber(from);
 }
+
+const dateFormats = new Map<string, Intl.DateTimeFormat>();
+
+/** The local calendar date today in an IANA time zone (the one use of the clock and Intl here). */
+export function localToday(timezone: string, now = new Date()): string {
+  // Building a formatter is costly (it loads time-zone data): one per zone, reused.
+  let format = dateFormats.get(timezone);
+  if (!format) {
+    // en-CA formats dates as YYYY-MM-DD.
+    format = new Intl.DateTimeFormat('en-CA', {
+      timeZone: timezone,
+      year: 'numeric',
+      month: '2-digit',
+      day: '2-digit',
+    });
+    dateFormats.set(timezone, format);
+  }
+  return format.format(now);
+}

@@ -8,7 +8,7 @@ export {
 } from './autocorrelation';
 export type { BinaryInput, PointBiserialResult, WelchResult } from './binary';
 export { pointBiserial, welchTTest } from './binary';
-export { addDays, dateFromDayNumber, dayNumber, daysBetween, isoWeekday } from './dates';
+export { addDays, dateFromDayNumber, dayNumber, daysBetween, isoWeekday, localToday } from './dates';
 export type { DetrendMethod, ResidualOptions, SeriesTrend } from './detrend';
 export { residualValues } from './detrend';
 export {

@@ -147,7 +147,9 @@ export async function pruneChangeLog(
       from sync_state s
       where exists (select 1 from change_log c where c.user_id = s.user_id)`);
     let removed = 0;
-    for (const { userId, bound } of rowsOfBounds(bounds)) {
+    for (const row of rowsOf<{ userId: string; bound: number | string }>(bounds)) {
+      const { userId } = row;
+      const bound = Number(row.bound);
       if (bound <= 0) continue;
       const deleted = await tx
         .delete(changeLog)
@@ -161,14 +163,6 @@ export async function pruneChangeLog(
     }
     return removed;
   });
-}
-
-function rowsOfBounds(result: unknown): { userId: string; bound: number }[] {
-  const rows = Array.isArray(result) ? result : ((result as { rows?: unknown[] }).rows ?? []);
-  return (rows as { userId: string; bound: number | string }[]).map((row) => ({
-    userId: row.userId,
-    bound: Number(row.bound),
-  }));
 }
 
 /** Tells every server instance that some of the user's sessions ended, so their live connections are re-checked. */

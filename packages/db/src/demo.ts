@@ -1,6 +1,6 @@
 import { randomUUID } from 'node:crypto';
+import { addDays } from '@lifexp/analytics';
 import { EXPORT_FORMAT_VERSION } from '@lifexp/contracts';
-import { addDays } from './entries';
 
 export interface DemoOptions {
   /** Days of history, ending at `end`. */

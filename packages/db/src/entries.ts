@@ -1,4 +1,5 @@
 import { randomUUID } from 'node:crypto';
+import { addDays, localToday } from '@lifexp/analytics';
 import type {
   CreateEntryInput,
   DeleteInput,
@@ -39,30 +40,6 @@ const entryKind: OwnedKind<typeof entries, Entry> = {
   toApi: toEntry,
   missing: () => new DomainError('NOT_FOUND', 'entry not found'),
 };
-
-const dateFormats = new Map<string, Intl.DateTimeFormat>();
-
-/** The user's local calendar date today, in their IANA time zone. */
-export function localToday(timezone: string, now = new Date()): string {
-  // Building a formatter is costly (it loads time-zone data): one per zone, reused.
-  let format = dateFormats.get(timezone);
-  if (!format) {
-    // en-CA formats dates as YYYY-MM-DD.
-    format = new Intl.DateTimeFormat('en-CA', {
-      timeZone: timezone,
-      year: 'numeric',
-      month: '2-digit',
-      day: '2-digit',
-    });
-    dateFormats.set(timezone, format);
-  }
-  return format.format(now);
-}
-
-export function addDays(date: string, days: number): string {
-  const [y, m, d] = date.split('-').map(Number) as [number, number, number];
-  return new Date(Date.UTC(y, m - 1, d + days)).toISOString().slice(0, 10);
-}
 
 /** Who is writing: the server already knows the signed-in user's time zone; scripts may leave it out. */
 export interface WriterOptions {

@@ -1,9 +1,9 @@
 import { randomUUID } from 'node:crypto';
+import { addDays, localToday } from '@lifexp/analytics';
 import type { Insight, InsightDraft, Progress } from '@lifexp/contracts';
 import { and, asc, desc, eq, inArray, sql } from 'drizzle-orm';
 import { mutate } from './changes';
 import { type Db, type Executor, rowsOf } from './client';
-import { addDays, localToday } from './entries';
 import { entries, insights, users } from './schema';
 
 type InsightRow = typeof insights.$inferSelect;

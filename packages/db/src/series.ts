@@ -1,7 +1,7 @@
+import { localToday } from '@lifexp/analytics';
 import type { Metric, TypedMetric } from '@lifexp/contracts';
 import { eq, sql } from 'drizzle-orm';
 import { type Executor, rowsOf } from './client';
-import { localToday } from './entries';
 import { liveMetricRows, toMetric } from './metrics';
 import { users } from './schema';
 

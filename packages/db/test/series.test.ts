@@ -1,9 +1,10 @@
 import { randomUUID } from 'node:crypto';
+import { addDays, localToday } from '@lifexp/analytics';
 import { createMetricInput } from '@lifexp/contracts';
 import { expect, it } from 'vitest';
 import { registerUser, updatePreferences } from '../src/accounts';
 import type { Db } from '../src/client';
-import { addDays, createEntries, deleteEntry, localToday } from '../src/entries';
+import { createEntries, deleteEntry } from '../src/entries';
 import { createMetric, deleteMetric, updateMetric } from '../src/metrics';
 import { loadDailySeries, type UserSeries } from '../src/series';
 import { describeEachDriver } from '../src/testing';

@@ -1,3 +1,4 @@
+import { localToday } from '@lifexp/analytics';
 import type { Config, Logger } from '@lifexp/config';
 import type { CorrelationsInput, TrendsInput } from '@lifexp/contracts';
 import {
@@ -5,7 +6,6 @@ import {
   getUser,
   latestSeq,
   loadDailySeries,
-  localToday,
   type MetricSeries,
   storeInsightSet,
 } from '@lifexp/db';
