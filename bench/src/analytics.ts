@@ -6,7 +6,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import type { DailySeries } from '@lifexp/analytics';
-import { alignSeries, correlationScan, trendReport } from '@lifexp/analytics';
+import { alignSeries, correlationScan, seededRandom, trendReport } from '@lifexp/analytics';
 import { sampleCorrelation, sampleRankCorrelation } from 'simple-statistics';
 
 const METRICS = 60;
@@ -17,21 +17,9 @@ const WARMUP = 3;
 const RUNS = 15;
 const SLOW_RUNS = 5;
 
-/** Mulberry32: small seeded PRNG so every run measures the same data. */
-function prng(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
-
 /** 60 AR(1) series, some integer-valued (ties), ~3% missing days, a few later starts and planted links. */
 export function syntheticSeries(seed = 42): DailySeries[] {
-  const rand = prng(seed);
+  const rand = seededRandom(seed);
   const gauss = () => Math.sqrt(-2 * Math.log(rand() + 1e-300)) * Math.cos(2 * Math.PI * rand());
   const raw: number[][] = [];
   for (let s = 0; s < METRICS; s++) {

@@ -7,7 +7,7 @@
 // every other way of detrending (about 3 minutes on 2 cores); `--users=N` for more users, `--seed=S` for
 // other data, `--scenarios=drift,walk` for some scenarios only.
 import type { DailySeries, DetrendMethod, ScanMethod, ScanResult } from '@lifexp/analytics';
-import { benjaminiHochberg, correlationPValue, correlationScan } from '@lifexp/analytics';
+import { benjaminiHochberg, correlationPValue, correlationScan, seededRandom } from '@lifexp/analytics';
 import { numberFlag } from './support.ts';
 
 const DAYS = 365;
@@ -68,18 +68,6 @@ const VARIANTS: Variant[] = [
     always: true,
   },
 ];
-
-/** Mulberry32. */
-function prng(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
 
 interface Planted {
   x: string;
@@ -295,7 +283,7 @@ export async function runCalibrationBench(): Promise<void> {
   const only = onlyArg ? new Set(onlyArg.slice('--scenarios='.length).split(',')) : null;
   for (const scenario of SCENARIOS) {
     if (only && !only.has(scenario.name)) continue;
-    const rand = prng(seed + SCENARIOS.indexOf(scenario) * 7919);
+    const rand = seededRandom(seed + SCENARIOS.indexOf(scenario) * 7919);
     const tallies = variants.map(newTally);
     const ideal = newTally();
     for (let u = 0; u < usersPerScenario; u++) {

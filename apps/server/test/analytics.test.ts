@@ -1,4 +1,4 @@
-import { addDays, localToday } from '@lifexp/analytics';
+import { addDays, localToday, prng } from '@lifexp/analytics';
 import {
   type CorrelationFinding,
   type CorrelationsResult,
@@ -6,7 +6,7 @@ import {
   type Insight,
   type TrendFinding,
 } from '@lifexp/contracts';
-import { prng, XP_METRICS_CAP, XP_PER_DAY, XP_PER_METRIC, XP_STREAK_CAP } from '@lifexp/db';
+import { XP_METRICS_CAP, XP_PER_DAY, XP_PER_METRIC, XP_STREAK_CAP } from '@lifexp/db';
 import { beforeAll, describe, expect, it, vi } from 'vitest';
 import { RECOMPUTE_QUEUE } from '../src/jobs';
 import { type PlantedUser, plantUser } from './planted';

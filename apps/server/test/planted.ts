@@ -1,6 +1,5 @@
 // A seeded generator of realistic users with known ("planted") effects, created through the API.
-import { addDays, localToday } from '@lifexp/analytics';
-import { prng } from '@lifexp/db';
+import { addDays, localToday, prng } from '@lifexp/analytics';
 import type { signUp } from './support';
 
 type Client = Awaited<ReturnType<typeof signUp>>['client'];

@@ -31,6 +31,7 @@ export type { MannKendallResult } from './mannKendall';
 export { mannKendall } from './mannKendall';
 export type { PearsonResult } from './pearson';
 export { pearson } from './pearson';
+export { prng, seededRandom } from './random';
 export { averageRanks } from './ranks';
 export type { LinearRegressionResult } from './regression';
 export { linearRegression } from './regression';

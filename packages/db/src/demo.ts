@@ -1,5 +1,5 @@
 import { randomUUID } from 'node:crypto';
-import { addDays } from '@lifexp/analytics';
+import { addDays, prng } from '@lifexp/analytics';
 import { EXPORT_FORMAT_VERSION } from '@lifexp/contracts';
 
 export interface DemoOptions {
@@ -12,31 +12,6 @@ export interface DemoOptions {
   seed?: number;
 }
 
-/** A small, fast, seeded generator (mulberry32), so a demo account is the same every time. */
-export function seededRandom(seed: number): () => number {
-  let state = seed >>> 0;
-  return () => {
-    state = (state + 0x6d2b79f5) >>> 0;
-    let t = state;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
-
-/** A seeded generator with the uniform, standard-normal and coin-flip draws simulated data needs. */
-export function prng(seed: number) {
-  const uniform = seededRandom(seed);
-  const normalDraw = (mean = 0, sd = 1) => mean + sd * normal(uniform);
-  return { uniform, normal: normalDraw, chance: (p: number) => uniform() < p };
-}
-
-/** A standard normal draw (Box–Muller). */
-function normal(random: () => number): number {
-  // Box–Muller.
-  return Math.sqrt(-2 * Math.log(1 - random())) * Math.cos(2 * Math.PI * random());
-}
-
 const clamp = (value: number, low: number, high: number) => Math.min(high, Math.max(low, value));
 
 /**
@@ -46,7 +21,7 @@ const clamp = (value: number, low: number, high: number) => Math.min(high, Math.
  */
 export function createDemoDocument(options: DemoOptions) {
   const days = options.days ?? 365;
-  const random = seededRandom(options.seed ?? 42);
+  const { uniform: random, normal } = prng(options.seed ?? 42);
   const metric = (name: string, type: string, category: string, config: Record<string, unknown> = {}) => ({
     id: randomUUID(),
     name,
@@ -89,23 +64,23 @@ export function createDemoDocument(options: DemoOptions) {
     const weekend = weekday === 0 || weekday === 6;
     // One day in ten goes unlogged: life happens.
     if (random() < 0.1) continue;
-    const hours = clamp(7 + (weekend ? 0.7 : 0) + 0.9 * normal(random), 3.5, 10.5);
+    const hours = clamp(7 + (weekend ? 0.7 : 0) + 0.9 * normal(), 3.5, 10.5);
     add(sleep.id, Math.round(hours * 3600), date, { time: '07:00' });
-    const moodScore = 3 + 0.8 * (previousSleep - 7) + (weekend ? 0.6 : 0) + 0.7 * normal(random);
+    const moodScore = 3 + 0.8 * (previousSleep - 7) + (weekend ? 0.6 : 0) + 0.7 * normal();
     add(mood.id, Math.round(clamp(moodScore, 1, 5)), date, { time: '21:00' });
     previousSleep = hours;
     const hadCoffee = random() < 0.6;
     if (hadCoffee) add(coffee.id, true, date, { time: '09:00', tags: ['morning'] });
     if (!weekend) {
-      const minutes = clamp(150 + (hadCoffee ? 45 : 0) + 40 * normal(random), 0, 480);
+      const minutes = clamp(150 + (hadCoffee ? 45 : 0) + 40 * normal(), 0, 480);
       add(focus.id, Math.round(minutes) * 60, date, { time: '18:00' });
     }
-    add(steps.id, Math.round(clamp(6000 + (day / days) * 3000 + 1800 * normal(random), 0, 40_000)), date);
+    add(steps.id, Math.round(clamp(6000 + (day / days) * 3000 + 1800 * normal(), 0, 40_000)), date);
     meditating = random() < (meditating ? 0.85 : 0.3);
     if (meditating) add(meditation.id, true, date, { time: '07:30' });
     if (random() < 0.15)
       add(journal.id, hours > 8 ? 'Slept well, felt sharp.' : 'Tired today.', date, { time: '22:00' });
-    for (const extra of noise) add(extra.id, Math.round(50 + 10 * normal(random)), date);
+    for (const extra of noise) add(extra.id, Math.round(50 + 10 * normal()), date);
   }
   return {
     format: 'lifexp' as const,

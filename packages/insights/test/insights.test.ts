@@ -1,7 +1,6 @@
 import { isMainThread, threadId } from 'node:worker_threads';
-import { addDays } from '@lifexp/analytics';
+import { addDays, prng, seededRandom } from '@lifexp/analytics';
 import { memoryLog } from '@lifexp/config/testing';
-import { prng, seededRandom } from '@lifexp/db';
 import { afterAll, describe, expect, it } from 'vitest';
 import { createLruCache } from '../src/cache';
 import {
