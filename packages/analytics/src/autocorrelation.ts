@@ -8,35 +8,7 @@
  * series is constant: no evidence of autocorrelation, so no correction.
  */
 export function lag1Autocorrelation(values: ArrayLike<number>): number {
-  let n = 0;
-  let sum = 0;
-  for (let i = 0; i < values.length; i++) {
-    const v = values[i]!;
-    if (!Number.isNaN(v)) {
-      n++;
-      sum += v;
-    }
-  }
-  if (n < 3) return 0;
-  const m = sum / n;
-  let ss = 0;
-  let lagged = 0;
-  let pairs = 0;
-  for (let i = 0; i < values.length; i++) {
-    const v = values[i]!;
-    if (Number.isNaN(v)) continue;
-    ss += (v - m) * (v - m);
-    if (i + 1 < values.length) {
-      const w = values[i + 1]!;
-      if (!Number.isNaN(w)) {
-        lagged += (v - m) * (w - m);
-        pairs++;
-      }
-    }
-  }
-  if (pairs < 3 || ss === 0) return 0;
-  const r = lagged / pairs / (ss / n);
-  return r > 1 ? 1 : Math.max(r, -1);
+  return autocorrelations(values, 1)[0]!;
 }
 
 /**
