@@ -33,12 +33,25 @@ export class ListenError extends Error {
   override name = 'ListenError';
 }
 
-export async function startServer(
+/** The server without a socket: its dependencies, running jobs, and the HTTP application. */
+export interface ServerCore {
+  deps: AppDeps;
+  state: ServerState;
+  app: ReturnType<typeof createApp>;
+  /** Stops the jobs, the analytics workers and the sync hub, and closes the database. */
+  stop(): Promise<void>;
+}
+
+/**
+ * Opens the database (applying migrations), starts the sync hub, the analytics workers and the job
+ * queue, and builds the HTTP application. `startServer` puts it on a port; tests of plain request
+ * handling call `app.request()` on it directly.
+ */
+export async function createServerCore(
   config: Config,
   options: { log?: Logger; database?: Database } = {},
-): Promise<RunningServer> {
+): Promise<ServerCore> {
   const log = options.log ?? createLogger(config);
-  // Migrations are applied here, before the port opens.
   const database =
     options.database ??
     (await createDb({ databaseUrl: config.databaseUrl, dataDir: config.dataDir, poolMax: config.dbPoolMax }));
@@ -55,7 +68,27 @@ export async function startServer(
   }
   const deps: AppDeps = { config, database, log, hub, analytics, jobs };
   const state: ServerState = { shuttingDown: false };
-  const app = createApp(deps, state);
+  return {
+    deps,
+    state,
+    app: createApp(deps, state),
+    async stop() {
+      await jobs.stop();
+      await analytics.close();
+      await hub.close();
+      await database.close();
+    },
+  };
+}
+
+export async function startServer(
+  config: Config,
+  options: { log?: Logger; database?: Database } = {},
+): Promise<RunningServer> {
+  // Migrations are applied here, before the port opens.
+  const core = await createServerCore(config, options);
+  const { deps, state, app } = core;
+  const { log } = deps;
 
   const httpServer = createAdaptorServer({ fetch: app.fetch }) as Server;
   const wss = new WebSocketServer({ noServer: true, maxPayload: config.wsMaxPayloadBytes });
@@ -92,10 +125,7 @@ export async function startServer(
       });
     });
   } catch (error) {
-    await jobs.stop();
-    await analytics.close();
-    await hub.close();
-    await database.close();
+    await core.stop();
     const code = (error as NodeJS.ErrnoException).code;
     throw new ListenError(
       `cannot listen on ${config.host}:${config.port}: ${code ?? (error as Error).message}`,
@@ -104,7 +134,7 @@ export async function startServer(
   const maintenance = startMaintenance(deps);
   const { port } = httpServer.address() as AddressInfo;
   const url = `http://${config.host.includes(':') ? `[${config.host}]` : config.host}:${port}`;
-  log.info({ url, driver: database.driver, env: config.env }, 'listening');
+  log.info({ url, driver: deps.database.driver, env: config.env }, 'listening');
 
   let closing: Promise<void> | undefined;
   async function shutdown(): Promise<void> {
@@ -131,10 +161,7 @@ export async function startServer(
       await closed;
     }
     await new Promise<void>((resolve) => wss.close(() => resolve()));
-    await jobs.stop();
-    await analytics.close();
-    await hub.close();
-    await database.close();
+    await core.stop();
     log.info('stopped');
   }
 

@@ -4,19 +4,19 @@ import { parse } from 'csv-parse/sync';
 import { eq, sql } from 'drizzle-orm';
 import fc from 'fast-check';
 import { expect, it } from 'vitest';
-import { describeServer, errorOf, signUp, type TestServer } from './support';
+import { describeServer, errorOf, send, signUp, type TestServer } from './support';
 
 type Account = Awaited<ReturnType<typeof signUp>> & { url: string };
 
 async function exportOf(account: Account, format: 'json' | 'csv' = 'json', query = '') {
-  const response = await fetch(`${account.url}/api/analytics/export?format=${format}${query}`, {
+  const response = await send(`${account.url}/api/analytics/export?format=${format}${query}`, {
     headers: { authorization: `Bearer ${account.token}` },
   });
   return { response, text: await response.text() };
 }
 
 async function upload(account: Account, body: string, options: { type?: string; query?: string } = {}) {
-  const response = await fetch(`${account.url}/api/data/import${options.query ?? ''}`, {
+  const response = await send(`${account.url}/api/data/import${options.query ?? ''}`, {
     method: 'POST',
     headers: { authorization: `Bearer ${account.token}`, 'content-type': options.type ?? 'application/json' },
     body,
@@ -389,9 +389,9 @@ describeServer(
       );
       expect(big.status).toBe(413);
       expect(big.body.error?.code).toBe('PAYLOAD_TOO_LARGE');
-      const anonymous = await fetch(`${ctx().url}/api/analytics/export`);
+      const anonymous = await send(`${ctx().url}/api/analytics/export`);
       expect(anonymous.status).toBe(401);
-      const anonymousImport = await fetch(`${ctx().url}/api/data/import`, { method: 'POST', body: '{}' });
+      const anonymousImport = await send(`${ctx().url}/api/data/import`, { method: 'POST', body: '{}' });
       expect(anonymousImport.status).toBe(401);
       const badFormat = await exportOf(owner, 'xml' as never);
       expect(badFormat.response.status).toBe(400);

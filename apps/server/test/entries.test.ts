@@ -2,7 +2,7 @@ import { randomUUID } from 'node:crypto';
 import { addDays, localToday } from '@lifexp/analytics';
 import { readChanges } from '@lifexp/db';
 import { expect, it } from 'vitest';
-import { call, describeServer, errorOf, signUp } from './support';
+import { call, describeServer, errorOf, send, signUp } from './support';
 
 type Client = Awaited<ReturnType<typeof signUp>>['client'];
 
@@ -111,7 +111,7 @@ describeServer('entries', (ctx) => {
       expect(response.error?.message).toContain('value: ');
     }
     // 1e999 parses to Infinity in JavaScript: a raw body must not sneak it in.
-    const raw = await fetch(`${ctx().url}/trpc/entries.create`, {
+    const raw = await send(`${ctx().url}/trpc/entries.create`, {
       method: 'POST',
       headers: { ...auth, 'content-type': 'application/json' },
       body: `{"metricId":"${m.number.id}","value":1e999,"date":"2026-03-01"}`,

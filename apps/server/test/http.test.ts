@@ -3,92 +3,99 @@ import { expect, it } from 'vitest';
 import WebSocket from 'ws';
 import { describeServer, httpClient, wsClient } from './support';
 
-describeServer('server over HTTP and WebSocket', (ctx) => {
-  it('serves the liveness and readiness probes', async () => {
-    const health = await fetch(`${ctx().url}/healthz`);
-    expect(health.status).toBe(200);
-    expect(await health.json()).toEqual({ status: 'ok' });
-    const ready = await fetch(`${ctx().url}/readyz`);
-    expect(ready.status).toBe(200);
-    expect(await ready.json()).toEqual({ status: 'ready' });
-  });
-
-  it('answers tRPC over HTTP with a request id, echoing a sane incoming one', async () => {
-    const result = await httpClient(ctx().url).system.ping.query();
-    expect(result.ok).toBe(true);
-    const given = await fetch(`${ctx().url}/trpc/system.ping`, { headers: { 'x-request-id': 'abc-123' } });
-    expect(given.headers.get('x-request-id')).toBe('abc-123');
-    const forged = await fetch(`${ctx().url}/trpc/system.ping`, {
-      headers: { 'x-request-id': '<script>alert(1)</script>' },
+describeServer(
+  'server over HTTP and WebSocket',
+  (ctx) => {
+    it('serves the liveness and readiness probes', async () => {
+      const health = await fetch(`${ctx().url}/healthz`);
+      expect(health.status).toBe(200);
+      expect(await health.json()).toEqual({ status: 'ok' });
+      const ready = await fetch(`${ctx().url}/readyz`);
+      expect(ready.status).toBe(200);
+      expect(await ready.json()).toEqual({ status: 'ready' });
     });
-    expect(forged.headers.get('x-request-id')).toMatch(/^[0-9a-f-]{36}$/);
-    const logged = ctx().logs.find((line) => line.reqId === 'abc-123' && line.msg === 'request');
-    expect(logged).toMatchObject({ method: 'GET', path: '/trpc/system.ping', status: 200 });
-  });
 
-  it('answers tRPC over WebSocket on the same port', async () => {
-    const { socket, client } = wsClient(ctx().url);
-    try {
-      expect((await client.system.ping.query()).ok).toBe(true);
-    } finally {
-      await socket.close();
-    }
-  });
-
-  it('refuses a WebSocket upgrade from a foreign origin and on another path', async () => {
-    const wsUrl = `${ctx().url.replace('http', 'ws')}/trpc`;
-    const status = (url: string, origin?: string) =>
-      new Promise<number>((resolve) => {
-        const socket = new WebSocket(url, origin ? { origin } : {});
-        socket.on('unexpected-response', (_req, res) => resolve(res.statusCode ?? 0));
-        socket.on('open', () => {
-          socket.close();
-          resolve(101);
-        });
-        socket.on('error', () => {});
+    it('answers tRPC over HTTP with a request id, echoing a sane incoming one', async () => {
+      const result = await httpClient(ctx().url).system.ping.query();
+      expect(result.ok).toBe(true);
+      const given = await fetch(`${ctx().url}/trpc/system.ping`, { headers: { 'x-request-id': 'abc-123' } });
+      expect(given.headers.get('x-request-id')).toBe('abc-123');
+      const forged = await fetch(`${ctx().url}/trpc/system.ping`, {
+        headers: { 'x-request-id': '<script>alert(1)</script>' },
       });
-    expect(await status(wsUrl, 'https://evil.example')).toBe(403);
-    expect(await status(wsUrl, 'http://localhost:5173')).toBe(101);
-    expect(await status(wsUrl.replace('/trpc', '/elsewhere'))).toBe(404);
-  });
-
-  it('answers an unknown procedure NOT_FOUND and an unknown path 404, without internals', async () => {
-    const error = await httpClient(ctx().url)
-      // @ts-expect-error: calling a procedure that does not exist
-      .system.missing.query()
-      .catch((caught: unknown) => caught);
-    expect(error).toBeInstanceOf(TRPCClientError);
-    expect((error as TRPCClientError<never>).data).toMatchObject({ code: 'NOT_FOUND', httpStatus: 404 });
-    expect(JSON.stringify((error as TRPCClientError<never>).data)).not.toContain('stack');
-    const missing = await fetch(`${ctx().url}/nothing-here`);
-    expect(missing.status).toBe(404);
-  });
-
-  it('answers PAYLOAD_TOO_LARGE for a body over the limit', async () => {
-    const response = await fetch(`${ctx().url}/trpc/system.ping`, {
-      method: 'POST',
-      headers: { 'content-type': 'application/json' },
-      body: JSON.stringify({ padding: 'x'.repeat(2 * 1024 * 1024) }),
+      expect(forged.headers.get('x-request-id')).toMatch(/^[0-9a-f-]{36}$/);
+      const logged = ctx().logs.find((line) => line.reqId === 'abc-123' && line.msg === 'request');
+      expect(logged).toMatchObject({ method: 'GET', path: '/trpc/system.ping', status: 200 });
     });
-    expect(response.status).toBe(413);
-    const body = (await response.json()) as { error: { data: { code: string } } };
-    expect(body.error.data.code).toBe('PAYLOAD_TOO_LARGE');
-  });
 
-  it('hides an unexpected failure behind a generic message and logs it with the request id', async () => {
-    // Break the database under the running server: the next query fails unexpectedly.
-    await ctx().database.database.close();
-    const response = await fetch(`${ctx().url}/trpc/system.ping`, { headers: { 'x-request-id': 'boom-1' } });
-    expect(response.status).toBe(500);
-    const text = await response.text();
-    expect(JSON.parse(text).error).toMatchObject({
-      message: 'Internal server error',
-      data: { code: 'INTERNAL_SERVER_ERROR', requestId: 'boom-1' },
+    it('answers tRPC over WebSocket on the same port', async () => {
+      const { socket, client } = wsClient(ctx().url);
+      try {
+        expect((await client.system.ping.query()).ok).toBe(true);
+      } finally {
+        await socket.close();
+      }
     });
-    expect(text).not.toMatch(/stack|\.ts:|closed|PGlite|postgres/i);
-    const logged = ctx().logs.find((line) => line.reqId === 'boom-1' && line.msg === 'procedure failed');
-    expect(logged).toBeDefined();
-    const ready = await fetch(`${ctx().url}/readyz`);
-    expect(ready.status).toBe(503);
-  });
-});
+
+    it('refuses a WebSocket upgrade from a foreign origin and on another path', async () => {
+      const wsUrl = `${ctx().url.replace('http', 'ws')}/trpc`;
+      const status = (url: string, origin?: string) =>
+        new Promise<number>((resolve) => {
+          const socket = new WebSocket(url, origin ? { origin } : {});
+          socket.on('unexpected-response', (_req, res) => resolve(res.statusCode ?? 0));
+          socket.on('open', () => {
+            socket.close();
+            resolve(101);
+          });
+          socket.on('error', () => {});
+        });
+      expect(await status(wsUrl, 'https://evil.example')).toBe(403);
+      expect(await status(wsUrl, 'http://localhost:5173')).toBe(101);
+      expect(await status(wsUrl.replace('/trpc', '/elsewhere'))).toBe(404);
+    });
+
+    it('answers an unknown procedure NOT_FOUND and an unknown path 404, without internals', async () => {
+      const error = await httpClient(ctx().url)
+        // @ts-expect-error: calling a procedure that does not exist
+        .system.missing.query()
+        .catch((caught: unknown) => caught);
+      expect(error).toBeInstanceOf(TRPCClientError);
+      expect((error as TRPCClientError<never>).data).toMatchObject({ code: 'NOT_FOUND', httpStatus: 404 });
+      expect(JSON.stringify((error as TRPCClientError<never>).data)).not.toContain('stack');
+      const missing = await fetch(`${ctx().url}/nothing-here`);
+      expect(missing.status).toBe(404);
+    });
+
+    it('answers PAYLOAD_TOO_LARGE for a body over the limit', async () => {
+      const response = await fetch(`${ctx().url}/trpc/system.ping`, {
+        method: 'POST',
+        headers: { 'content-type': 'application/json' },
+        body: JSON.stringify({ padding: 'x'.repeat(2 * 1024 * 1024) }),
+      });
+      expect(response.status).toBe(413);
+      const body = (await response.json()) as { error: { data: { code: string } } };
+      expect(body.error.data.code).toBe('PAYLOAD_TOO_LARGE');
+    });
+
+    it('hides an unexpected failure behind a generic message and logs it with the request id', async () => {
+      // Break the database under the running server: the next query fails unexpectedly.
+      await ctx().database.database.close();
+      const response = await fetch(`${ctx().url}/trpc/system.ping`, {
+        headers: { 'x-request-id': 'boom-1' },
+      });
+      expect(response.status).toBe(500);
+      const text = await response.text();
+      expect(JSON.parse(text).error).toMatchObject({
+        message: 'Internal server error',
+        data: { code: 'INTERNAL_SERVER_ERROR', requestId: 'boom-1' },
+      });
+      expect(text).not.toMatch(/stack|\.ts:|closed|PGlite|postgres/i);
+      const logged = ctx().logs.find((line) => line.reqId === 'boom-1' && line.msg === 'procedure failed');
+      expect(logged).toBeDefined();
+      const ready = await fetch(`${ctx().url}/readyz`);
+      expect(ready.status).toBe(503);
+    });
+  },
+  {},
+  { listen: true },
+);

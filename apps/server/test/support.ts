@@ -4,36 +4,74 @@ import { describeEachDriver, type TestDatabase } from '@lifexp/db/testing';
 import { createTRPCClient, createWSClient, httpBatchLink, wsLink } from '@trpc/client';
 import { afterAll, beforeAll } from 'vitest';
 import WebSocket from 'ws';
-import { type RunningServer, startServer } from '../src/server';
+import type { AppDeps } from '../src/deps';
+import { createServerCore, type ServerCore, startServer } from '../src/server';
 import type { AppRouter } from '../src/trpc/router';
 
 export interface TestServer {
-  server: RunningServer;
+  /** The running server: its dependencies (and, when listening, its sockets). */
+  server: { deps: AppDeps };
   database: TestDatabase;
+  /** Where requests go: a listening server's address, or the in-process application's own origin. */
   url: string;
   /** Every log line the server wrote, parsed. */
   logs: Record<string, unknown>[];
 }
 
+/** In-process applications by origin: requests to them are answered by `app.request()`, no socket. */
+const inProcess = new Map<string, ServerCore['app']>();
+let inProcessCount = 0;
+
 /**
- * Declares a suite once per database driver, each with a real server listening on an ephemeral port
- * in production mode over a fresh database.
+ * `fetch`, except that a URL of an in-process application is answered by that application directly,
+ * as if from a client at 127.0.0.1. Test helpers and tests send every plain HTTP request through it.
+ */
+export const send: typeof fetch = async (input, init) => {
+  const request = new Request(input, init);
+  const app = inProcess.get(new URL(request.url).origin);
+  if (!app) return fetch(request);
+  const incoming = {
+    headers: Object.fromEntries(request.headers),
+    socket: { remoteAddress: '127.0.0.1' },
+  };
+  return app.request(request, undefined, { incoming });
+};
+
+/**
+ * Declares a suite once per database driver, each with a server in production mode over a fresh
+ * database. Plain request handling is served in-process through `app.request()`; `listen: true` puts
+ * the server on an ephemeral port, for suites that need a socket (WebSocket, processes, restarts).
  */
 export function describeServer(
   title: string,
   body: (ctx: () => TestServer) => void,
   env: Record<string, string> = {},
+  options: { listen?: boolean } = {},
 ): void {
   describeEachDriver(title, (database) => {
     let current: TestServer | undefined;
+    let stop: (() => Promise<void>) | undefined;
     beforeAll(async () => {
       const config = loadConfig({ NODE_ENV: 'production', PORT: '0', ...env });
       const { lines, log } = memoryLog();
-      const server = await startServer(config, { log, database: database().database });
-      current = { server, database: database(), url: server.url, logs: lines };
+      if (options.listen) {
+        const server = await startServer(config, { log, database: database().database });
+        stop = () => server.close();
+        current = { server, database: database(), url: server.url, logs: lines };
+        return;
+      }
+      const core = await createServerCore(config, { log, database: database().database });
+      inProcessCount += 1;
+      const url = `http://in-process-${inProcessCount}.test`;
+      inProcess.set(url, core.app);
+      stop = async () => {
+        inProcess.delete(url);
+        await core.stop();
+      };
+      current = { server: core, database: database(), url, logs: lines };
     });
     afterAll(async () => {
-      await current?.server.close();
+      await stop?.();
     });
     body(() => {
       if (!current) throw new Error('the test server is not running yet');
@@ -43,7 +81,9 @@ export function describeServer(
 }
 
 export function httpClient(url: string, headers: Record<string, string> = {}) {
-  return createTRPCClient<AppRouter>({ links: [httpBatchLink({ url: `${url}/trpc`, headers })] });
+  return createTRPCClient<AppRouter>({
+    links: [httpBatchLink({ url: `${url}/trpc`, headers, fetch: send })],
+  });
 }
 
 export function wsClient(url: string, connectionParams?: { token: string }) {
@@ -83,7 +123,7 @@ export async function call(
     type === 'query'
       ? `${url}/trpc/${procedure}${input === undefined ? '' : `?input=${encodeURIComponent(JSON.stringify(input))}`}`
       : `${url}/trpc/${procedure}`;
-  const response = await fetch(target, {
+  const response = await send(target, {
     method: type === 'query' ? 'GET' : 'POST',
     headers: { 'content-type': 'application/json', ...options.headers },
     ...(type === 'mutation' ? { body: JSON.stringify(input ?? null) } : {}),

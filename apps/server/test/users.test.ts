@@ -511,6 +511,7 @@ describeServer(
     });
   },
   { TRUST_PROXY: 'true' },
+  { listen: true },
 );
 
 describe('session cookie security', () => {
@@ -526,27 +527,32 @@ describe('session cookie security', () => {
 });
 
 // Keeps the raw-request import used: a Host header set by hand, as a proxy would forward it.
-describeServer('users behind a public host name', (ctx) => {
-  it('marks the cookie Secure when not served on localhost', async () => {
-    const { port } = new URL(ctx().url);
-    const body = JSON.stringify({ email: `secure-${randomUUID()}@example.test`, password: GOOD_PASSWORD });
-    const setCookie = await new Promise<string[]>((resolve, reject) => {
-      const req = httpRequest(
-        {
-          host: '127.0.0.1',
-          port,
-          path: '/trpc/users.register',
-          method: 'POST',
-          headers: { host: 'lifexp.example.com', 'content-type': 'application/json' },
-        },
-        (res) => {
-          res.resume();
-          resolve(res.headers['set-cookie'] ?? []);
-        },
-      );
-      req.on('error', reject);
-      req.end(body);
+describeServer(
+  'users behind a public host name',
+  (ctx) => {
+    it('marks the cookie Secure when not served on localhost', async () => {
+      const { port } = new URL(ctx().url);
+      const body = JSON.stringify({ email: `secure-${randomUUID()}@example.test`, password: GOOD_PASSWORD });
+      const setCookie = await new Promise<string[]>((resolve, reject) => {
+        const req = httpRequest(
+          {
+            host: '127.0.0.1',
+            port,
+            path: '/trpc/users.register',
+            method: 'POST',
+            headers: { host: 'lifexp.example.com', 'content-type': 'application/json' },
+          },
+          (res) => {
+            res.resume();
+            resolve(res.headers['set-cookie'] ?? []);
+          },
+        );
+        req.on('error', reject);
+        req.end(body);
+      });
+      expect(setCookie.join()).toMatch(/HttpOnly; Secure; SameSite=Lax/);
     });
-    expect(setCookie.join()).toMatch(/HttpOnly; Secure; SameSite=Lax/);
-  });
-});
+  },
+  {},
+  { listen: true },
+);

@@ -61,7 +61,7 @@ export async function listActiveInsights(
   return rows.map(toInsight);
 }
 
-/** XP rules, documented in the README: logging consistency earns experience. */
+/** XP rules, documented in docs/design.md: logging consistency earns experience. */
 export const XP_PER_DAY = 10;
 export const XP_PER_METRIC = 2;
 export const XP_METRICS_CAP = 5;

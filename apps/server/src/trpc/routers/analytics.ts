@@ -15,6 +15,6 @@ export const analyticsRouter = router({
   insights: protectedProcedure
     .input(insightsInput)
     .query(({ ctx, input }) => listActiveInsights(ctx.db, ctx.auth.user.id, input.types)),
-  /** Experience points and level from logging consistency (formula in the README). */
+  /** Experience points and level from logging consistency (formula in docs/design.md). */
   progress: protectedProcedure.query(({ ctx }) => computeProgress(ctx.db, ctx.auth.user.id)),
 });
