@@ -20,19 +20,24 @@ let passed = 0;
 let failed = 0;
 let skipped = 0;
 const rows = [];
-for (const group of ['packages', 'apps']) {
-  for (const name of readdirSync(group)) {
-    const report = join(group, name, 'test-results.json');
-    if (!existsSync(join(group, name, 'package.json'))) continue;
+// Every workspace package with tests: packages/*, apps/* and the end-to-end package.
+const dirs = [
+  ...['packages', 'apps'].flatMap((group) => readdirSync(group).map((name) => join(group, name))),
+  'e2e',
+];
+{
+  for (const dir of dirs) {
+    const report = join(dir, 'test-results.json');
+    if (!existsSync(join(dir, 'package.json'))) continue;
     if (!existsSync(report)) {
-      rows.push(`${group}/${name}: no test report`);
+      rows.push(`${dir}: no test report`);
       failed += 1;
       continue;
     }
     const json = JSON.parse(readFileSync(report, 'utf8'));
     const pending = json.numPendingTests + (json.numTodoTests ?? 0);
     rows.push(
-      `${group}/${name}: ${json.numPassedTests} passed, ${json.numFailedTests} failed, ${pending} skipped`,
+      `${dir}: ${json.numPassedTests} passed, ${json.numFailedTests} failed, ${pending} skipped`,
     );
     passed += json.numPassedTests;
     failed += json.numFailedTests + (json.success ? 0 : json.numFailedTests === 0 ? 1 : 0);
