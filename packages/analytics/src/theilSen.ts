@@ -1,11 +1,11 @@
 // Theil–Sen robust line.
 import { normalQuantile } from './distributions';
-import { isConstant, pairwiseComplete } from './input';
-import { tieGroups } from './ranks';
+import { ofUsablePairs } from './pearson';
+import type { IndexComparator, InversionVisitor } from './ranks';
+import { mergeSortCounting, tieGroups } from './ranks';
 import { selectKth } from './select';
 import { median } from './summary';
 import type { Interval, NumericInput, Result } from './types';
-import { notComputable } from './types';
 
 export interface TheilSenResult {
   /** Median of the pairwise slopes. */
@@ -88,7 +88,10 @@ export function slopeOrderStatistics(
     while (e + 1 < sorted.length && sorted[e + 1]!.k - sorted[g]!.k <= 1) e++;
     const group = sorted.slice(g, e + 1);
     const ks = group.map((r) => r.k);
-    const values = selector.select(ks) ?? ks.map((k) => selector.streamingSelect(k));
+    // A pair split by a run of equal slopes is settled one rank at a time.
+    const values =
+      selector.select(ks) ??
+      ks.map((k) => (ks.length > 1 ? selector.select([k])?.[0] : undefined) ?? selector.streamingSelect(k));
     for (let m = 0; m < group.length; m++) out[group[m]!.i] = values[m]!;
     g = e + 1;
   }
@@ -111,10 +114,6 @@ function allSlopesOrderStatistics(xs: ArrayLike<number>, ys: ArrayLike<number>, 
   }
   return orderStatistics(slopes, nt, ranks);
 }
-
-type Comparator = (u: number, v: number) => number;
-/** Called when the merge moves element `right` past the left-half elements `from[start..end)`. */
-type RunVisitor = (right: number, from: Int32Array, start: number, end: number) => void;
 
 const U = 2 ** -53;
 // Relative error of a computed slope fl(fl(Δy)/fl(Δx)) against the exact Δy/Δx of the inputs is ≤ 3u;
@@ -217,7 +216,7 @@ export class SlopeSelector {
   }
 
   /** Sign of w(t)ᵤ − w(t)ᵥ, exact; t = ±∞ orders by x (descending for +∞), then by y. */
-  private comparator(t: number): Comparator {
+  private comparator(t: number): IndexComparator {
     const { x, y, h, low, err, radius } = this;
     if (t === -Infinity) return (u, v) => x[u]! - x[v]! || y[u]! - y[v]!;
     if (t === Infinity) return (u, v) => x[v]! - x[u]! || y[u]! - y[v]!;
@@ -261,40 +260,9 @@ export class SlopeSelector {
     return w;
   }
 
-  /**
-   * Stable bottom-up merge sort of `order` by `cmp`, in place; returns the strict inversions. `visit`
-   * sees every right-half element taken while left-half elements remain (it is inverted with each).
-   */
-  private sortBy(order: Int32Array, cmp: Comparator, visit?: RunVisitor): number {
-    const n = order.length;
-    let src = order;
-    let dst = this.scratch;
-    let inversions = 0;
-    for (let width = 1; width < n; width *= 2) {
-      for (let start = 0; start < n; start += 2 * width) {
-        const mid = Math.min(start + width, n);
-        const end = Math.min(start + 2 * width, n);
-        let i = start;
-        let j = mid;
-        let k = start;
-        while (i < mid && j < end) {
-          const right = src[j]!;
-          if (cmp(right, src[i]!) < 0) {
-            inversions += mid - i;
-            visit?.(right, src, i, mid);
-            dst[k++] = right;
-            j++;
-          } else dst[k++] = src[i++]!;
-        }
-        dst.set(src.subarray(i, mid), k);
-        dst.set(src.subarray(j, end), k + mid - i);
-      }
-      const swap = src;
-      src = dst;
-      dst = swap;
-    }
-    if (src !== order) order.set(src);
-    return inversions;
+  /** Stable merge sort of `order` by `cmp` (mergeSortCounting), returning the strict inversions. */
+  private sortBy(order: Int32Array, cmp: IndexComparator, visit?: InversionVisitor): number {
+    return mergeSortCounting(order, cmp, visit, this.scratch);
   }
 
   /**
@@ -346,7 +314,7 @@ export class SlopeSelector {
     let seen = 0;
     let p = 0;
     let len = 0;
-    const visit: RunVisitor = (right, from, start, end) => {
+    const visit: InversionVisitor = (right, from, start, end) => {
       if (picks === null) {
         if (len + end - start > out.length) throw new Error('Theil–Sen band larger than its count');
         for (let t = start; t < end; t++) out[len++] = this.slope(from[t]!, right);
@@ -631,9 +599,5 @@ function orderStatistics(a: Float64Array, n: number, ranks: number[]): number[] 
  * Not computable with fewer than 3 complete pairs or a constant x or y.
  */
 export function theilSen(x: NumericInput, y: NumericInput): Result<TheilSenResult> {
-  const { x: xs, y: ys } = pairwiseComplete(x, y);
-  const n = xs.length;
-  if (n < 3) return notComputable('too-few', n);
-  if (isConstant(xs) || isConstant(ys)) return notComputable('constant', n);
-  return { ok: true, ...theilSenOf(xs, ys), n };
+  return ofUsablePairs(x, y, (xs, ys, n) => ({ ...theilSenOf(xs, ys), n }));
 }
