@@ -375,10 +375,12 @@ export class SlopeSelector {
       };
       const pLo = Math.floor(position(k1, -1));
       const pHi = Math.ceil(position(k2, 1));
-      // The upper threshold just above a sampled slope, so that a run of equal slopes can be cut off.
-      const pivots = [pLo >= 0 ? sample[pLo]! : null, pHi < size ? adjacentFloat(sample[pHi]!, 1) : null];
-      for (const t of pivots) {
-        if (t === null || !(t >= a && t < b)) continue;
+      // Thresholds at the sampled slopes (clamped to the sample), and one just above the upper one so
+      // that a run of equal slopes below the targets can be cut off.
+      const tLo = sample[Math.max(pLo, 0)]!;
+      const tHi = sample[Math.min(pHi, size - 1)]!;
+      for (const t of [tLo, tHi, adjacentFloat(tHi, 1)]) {
+        if (!(t >= a && t < b) || (t > tHi && !(a >= tHi))) continue;
         const { lt, le } = this.count(t);
         if (k2 < lt) {
           b = t;
@@ -397,9 +399,13 @@ export class SlopeSelector {
           A = lt;
         }
       }
-      // Thresholds are doubles: exact slopes between two adjacent ones cannot be split further.
-      if (B - A === m && b - a <= SLACK_REL * Math.max(Math.abs(a), Math.abs(b))) {
-        return this.finish(ks, a, adjacentFloat(b, -1));
+      // Thresholds are doubles, and sampled slopes are rounded: exact slopes between two adjacent
+      // doubles, or whose computed slopes are all within a few ulps, cannot be split further.
+      if (B - A === m) {
+        const narrow = (lo: number, hi: number) => hi - lo <= SLACK_REL * Math.max(-lo, lo, hi, -hi);
+        if (Number.isFinite(a) && Number.isFinite(b) && narrow(a, b))
+          return this.finish(ks, a, adjacentFloat(b, -1));
+        if (narrow(tLo, tHi)) return this.finish(ks, tLo, tHi);
       }
     }
     return null;
@@ -418,22 +424,23 @@ export class SlopeSelector {
     const A = this.count(a).lt;
     this.adoptLower();
     if (!(A <= ks[0]! && ks[ks.length - 1]! < B)) return null;
-    const counts = new Map<number, number>();
+    const counts = new ValueCounts(
+      a - (SLACK_REL * Math.abs(a) + SLACK_ABS),
+      b + (SLACK_REL * Math.abs(b) + SLACK_ABS),
+      this.budget,
+    );
     const order = this.work;
     order.set(this.orderA);
     this.sortBy(order, this.comparator(b), (right, from, start, end) => {
-      for (let t = start; t < end && counts.size <= this.budget; t++) {
-        const s = this.slope(from[t]!, right);
-        counts.set(s, (counts.get(s) ?? 0) + 1);
-      }
+      for (let t = start; t < end; t++) counts.add(this.slope(from[t]!, right));
     });
-    if (counts.size > this.budget) return null;
-    const values = [...counts.keys()].sort((p, q) => p - q);
+    const entries = counts.sorted();
+    if (entries === null) return null;
     const out: number[] = [];
     let rank = A;
     let next = 0;
-    for (const v of values) {
-      rank += counts.get(v)!;
+    for (const [v, c] of entries) {
+      rank += c;
       while (next < ks.length && ks[next]! < rank) {
         if (!this.clearOfEnds(v, a, b)) return null;
         out.push(v);
@@ -499,8 +506,8 @@ export class SlopeSelector {
       const f2 = (r + 1) / inside;
       const pLo = Math.floor(f1 * size - 3 * Math.sqrt(size * f1 * (1 - f1)) - 2);
       const pHi = Math.ceil(f2 * size + 3 * Math.sqrt(size * f2 * (1 - f2)) + 2);
-      lo = pLo >= 0 ? sample[pLo]! : lower;
-      hi = pHi < size ? sample[pHi]! : upper;
+      lo = sample[Math.max(pLo, 0)]!;
+      hi = sample[Math.min(pHi, size - 1)]!;
     }
   }
 }
@@ -508,6 +515,59 @@ export class SlopeSelector {
 const F64 = new Float64Array(1);
 const U32 = new Uint32Array(F64.buffer);
 const I64 = new BigInt64Array(F64.buffer);
+
+/**
+ * Counts of the values added, all expected within [low, high]: in an array indexed by ulps when the range
+ * lies in one binade (exact: same-binade differences are exact), otherwise in a Map of at most `limit`
+ * keys. sorted() gives [value, count] ascending, or null when a value fell outside or there were too many.
+ */
+class ValueCounts {
+  private readonly base: number;
+  private readonly ulp: number;
+  private readonly sign: number;
+  private readonly array: Float64Array | null;
+  private readonly map = new Map<number, number>();
+  private failed = false;
+
+  constructor(
+    low: number,
+    high: number,
+    private readonly limit: number,
+  ) {
+    const sign = low > 0 ? 1 : high < 0 ? -1 : 0;
+    const exp = sign === 0 ? -1 : binadeOf(low);
+    this.sign = sign;
+    this.base = Math.min(sign * low, sign * high);
+    this.ulp = 2 ** (exp - 1075);
+    const size = (Math.max(sign * low, sign * high) - this.base) / this.ulp + 1;
+    const oneBinade = exp > 0 && exp < 0x7ff && exp === binadeOf(high);
+    this.array = oneBinade && size <= limit ? new Float64Array(size) : null;
+  }
+
+  add(v: number): void {
+    if (this.array !== null) {
+      const i = (this.sign * v - this.base) / this.ulp;
+      if (i >= 0 && i < this.array.length) this.array[i]!++;
+      else this.failed = true;
+    } else if (this.map.size <= this.limit) this.map.set(v, (this.map.get(v) ?? 0) + 1);
+  }
+
+  sorted(): [number, number][] | null {
+    if (this.failed || this.map.size > this.limit) return null;
+    if (this.array === null) return [...this.map].sort((p, q) => p[0] - q[0]);
+    const out: [number, number][] = [];
+    for (let i = 0; i < this.array.length; i++) {
+      if (this.array[i]! > 0) out.push([this.sign * (this.base + i * this.ulp), this.array[i]!]);
+    }
+    return this.sign < 0 ? out.reverse() : out;
+  }
+}
+
+/** The biased exponent field of a double (0 for subnormals and ±0). */
+function binadeOf(v: number): number {
+  F64[0] = v;
+  return (U32[1]! >>> 20) & 0x7ff;
+}
 
 /** v·2¹⁰⁷⁴ as an exact integer (every finite double is a multiple of 2⁻¹⁰⁷⁴). */
 function toBig(v: number): bigint {

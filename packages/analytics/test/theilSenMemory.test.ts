@@ -27,14 +27,14 @@ function tsxApi(): string {
 const RSS_GROWTH_LIMIT_MB = 400;
 
 function runInWorker(
-  kind: 'zero-filled' | 'all-tied',
+  kind: 'zero-filled' | 'all-tied' | 'trend',
   n: number,
-): Promise<{ slope: number; slopeCI95: number[] }> {
+): Promise<Record<string, unknown>> {
   return new Promise((resolve, reject) => {
     const worker = new Worker(path.join(here, 'theilSenMemory.worker.mjs'), {
       workerData: {
         tsxApi: tsxApi(),
-        source: pathToFileURL(path.join(here, '../src/theilSen.ts')).href,
+        source: pathToFileURL(path.join(here, '../src/')).href,
         kind,
         n,
       },
@@ -74,5 +74,12 @@ describe('Theil–Sen memory stays O(n) on 40,000-point tied series', () => {
   it('an all-tied series', async () => {
     const r = await runInWorker('all-tied', 40_000);
     expect(r).toEqual({ slope: 0, slopeCI95: [0, 0] });
+  });
+
+  it('the whole trend report on the zero-filled series', async () => {
+    // Mann–Kendall S: the n − 2 pairs falling from 72.4 on day 0 and the n − 2 rising to 73.1 on the
+    // last day cancel, leaving the pair (72.4, 73.1): S = 1.
+    const r = await runInWorker('trend', 40_000);
+    expect(r).toEqual({ slope: 0, slopeCI95: [0, 0], s: 1, direction: 'flat' });
   });
 });

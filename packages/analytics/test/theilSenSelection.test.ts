@@ -176,4 +176,20 @@ describe('SlopeSelector', () => {
       { numRuns: 40 },
     );
   });
+
+  it('its streaming last resort narrows by sampling when the slopes are too many to keep', () => {
+    // 300 points: 44,850 slopes, above the 16,384 kept at once.
+    const x = days(300);
+    for (const [name, y] of [
+      ['all tied', x.map(() => 3)],
+      ['zero-filled', x.map((i) => (i === 7 ? 2.5 : i === 290 ? -1.25 : 0))],
+      ['noise', x.map((i) => Math.sin(i * 1.3) + i / 1000)],
+    ] as const) {
+      const slopes = sortedSlopes(x, y);
+      const selector = new SlopeSelector(x, y, slopes.length);
+      for (const k of [0, slopes.length >> 1, slopes.length - 1]) {
+        expect(selector.streamingSelect(k), `${name} rank ${k}`).toBe(slopes[k]);
+      }
+    }
+  });
 });
