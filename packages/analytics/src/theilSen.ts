@@ -53,7 +53,7 @@ export function theilSenOf(xs: ArrayLike<number>, ys: ArrayLike<number>): Omit<T
   const z = -normalQuantile(0.025);
   const upper = Math.min(roundHalfEven((nt + z * sigma) / 2), nt - 1);
   const lower = Math.max(roundHalfEven((nt - z * sigma) / 2) - 1, 0);
-  const mid = nt >> 1;
+  const mid = Math.floor(nt / 2); // nt can pass 2³¹ (n > 65,536), so no >> 1
   const [lo, m1, m2, hi] = slopeOrderStatistics(xs, ys, nt, [
     lower,
     nt % 2 === 1 ? mid : mid - 1,
@@ -78,7 +78,7 @@ export function slopeOrderStatistics(
   nt: number,
   ranks: number[],
 ): number[] {
-  if (nt <= ALL_SLOPES_MAX) return allSlopesOrderStatistics(xs, ys, ranks);
+  if (nt <= ALL_SLOPES_MAX) return allSlopesOrderStatistics(xs, ys, nt, ranks);
   const selector = new SlopeSelector(xs, ys, nt);
   const out = new Array<number>(ranks.length);
   // Ranks next to each other (the two middle slopes) are found together, the interval ends alone.
@@ -98,18 +98,24 @@ export function slopeOrderStatistics(
   return out;
 }
 
-/** Order statistics by materialising every slope and selecting (Floyd–Rivest) in place. */
-function allSlopesOrderStatistics(xs: ArrayLike<number>, ys: ArrayLike<number>, ranks: number[]): number[] {
+/** Order statistics by materialising every slope (nt of them) and selecting (Floyd–Rivest) in place. */
+function allSlopesOrderStatistics(
+  xs: ArrayLike<number>,
+  ys: ArrayLike<number>,
+  nt: number,
+  ranks: number[],
+): number[] {
   const n = xs.length;
-  const slopes = buffer((n * (n - 1)) / 2);
-  let nt = 0;
+  // nt, not n(n − 1)/2: with x mostly tied, few pairs are slopes however large n is.
+  const slopes = buffer(nt);
+  let k = 0;
   for (let i = 0; i < n - 1; i++) {
     const xi = xs[i]!;
     const yi = ys[i]!;
     for (let j = i + 1; j < n; j++) {
       const dx = xs[j]! - xi;
       // + 0 turns −0 (equal y, decreasing x) into +0, as scipy's orientation with Δx > 0 gives.
-      if (dx !== 0) slopes[nt++] = (ys[j]! - yi) / dx + 0;
+      if (dx !== 0) slopes[k++] = (ys[j]! - yi) / dx + 0;
     }
   }
   return orderStatistics(slopes, nt, ranks);

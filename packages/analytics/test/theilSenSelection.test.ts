@@ -145,6 +145,27 @@ describe('Theil–Sen slope selection equals the sorted all-pairs slopes', () =>
   });
 });
 
+describe('Theil–Sen counts', () => {
+  it('allocates for the slopes there are: x tied but for one point among 3,000', () => {
+    const x = days(3000).map((i) => (i === 1234 ? 1 : 0));
+    const y = days(3000).map((i) => Math.cos(i));
+    const slopes = sortedSlopes(x, y);
+    expect(slopes.length).toBe(2999);
+    expect(theilSenOf(x, y).slope).toBe(referenceMedian(slopes));
+  });
+
+  it('takes the middle ranks right beyond 2³¹ slopes (n = 70,000)', () => {
+    // 2,449,965,000 slopes: 1, 0 and −1 per day from the two non-zero days, the rest 0.
+    const n = 70_000;
+    const y = new Float64Array(n);
+    y[10] = 4;
+    y[n - 10] = -4;
+    const r = theilSenOf(days(n), y);
+    expect(r.slope).toBe(0);
+    expect(r.slopeCI95).toEqual([0, 0]);
+  });
+});
+
 describe('SlopeSelector', () => {
   it('settles ordinary data without the O(n²) streaming pass', () => {
     const x = days(500);
