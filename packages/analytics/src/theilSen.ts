@@ -146,8 +146,11 @@ const PRODUCT_MIN = 2 ** -960;
  *
  * The computed slope fl(fl(Δy)/fl(Δx)) is a monotone function of q when every difference of x and of y
  * is exact, so then the selected slopes are exactly those of a sort of the computed slopes. Otherwise
- * the result is accepted only if it lies farther from the band's ends than rounding can move a slope,
- * and every other case (many slopes within a few ulps of the target) goes to streamingSelect.
+ * the result is accepted only if it lies farther from the band's ends than rounding can move a slope.
+ * A band that cannot shrink because its slopes lie within a few ulps of each other (a run of equal
+ * exact slopes, or an exactly linear series of decimals) is finished by counting its computed slopes
+ * by value in one merge: O(n log n + band) time, which is O(n²) only for such series. Whatever is left
+ * unproven goes to streamingSelect.
  */
 export class SlopeSelector {
   private readonly n: number;
