@@ -1,11 +1,9 @@
 // Kendall's rank correlation, tau-b.
 import { normalTwoSided } from './distributions';
-import { isConstant, pairwiseComplete } from './input';
-import { clampUnit, rootProduct } from './pearson';
+import { clampUnit, ofUsablePairs, rootProduct } from './pearson';
 import { countInversions, tieGroups } from './ranks';
 import { logGamma } from './special';
 import type { NumericInput, Result } from './types';
-import { notComputable } from './types';
 
 export interface KendallResult {
   /** Kendall's tau-b (ties in either variable accounted for). */
@@ -73,25 +71,23 @@ export function kendallS(x: ArrayLike<number>, y: ArrayLike<number>): number {
  * + Σt(t−1)(t−2) Σu(u−1)(u−2) / (9n(n−1)(n−2)) + 2 n₁ n₂ / (n(n−1)) (Kendall & Gibbons eq. 4.4).
  */
 export function kendall(x: NumericInput, y: NumericInput): Result<KendallResult> {
-  const { x: xs, y: ys } = pairwiseComplete(x, y);
-  const n = xs.length;
-  if (n < 3) return notComputable('too-few', n);
-  if (isConstant(xs) || isConstant(ys)) return notComputable('constant', n);
-  const s = kendallS(xs, ys);
-  const tx = tieSums(xs);
-  const ty = tieSums(ys);
-  const n0 = (n * (n - 1)) / 2;
-  const tau = clampUnit(s / rootProduct(n0 - tx.pairs, n0 - ty.pairs));
-  const dis = (n0 - s) / 2; // without ties: con + dis = n₀ and con − dis = S
-  if (tx.pairs === 0 && ty.pairs === 0 && (n <= 33 || Math.min(dis, n0 - dis) <= 1)) {
-    return { ok: true, tau, n, s, p: kendallExactP(n, Math.min(dis, n0 - dis)), pMethod: 'exact' };
-  }
-  const m = n * (n - 1);
-  const varS =
-    (m * (2 * n + 5) - tx.t5 - ty.t5) / 18 +
-    (2 * tx.pairs * ty.pairs) / m +
-    (tx.t3 * ty.t3) / (9 * m * (n - 2));
-  return { ok: true, tau, n, s, p: normalTwoSided(s / Math.sqrt(varS)), pMethod: 'asymptotic' };
+  return ofUsablePairs(x, y, (xs, ys, n): KendallResult => {
+    const s = kendallS(xs, ys);
+    const tx = tieSums(xs);
+    const ty = tieSums(ys);
+    const n0 = (n * (n - 1)) / 2;
+    const tau = clampUnit(s / rootProduct(n0 - tx.pairs, n0 - ty.pairs));
+    const dis = (n0 - s) / 2; // without ties: con + dis = n₀ and con − dis = S
+    if (tx.pairs === 0 && ty.pairs === 0 && (n <= 33 || Math.min(dis, n0 - dis) <= 1)) {
+      return { tau, n, s, p: kendallExactP(n, Math.min(dis, n0 - dis)), pMethod: 'exact' };
+    }
+    const m = n * (n - 1);
+    const varS =
+      (m * (2 * n + 5) - tx.t5 - ty.t5) / 18 +
+      (2 * tx.pairs * ty.pairs) / m +
+      (tx.t3 * ty.t3) / (9 * m * (n - 2));
+    return { tau, n, s, p: normalTwoSided(s / Math.sqrt(varS)), pMethod: 'asymptotic' };
+  });
 }
 
 /**

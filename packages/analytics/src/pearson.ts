@@ -58,25 +58,38 @@ export function tFromR(r: number, df: number): number {
 }
 
 /**
+ * `compute` on the pairwise-complete values of x and y (missing values dropped pairwise) as a computable
+ * result, or why no statistic of the pair is computable: fewer than 3 complete pairs, or a constant x or y.
+ */
+export function ofUsablePairs<T>(
+  x: NumericInput,
+  y: NumericInput,
+  compute: (xs: Float64Array, ys: Float64Array, n: number) => T,
+): Result<T> {
+  const { x: xs, y: ys } = pairwiseComplete(x, y);
+  const n = xs.length;
+  if (n < 3) return notComputable('too-few', n);
+  if (isConstant(xs) || isConstant(ys)) return notComputable('constant', n);
+  return { ok: true, ...compute(xs, ys, n) };
+}
+
+/**
  * Pearson correlation with its t test and 95% interval; missing values are dropped pairwise.
  * t = r √((n − 2)/(1 − r²)) ~ Student t(n − 2) under H₀ (Student 1908; Fisher 1915).
  * CI: Fisher (1921) z-transform, se = 1/√(n − 3).
  * Not computable with fewer than 3 complete pairs or when either variable is constant.
  */
 export function pearson(x: NumericInput, y: NumericInput): Result<PearsonResult> {
-  const { x: xs, y: ys } = pairwiseComplete(x, y);
-  const n = xs.length;
-  if (n < 3) return notComputable('too-few', n);
-  if (isConstant(xs) || isConstant(ys)) return notComputable('constant', n);
-  const r = correlationOf(xs, ys);
-  const df = n - 2;
-  return {
-    ok: true,
-    r,
-    n,
-    df,
-    t: tFromR(r, df),
-    p: correlationPValue(r, df),
-    ci95: fisherInterval(r, 1 / Math.sqrt(n - 3)),
-  };
+  return ofUsablePairs(x, y, (xs, ys, n) => {
+    const r = correlationOf(xs, ys);
+    const df = n - 2;
+    return {
+      r,
+      n,
+      df,
+      t: tFromR(r, df),
+      p: correlationPValue(r, df),
+      ci95: fisherInterval(r, 1 / Math.sqrt(n - 3)),
+    };
+  });
 }

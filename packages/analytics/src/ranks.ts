@@ -7,11 +7,7 @@ export function argsort(values: ArrayLike<number>): Uint32Array {
   return sortIndicesByValue(idx, values);
 }
 
-/**
- * Stable bottom-up merge sort of `idx` by `values[idx[k]]`, in place (returns `idx`). A hand-written
- * merge avoids a comparator call per comparison, which makes it several times faster than
- * Array.prototype.sort with a comparator for the ~1,000-element arrays the scan sorts.
- */
+/** Stable merge sort of `idx` by `values[idx[k]]`, in place (returns `idx`); see mergeSortCounting. */
 export function sortIndicesByValue<T extends Uint32Array | Int32Array>(idx: T, values: ArrayLike<number>): T {
   sortCountingInversions(idx, values);
   return idx;
@@ -19,14 +15,39 @@ export function sortIndicesByValue<T extends Uint32Array | Int32Array>(idx: T, v
 
 /**
  * sortIndicesByValue, returning the number of strict inversions of the order it started from: pairs
- * k < l with values[idx[k]] > values[idx[l]] (equal values are not inversions). Each time the merge takes
- * from the right half, the element passes over every element left in the left half (Knuth, TAOCP vol. 3
- * §5.1.1; the counting step of Knight 1966, JASA 61:436).
+ * k < l with values[idx[k]] > values[idx[l]] (equal values are not inversions).
  */
 export function sortCountingInversions(idx: Uint32Array | Int32Array, values: ArrayLike<number>): number {
+  return mergeSortCounting(idx, (u, v) => values[u]! - values[v]!);
+}
+
+/** Sign of the order of two indices: negative when u goes first. */
+export type IndexComparator = (u: number, v: number) => number;
+/** Sees a merge move `right` past the left-run elements run[start..end): one strict inversion with each. */
+export type InversionVisitor = (
+  right: number,
+  run: Uint32Array | Int32Array,
+  start: number,
+  end: number,
+) => void;
+
+/**
+ * Stable bottom-up merge sort of `idx` by `cmp`, in place, returning the strict inversions of the order
+ * it started from (pairs k < l with cmp(idx[l], idx[k]) < 0). Each time the merge takes from the right
+ * half, the element passes over every element left in the left half (Knuth, TAOCP vol. 3 §5.1.1; the
+ * counting step of Knight 1966, JASA 61:436); `visit` is told of each such run. A hand-written merge is
+ * several times faster than Array.prototype.sort with a comparator for the ~1,000-element arrays the
+ * scan sorts. `scratch` (idx.length long) saves an allocation per call.
+ */
+export function mergeSortCounting<T extends Uint32Array | Int32Array>(
+  idx: T,
+  cmp: IndexComparator,
+  visit?: InversionVisitor,
+  scratch: T = idx.slice() as T,
+): number {
   const n = idx.length;
   let a: Uint32Array | Int32Array = idx;
-  let b: Uint32Array | Int32Array = idx.slice();
+  let b: Uint32Array | Int32Array = scratch;
   let inversions = 0;
   for (let width = 1; width < n; width *= 2) {
     for (let lo = 0; lo < n; lo += 2 * width) {
@@ -36,10 +57,13 @@ export function sortCountingInversions(idx: Uint32Array | Int32Array, values: Ar
       let j = mid;
       let k = lo;
       while (i < mid && j < hi) {
-        // Taking from the left on ties keeps the sort stable and equal values from counting.
-        if (values[a[j]!]! < values[a[i]!]!) {
+        const right = a[j]!;
+        // Taking from the left on ties keeps the sort stable and equal elements from counting.
+        if (cmp(right, a[i]!) < 0) {
           inversions += mid - i;
-          b[k++] = a[j++]!;
+          visit?.(right, a, i, mid);
+          b[k++] = right;
+          j++;
         } else b[k++] = a[i++]!;
       }
       while (i < mid) b[k++] = a[i++]!;

@@ -1,9 +1,8 @@
 // Ordinary least squares for one predictor.
 import { studentTTwoSided } from './distributions';
-import { isConstant, pairwiseComplete } from './input';
+import { ofUsablePairs } from './pearson';
 import { mean } from './summary';
 import type { NumericInput, Result } from './types';
-import { notComputable } from './types';
 
 export interface LinearRegressionResult {
   slope: number;
@@ -28,43 +27,40 @@ export interface LinearRegressionResult {
  * Not computable with fewer than 3 complete pairs or a constant x or y.
  */
 export function linearRegression(x: NumericInput, y: NumericInput): Result<LinearRegressionResult> {
-  const { x: xs, y: ys } = pairwiseComplete(x, y);
-  const n = xs.length;
-  if (n < 3) return notComputable('too-few', n);
-  if (isConstant(xs) || isConstant(ys)) return notComputable('constant', n);
-  const mx = mean(xs);
-  const my = mean(ys);
-  let sxx = 0;
-  let sxy = 0;
-  let syy = 0;
-  for (let i = 0; i < n; i++) {
-    const dx = xs[i]! - mx;
-    const dy = ys[i]! - my;
-    sxx += dx * dx;
-    sxy += dx * dy;
-    syy += dy * dy;
-  }
-  const slope = sxy / sxx;
-  const intercept = my - slope * mx;
-  let sse = 0;
-  for (let i = 0; i < n; i++) {
-    const e = ys[i]! - my - slope * (xs[i]! - mx);
-    sse += e * e;
-  }
-  const residualSD = Math.sqrt(sse / (n - 2));
-  const slopeSE = residualSD / Math.sqrt(sxx);
-  const interceptSE = residualSD * Math.sqrt(1 / n + (mx * mx) / sxx);
-  // A perfect fit has slopeSE = 0: the slope is certainly non-zero, p = 0.
-  const p = slopeSE > 0 ? studentTTwoSided(slope / slopeSE, n - 2) : 0;
-  return {
-    ok: true,
-    slope,
-    intercept,
-    slopeSE,
-    interceptSE,
-    rSquared: Math.max(0, 1 - sse / syy),
-    residualSD,
-    p,
-    n,
-  };
+  return ofUsablePairs(x, y, (xs, ys, n) => {
+    const mx = mean(xs);
+    const my = mean(ys);
+    let sxx = 0;
+    let sxy = 0;
+    let syy = 0;
+    for (let i = 0; i < n; i++) {
+      const dx = xs[i]! - mx;
+      const dy = ys[i]! - my;
+      sxx += dx * dx;
+      sxy += dx * dy;
+      syy += dy * dy;
+    }
+    const slope = sxy / sxx;
+    const intercept = my - slope * mx;
+    let sse = 0;
+    for (let i = 0; i < n; i++) {
+      const e = ys[i]! - my - slope * (xs[i]! - mx);
+      sse += e * e;
+    }
+    const residualSD = Math.sqrt(sse / (n - 2));
+    const slopeSE = residualSD / Math.sqrt(sxx);
+    const interceptSE = residualSD * Math.sqrt(1 / n + (mx * mx) / sxx);
+    // A perfect fit has slopeSE = 0: the slope is certainly non-zero, p = 0.
+    const p = slopeSE > 0 ? studentTTwoSided(slope / slopeSE, n - 2) : 0;
+    return {
+      slope,
+      intercept,
+      slopeSE,
+      interceptSE,
+      rSquared: Math.max(0, 1 - sse / syy),
+      residualSD,
+      p,
+      n,
+    };
+  });
 }

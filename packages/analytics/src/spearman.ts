@@ -1,10 +1,8 @@
 // Spearman's rank correlation.
 import { correlationPValue } from './distributions';
-import { isConstant, pairwiseComplete } from './input';
-import { correlationOf } from './pearson';
+import { correlationOf, ofUsablePairs } from './pearson';
 import { averageRanks } from './ranks';
 import type { NumericInput, Result } from './types';
-import { notComputable } from './types';
 
 export interface SpearmanResult {
   rho: number;
@@ -19,10 +17,8 @@ export interface SpearmanResult {
  * t = ρ √((n − 2)/(1 − ρ²)) ~ t(n − 2), as in scipy.stats.spearmanr. Missing values dropped pairwise.
  */
 export function spearman(x: NumericInput, y: NumericInput): Result<SpearmanResult> {
-  const { x: xs, y: ys } = pairwiseComplete(x, y);
-  const n = xs.length;
-  if (n < 3) return notComputable('too-few', n);
-  if (isConstant(xs) || isConstant(ys)) return notComputable('constant', n);
-  const rho = correlationOf(averageRanks(xs), averageRanks(ys));
-  return { ok: true, rho, n, p: correlationPValue(rho, n - 2) };
+  return ofUsablePairs(x, y, (xs, ys, n) => {
+    const rho = correlationOf(averageRanks(xs), averageRanks(ys));
+    return { rho, n, p: correlationPValue(rho, n - 2) };
+  });
 }

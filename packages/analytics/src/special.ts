@@ -86,31 +86,38 @@ function betaContinuedFraction(a: number, b: number, x: number): number {
   const qab = a + b;
   const qap = a + 1;
   const qam = a - 1;
-  let c = 1;
-  let d = 1 - (qab * x) / qap;
-  if (Math.abs(d) < TINY) d = TINY;
-  d = 1 / d;
-  let h = d;
+  const lentz: Lentz = { c: 1, d: 1 / awayFromZero(1 - (qab * x) / qap) };
+  let h = lentz.d;
   for (let m = 1; m <= MAX_ITER; m++) {
     const m2 = 2 * m;
-    let aa = (m * (b - m) * x) / ((qam + m2) * (a + m2));
-    d = 1 + aa * d;
-    if (Math.abs(d) < TINY) d = TINY;
-    c = 1 + aa / c;
-    if (Math.abs(c) < TINY) c = TINY;
-    d = 1 / d;
-    h *= d * c;
-    aa = (-(a + m) * (qab + m) * x) / ((a + m2) * (qap + m2));
-    d = 1 + aa * d;
-    if (Math.abs(d) < TINY) d = TINY;
-    c = 1 + aa / c;
-    if (Math.abs(c) < TINY) c = TINY;
-    d = 1 / d;
-    const del = d * c;
+    h *= lentzStep(lentz, (m * (b - m) * x) / ((qam + m2) * (a + m2)), 1);
+    const del = lentzStep(lentz, (-(a + m) * (qab + m) * x) / ((a + m2) * (qap + m2)), 1);
     h *= del;
     if (Math.abs(del - 1) < EPS) break;
   }
   return h;
+}
+
+/** The running C and D of the modified Lentz method. */
+interface Lentz {
+  c: number;
+  d: number;
+}
+
+/** v, or TINY in its place when it is nearly 0: Lentz's guard against a zero denominator. */
+function awayFromZero(v: number): number {
+  return Math.abs(v) < TINY ? TINY : v;
+}
+
+/**
+ * One step of the modified Lentz method (Lentz 1976; Thompson & Barnett 1986) for the next term
+ * aₘ/(bₘ + …) of a continued fraction: D ← 1/(bₘ + aₘD), C ← bₘ + aₘ/C; returns the factor C·D that
+ * multiplies the running value.
+ */
+function lentzStep(lentz: Lentz, am: number, bm: number): number {
+  lentz.d = 1 / awayFromZero(bm + am * lentz.d);
+  lentz.c = awayFromZero(bm + am / lentz.c);
+  return lentz.d * lentz.c;
 }
 
 /** x^a (1−x)^b / (a B(a,b)) × CF, in log space; valid (fast) when x < (a+1)/(a+b+2). */
@@ -157,18 +164,11 @@ export function gammaSeries(a: number, x: number): number {
 /** Continued fraction for Q(a, x) without its prefactor (Numerical Recipes 3rd ed. §6.2, gcf; Lentz). */
 export function gammaContinuedFraction(a: number, x: number): number {
   let b = x + 1 - a;
-  let c = 1 / TINY;
-  let d = 1 / b;
-  let h = d;
+  const lentz: Lentz = { c: 1 / TINY, d: 1 / b };
+  let h = lentz.d;
   for (let i = 1; i <= MAX_ITER; i++) {
-    const an = -i * (i - a);
     b += 2;
-    d = an * d + b;
-    if (Math.abs(d) < TINY) d = TINY;
-    c = b + an / c;
-    if (Math.abs(c) < TINY) c = TINY;
-    d = 1 / d;
-    const del = d * c;
+    const del = lentzStep(lentz, -i * (i - a), b);
     h *= del;
     if (Math.abs(del - 1) < EPS) break;
   }
