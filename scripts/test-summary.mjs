@@ -36,9 +36,7 @@ const dirs = [
     }
     const json = JSON.parse(readFileSync(report, 'utf8'));
     const pending = json.numPendingTests + (json.numTodoTests ?? 0);
-    rows.push(
-      `${dir}: ${json.numPassedTests} passed, ${json.numFailedTests} failed, ${pending} skipped`,
-    );
+    rows.push(`${dir}: ${json.numPassedTests} passed, ${json.numFailedTests} failed, ${pending} skipped`);
     passed += json.numPassedTests;
     failed += json.numFailedTests + (json.success ? 0 : json.numFailedTests === 0 ? 1 : 0);
     skipped += pending;

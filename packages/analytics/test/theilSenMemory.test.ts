@@ -9,19 +9,11 @@ import { describe, expect, it } from 'vitest';
 
 const here = path.dirname(fileURLToPath(import.meta.url));
 
-/** tsx's ESM API, from this package if it depends on tsx, otherwise from the server's (which does). */
+/** tsx's ESM API (a dev dependency of this package), for the worker to load the TypeScript source. */
 function tsxApi(): string {
-  for (const anchor of [
-    import.meta.url,
-    pathToFileURL(path.join(here, '../../../apps/server/package.json')).href,
-  ]) {
-    try {
-      // The require condition resolves dist/esm/api/index.cjs; its ESM sibling is what a worker imports.
-      const cjs = createRequire(anchor).resolve('tsx/esm/api');
-      return pathToFileURL(path.join(path.dirname(cjs), 'index.mjs')).href;
-    } catch {}
-  }
-  throw new Error('tsx not found');
+  // The require condition resolves dist/esm/api/index.cjs; its ESM sibling is what a worker imports.
+  const cjs = createRequire(import.meta.url).resolve('tsx/esm/api');
+  return pathToFileURL(path.join(path.dirname(cjs), 'index.mjs')).href;
 }
 
 const RSS_GROWTH_LIMIT_MB = 400;

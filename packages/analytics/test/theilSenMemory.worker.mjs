@@ -1,5 +1,5 @@
 // Worker for theilSenMemory.test.ts: runs Theil–Sen on one long series and posts the result. The
-// source is TypeScript, loaded through tsx (as apps/server/src/analytics/worker.mjs does).
+// source is TypeScript, loaded through tsx (as the insights worker does).
 import { parentPort, workerData } from 'node:worker_threads';
 
 const { tsxApi, source, kind, n } = workerData;
