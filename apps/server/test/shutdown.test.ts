@@ -1,9 +1,12 @@
 import { loadConfig } from '@lifexp/config';
 import { memoryLog } from '@lifexp/config/testing';
 import { createTestDatabase } from '@lifexp/db/testing';
-import { expect, it } from 'vitest';
+import { expect, it, vi } from 'vitest';
 import WebSocket from 'ws';
 import { startServer } from '../src/server';
+
+// A server start, a shutdown and a PGlite close: generous on a busy two-core machine (waits poll, never time).
+vi.setConfig({ testTimeout: 120_000 });
 
 it('tells connected WebSocket clients to reconnect, then closes them and the database', async () => {
   const database = await createTestDatabase('pglite');
