@@ -27,7 +27,13 @@ export function describeServer(
   describeEachDriver(title, (database) => {
     let current: TestServer | undefined;
     beforeAll(async () => {
-      const config = loadConfig({ NODE_ENV: 'production', PORT: '0', ...env });
+      // Every test account comes from 127.0.0.1: registrations per address are lifted unless a suite sets them.
+      const config = loadConfig({
+        NODE_ENV: 'production',
+        PORT: '0',
+        REGISTRATIONS_PER_ADDRESS: '100000',
+        ...env,
+      });
       const { lines, log } = memoryLog();
       const server = await startServer(config, { log, database: database().database });
       current = { server, database: database(), url: server.url, logs: lines };

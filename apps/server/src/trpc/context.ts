@@ -82,7 +82,11 @@ export async function createContext(
   if (auth && request.socket) {
     const limit = deps.config.wsMaxSocketsPerAccount;
     if (deps.hub.connectionsOf(auth.user.id) >= limit) {
-      request.socket.close(CLOSE_CODES.tooManyForAccount, 'too many connections for this account');
+      // After tRPC has answered the error below (it then closes the socket without a code).
+      const socket = request.socket;
+      setImmediate(() =>
+        socket.close(CLOSE_CODES.tooManyForAccount, 'too many connections for this account'),
+      );
       throw new TRPCError({
         code: 'TOO_MANY_REQUESTS',
         message: `too many live connections for this account (at most ${limit})`,
