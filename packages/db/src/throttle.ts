@@ -45,9 +45,12 @@ export const accountPolicy: ThrottlePolicy = {
 };
 /** Password confirmation by a signed-in session (changePassword, deleteAccount), per user. */
 export const confirmPolicy: ThrottlePolicy = pairPolicy;
-/** Registrations per address and hour; every registration counts, successful or not. */
+/**
+ * Registrations per address and hour; every registration counts, successful or not. The last allowed
+ * one sets the block, so the next is refused.
+ */
 export function registrationPolicy(perHour: number): ThrottlePolicy {
-  return { free: perHour, baseDelaySeconds: 60, maxDelaySeconds: 3600, windowSeconds: 3600 };
+  return { free: perHour - 1, baseDelaySeconds: 60, maxDelaySeconds: 3600, windowSeconds: 3600 };
 }
 
 /** The longest window of any policy: rows idle for longer are expired by maintenance. */
@@ -102,9 +105,14 @@ export async function reserveAttempt(
   now = new Date(),
 ): Promise<number> {
   const { attempts, blockedUntil } = counted(policy, now);
+  // The first attempt on a key already sets the block when the policy has no free attempt.
+  const firstBlock =
+    policy.free < 1
+      ? new Date(now.getTime() + Math.min(policy.maxDelaySeconds, policy.baseDelaySeconds) * 1000)
+      : null;
   const taken = await db
     .insert(loginThrottle)
-    .values({ key, failures: 1, lastFailureAt: now, blockedUntil: null })
+    .values({ key, failures: 1, lastFailureAt: now, blockedUntil: firstBlock })
     .onConflictDoUpdate({
       target: loginThrottle.key,
       set: { failures: attempts, lastFailureAt: now, blockedUntil: blockedUntil(attempts) },
