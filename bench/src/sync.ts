@@ -65,6 +65,10 @@ const FLOOD = numberFlag('flood', 1) !== 0;
 const FLOOD_SOCKETS = numberFlag('flood-sockets', 1000);
 /** The attacker's writes per second (each a createMany of 10 entries) during the flood. */
 const FLOOD_WRITE_RATE = numberFlag('flood-write-rate', 5);
+/** Sockets of the flooding account (each at every per-socket limit); up to WS_MAX_SOCKETS_PER_ACCOUNT. */
+const FLOOD_ATTACKER_SOCKETS = numberFlag('flood-attacker-sockets', 1);
+/** --delivery=0 skips the delivery cases against the bare floor (to run the flood phase alone). */
+const DELIVERY = numberFlag('delivery', 1) !== 0;
 /** --memory=0 skips the memory phase. */
 const MEMORY = numberFlag('memory', 1) !== 0;
 const POOL = 20;
@@ -440,9 +444,9 @@ interface FloodFigures {
 }
 
 /**
- * Other users' delivery at rest, then while one account floods at every limit: WS_MAX_SOCKETS_PER_ACCOUNT
- * sockets, each with WS_MAX_SUBSCRIPTIONS_PER_SOCKET subscriptions and sending pings at 90 % of
- * WS_MAX_MESSAGES_PER_SECOND, while the account writes 10 entries at a time at FLOOD_WRITE_RATE/s (each
+ * Other users' delivery at rest, then while one socket (--flood-attacker-sockets of one account) floods
+ * at every per-socket limit: WS_MAX_SUBSCRIPTIONS_PER_SOCKET subscriptions and pings at 90 % of
+ * WS_MAX_MESSAGES_PER_SECOND, while its account writes 10 entries at a time at FLOOD_WRITE_RATE/s (each
  * write fans out to every one of its subscriptions).
  */
 async function floodCase(
@@ -463,18 +467,19 @@ async function floodCase(
     specs.push({ token: user.tokenA });
     if (specs.length < sockets) specs.push({ token: user.tokenB, onChange });
   }
-  const { sockets: open } = await connectAll(wsUrl, specs, 0);
+  // Connected over the usual ramp, then left to settle: "at rest" is measured on a quiet server.
+  const { sockets: open } = await connectAll(wsUrl, specs, RAMP_SECONDS * 1000);
   const attackers: WebSocket[] = [];
   const timers: NodeJS.Timeout[] = [];
   const counts = { messages: 0, events: 0, writes: 0, closed: {} as Record<string, number> };
   try {
-    await sleep(1000);
+    await sleep(5000);
     await pacedWrites(writeUrl, writers, WARMUP_WRITES, pending);
     const rest = await pacedWrites(writeUrl, writers, WRITES, pending);
 
     // The attacker, at the limits.
     const subscriptions = config.wsMaxSubscriptionsPerSocket;
-    for (let i = 0; i < config.wsMaxSocketsPerAccount; i++) {
+    for (let i = 0; i < Math.min(FLOOD_ATTACKER_SOCKETS, config.wsMaxSocketsPerAccount); i++) {
       const ws = new WebSocket(`${wsUrl}/trpc?connectionParams=1`, { perMessageDeflate: false });
       await new Promise<void>((resolve, reject) => {
         ws.once('open', () => resolve());
@@ -763,7 +768,7 @@ export async function runSyncBench(): Promise<void> {
         tokenToUser.set(user.tokenA, user.id);
         tokenToUser.set(user.tokenB, user.id);
       }
-      for (const sockets of SOCKETS) {
+      for (const sockets of DELIVERY ? SOCKETS : []) {
         const lifeXp = await deliveryCase(
           server.url.replace(/^http/, 'ws'),
           `${server.url}/trpc/entries.create`,
@@ -809,16 +814,18 @@ export async function runSyncBench(): Promise<void> {
       console.table(ratios);
 
       if (FLOOD) {
-        // The attacker is the last user, never one of the measured devices.
-        const attacker = users[users.length - 1]!;
-        if (!attacker.metricId) {
-          const mood = createMetricInput.parse({ name: 'Mood', type: 'rating', category: 'mood' });
-          attacker.metricId = (await createMetric(server.deps.database.db, attacker.id, mood)).id;
+        // The attacker is an account of its own, never one of the measured devices.
+        const [attacker] = await createUsers(server.deps.database.db, 1, new Set([0]));
+        const floodSockets = Math.min(FLOOD_SOCKETS, users.length * 2);
+        const mood = createMetricInput.parse({ name: 'Mood', type: 'rating', category: 'mood' });
+        for (const index of writerIndexes(floodSockets)) {
+          const writer = users[index]!;
+          writer.metricId ??= (await createMetric(server.deps.database.db, writer.id, mood)).id;
         }
-        const f = await floodCase(server, users, attacker, Math.min(FLOOD_SOCKETS, (users.length - 1) * 2));
+        const f = await floodCase(server, users, attacker!, floodSockets);
         console.log(
-          `Flood at the limits: ${f.attackerSockets} sockets × ${f.attackerSubscriptions / Math.max(1, f.attackerSockets)} ` +
-            `subscriptions of one account, ${f.attackerMessages} pings sent, ${f.attackerWrites} writes of 10 entries ` +
+          `Flood at the limits, beside ${floodSockets} sockets of others: ${f.attackerSockets} socket(s) × ` +
+            `${f.attackerSubscriptions / Math.max(1, f.attackerSockets)} subscriptions of one account, ${f.attackerMessages} pings sent, ${f.attackerWrites} writes of 10 entries ` +
             `(${FLOOD_WRITE_RATE}/s), ${f.attackerEvents} messages received by the attacker; closes ${JSON.stringify(f.attackerClosed)}`,
         );
         console.table(
