@@ -5,7 +5,7 @@ import { like, sql } from 'drizzle-orm';
 import { expect, it } from 'vitest';
 import WebSocket from 'ws';
 import { startMaintenance } from '../src/maintenance';
-import { call, describeServer, type TestServer } from './support';
+import { call, describeServer, eventually, type TestServer } from './support';
 
 // Sign-in that cannot be abused: every attempt counts (batches, parallel calls), strangers cannot
 // lock the owner out, registration is rationed per address, and one origin rule holds for HTTP and
@@ -139,6 +139,39 @@ describeServer(
       expect(statuses.filter((status) => status === 429)).toHaveLength(24);
       expect(right.status).toBe(429);
       expect(right.text).not.toMatch(/"token"/);
+    });
+
+    it('counts a WebSocket frame of N wrong logins and the right one as N + 1 attempts', async () => {
+      const a = await register(ctx());
+      const ws = new WebSocket(`${ctx().url.replace('http', 'ws')}/trpc`, {
+        headers: { 'x-forwarded-for': '10.3.1.1' },
+      });
+      const answers: Answer[] = [];
+      ws.on('message', (data) => answers.push(JSON.parse(String(data)) as Answer));
+      await new Promise<void>((resolve, reject) => {
+        ws.once('open', () => resolve());
+        ws.once('error', reject);
+      });
+      try {
+        // tRPC takes an array of requests in one frame: its own kind of batch.
+        const frame = Array.from({ length: 31 }, (_, i) => ({
+          id: i + 1,
+          method: 'mutation',
+          params: {
+            path: 'users.login',
+            input: { email: a.email, password: i === 30 ? GOOD_PASSWORD : WRONG },
+          },
+        }));
+        ws.send(JSON.stringify(frame));
+        await eventually(async () => (answers.length >= 31 ? true : undefined), 'every answer');
+        const byId = new Map(answers.map((answer) => [(answer as { id: number }).id, answer]));
+        const codes = [...byId.values()].map((answer) => answer.error?.data.code ?? 'OK');
+        expect(codes.filter((code) => code === 'UNAUTHORIZED').length).toBeLessThanOrEqual(6);
+        expect(codes.filter((code) => code === 'OK')).toEqual([]);
+        expect(byId.get(31)?.error?.data.code).toBe('TOO_MANY_REQUESTS');
+      } finally {
+        ws.terminate();
+      }
     });
 
     it('counts N parallel wrong passwords for changePassword and deleteAccount as N', async () => {
