@@ -60,6 +60,15 @@ const RAMP_SECONDS = numberFlag('ramp', 30);
 /** Users that write; spread evenly over the connected users. */
 const WRITERS = numberFlag('writers', 250);
 const WARMUP_WRITES = numberFlag('warmup-writes', 30);
+/** --flood=0 skips the flood-at-the-limits phase; its socket count is --flood-sockets. */
+const FLOOD = numberFlag('flood', 1) !== 0;
+const FLOOD_SOCKETS = numberFlag('flood-sockets', 1000);
+/** The attacker's writes per second (each a createMany of 10 entries) during the flood. */
+const FLOOD_WRITE_RATE = numberFlag('flood-write-rate', 5);
+/** Sockets of the flooding account (each at every per-socket limit); up to WS_MAX_SOCKETS_PER_ACCOUNT. */
+const FLOOD_ATTACKER_SOCKETS = numberFlag('flood-attacker-sockets', 1);
+/** --delivery=0 skips the delivery cases against the bare floor (to run the flood phase alone). */
+const DELIVERY = numberFlag('delivery', 1) !== 0;
 /** --memory=0 skips the memory phase. */
 const MEMORY = numberFlag('memory', 1) !== 0;
 const POOL = 20;
@@ -423,6 +432,122 @@ export async function startBareSyncServer(
   };
 }
 
+interface FloodFigures {
+  rest: DeliveryFigures;
+  flood: DeliveryFigures;
+  attackerSockets: number;
+  attackerSubscriptions: number;
+  attackerMessages: number;
+  attackerEvents: number;
+  attackerWrites: number;
+  attackerClosed: Record<string, number>;
+}
+
+/**
+ * Other users' delivery at rest, then while one socket (--flood-attacker-sockets of one account) floods
+ * at every per-socket limit: WS_MAX_SUBSCRIPTIONS_PER_SOCKET subscriptions and pings at 90 % of
+ * WS_MAX_MESSAGES_PER_SECOND, while its account writes 10 entries at a time at FLOOD_WRITE_RATE/s (each
+ * write fans out to every one of its subscriptions).
+ */
+async function floodCase(
+  server: Awaited<ReturnType<typeof startLifeXp>>,
+  all: User[],
+  attacker: User,
+  sockets: number,
+): Promise<FloodFigures> {
+  const { config } = server.deps;
+  const wsUrl = server.url.replace(/^http/, 'ws');
+  const writeUrl = `${server.url}/trpc/entries.create`;
+  const users = all.slice(0, Math.ceil(sockets / 2));
+  const writers = writerIndexes(sockets).map((index) => all[index]!);
+  const pending = new Map<string, (receivedAt: number) => void>();
+  const onChange: OnChange = (clientMutationId, receivedAt) => pending.get(clientMutationId)?.(receivedAt);
+  const specs: DeviceSpec[] = [];
+  for (const user of users) {
+    specs.push({ token: user.tokenA });
+    if (specs.length < sockets) specs.push({ token: user.tokenB, onChange });
+  }
+  // Connected over the usual ramp, then left to settle: "at rest" is measured on a quiet server.
+  const { sockets: open } = await connectAll(wsUrl, specs, RAMP_SECONDS * 1000);
+  const attackers: WebSocket[] = [];
+  const timers: NodeJS.Timeout[] = [];
+  const counts = { messages: 0, events: 0, writes: 0, closed: {} as Record<string, number> };
+  try {
+    await sleep(5000);
+    await pacedWrites(writeUrl, writers, WARMUP_WRITES, pending);
+    const rest = await pacedWrites(writeUrl, writers, WRITES, pending);
+
+    // The attacker, at the limits.
+    const subscriptions = config.wsMaxSubscriptionsPerSocket;
+    for (let i = 0; i < Math.min(FLOOD_ATTACKER_SOCKETS, config.wsMaxSocketsPerAccount); i++) {
+      const ws = new WebSocket(`${wsUrl}/trpc?connectionParams=1`, { perMessageDeflate: false });
+      await new Promise<void>((resolve, reject) => {
+        ws.once('open', () => resolve());
+        ws.once('error', reject);
+      });
+      ws.on('message', () => {
+        counts.events += 1;
+      });
+      ws.on('close', (code) => {
+        counts.closed[code] = (counts.closed[code] ?? 0) + 1;
+      });
+      ws.send(JSON.stringify({ method: 'connectionParams', data: { token: attacker.tokenA } }));
+      for (let id = 1; id <= subscriptions; id++) {
+        ws.send(JSON.stringify({ id, method: 'subscription', params: { path: 'sync.changes', input: {} } }));
+      }
+      attackers.push(ws);
+    }
+    const pingEveryMs = 1000 / (0.9 * config.wsMaxMessagesPerSecond);
+    let pingId = 1_000_000;
+    timers.push(
+      setInterval(() => {
+        for (const ws of attackers) {
+          if (ws.readyState !== WebSocket.OPEN) continue;
+          ws.send(JSON.stringify({ id: pingId++, method: 'query', params: { path: 'system.ping' } }));
+          counts.messages += 1;
+        }
+      }, pingEveryMs),
+    );
+    const createMany = `${server.url}/trpc/entries.createMany`;
+    const body = JSON.stringify({
+      entries: Array.from({ length: 10 }, (_, k) => ({
+        metricId: attacker.metricId,
+        value: 1 + (k % 5),
+        date: ENTRY_DATE,
+      })),
+    });
+    timers.push(
+      setInterval(() => {
+        counts.writes += 1;
+        fetch(createMany, {
+          method: 'POST',
+          headers: { authorization: `Bearer ${attacker.tokenA}`, 'content-type': 'application/json' },
+          body,
+        })
+          .then((response) => response.text())
+          .catch(() => undefined);
+      }, 1000 / FLOOD_WRITE_RATE),
+    );
+    await sleep(2000);
+    const flood = await pacedWrites(writeUrl, writers, WRITES, pending);
+    return {
+      rest,
+      flood,
+      attackerSockets: attackers.length,
+      attackerSubscriptions: attackers.length * subscriptions,
+      attackerMessages: counts.messages,
+      attackerEvents: counts.events,
+      attackerWrites: counts.writes,
+      attackerClosed: counts.closed,
+    };
+  } finally {
+    for (const timer of timers) clearInterval(timer);
+    closeAll(attackers);
+    closeAll(open);
+    await sleep(500);
+  }
+}
+
 /**
  * Users and two sessions each, straight into the database (sign-up's argon2 would take minutes), and
  * a metric for each writer (through the data layer: no insights job is queued for the setup).
@@ -643,7 +768,7 @@ export async function runSyncBench(): Promise<void> {
         tokenToUser.set(user.tokenA, user.id);
         tokenToUser.set(user.tokenB, user.id);
       }
-      for (const sockets of SOCKETS) {
+      for (const sockets of DELIVERY ? SOCKETS : []) {
         const lifeXp = await deliveryCase(
           server.url.replace(/^http/, 'ws'),
           `${server.url}/trpc/entries.create`,
@@ -687,6 +812,42 @@ export async function runSyncBench(): Promise<void> {
       console.table(figures);
       console.log('Life XP against the bare ws floor:');
       console.table(ratios);
+
+      if (FLOOD) {
+        // The attacker is an account of its own, never one of the measured devices.
+        const [attacker] = await createUsers(server.deps.database.db, 1, new Set([0]));
+        const floodSockets = Math.min(FLOOD_SOCKETS, users.length * 2);
+        const mood = createMetricInput.parse({ name: 'Mood', type: 'rating', category: 'mood' });
+        for (const index of writerIndexes(floodSockets)) {
+          const writer = users[index]!;
+          writer.metricId ??= (await createMetric(server.deps.database.db, writer.id, mood)).id;
+        }
+        const f = await floodCase(server, users, attacker!, floodSockets);
+        console.log(
+          `Flood at the limits, beside ${floodSockets} sockets of others: ${f.attackerSockets} socket(s) × ` +
+            `${f.attackerSubscriptions / Math.max(1, f.attackerSockets)} subscriptions of one account, ${f.attackerMessages} pings sent, ${f.attackerWrites} writes of 10 entries ` +
+            `(${FLOOD_WRITE_RATE}/s), ${f.attackerEvents} messages received by the attacker; closes ${JSON.stringify(f.attackerClosed)}`,
+        );
+        console.table(
+          [
+            ['at rest', f.rest],
+            ['during the flood', f.flood],
+          ].map(([name, d]) => {
+            const figures = d as DeliveryFigures;
+            return {
+              case: name as string,
+              'delivered/sent': `${figures.delivered}/${figures.sent}`,
+              'p50 ms': round(figures.p50),
+              'p99 ms': round(figures.p99),
+              'max ms': round(figures.max),
+              'HTTP errors': figures.httpErrors,
+            };
+          }),
+        );
+        console.log(
+          `  others' p99 during the flood ÷ at rest: ${ratio(f.flood.p99, f.rest.p99)} (goal: within 2×)`,
+        );
+      }
     } finally {
       await sleep(500);
       await server.close();

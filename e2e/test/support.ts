@@ -61,6 +61,9 @@ export async function waitFor<T>(
 // Servers
 // ---------------------------------------------------------------------------------------------
 
+/** The per-address limits, lifted: every test account and device comes from 127.0.0.1. */
+export const ONE_ADDRESS = { REGISTRATIONS_PER_ADDRESS: '100000', WS_MAX_SOCKETS_PER_ADDRESS: '100000' };
+
 export interface TestServer {
   server: RunningServer;
   url: string;
@@ -75,7 +78,7 @@ export async function startTestServer(
   env: Record<string, string> = {},
   database?: Database,
 ): Promise<TestServer> {
-  const config = loadConfig({ NODE_ENV: 'production', PORT: '0', HOST: '127.0.0.1', ...env });
+  const config = loadConfig({ NODE_ENV: 'production', PORT: '0', HOST: '127.0.0.1', ...ONE_ADDRESS, ...env });
   const { lines, log } = memoryLog();
   const server = await startServer(config, { log, ...(database ? { database } : {}) });
   return { server, url: server.url, logs: lines };
@@ -117,7 +120,7 @@ export interface ServerProcess {
 export function spawnServer(env: Record<string, string>): ServerProcess {
   const child = spawn(process.execPath, ['--import', 'tsx', 'src/main.ts'], {
     cwd: serverDir,
-    env: { PATH: process.env.PATH, NODE_ENV: 'production', HOST: '127.0.0.1', ...env },
+    env: { PATH: process.env.PATH, NODE_ENV: 'production', HOST: '127.0.0.1', ...ONE_ADDRESS, ...env },
     stdio: ['ignore', 'pipe', 'pipe'],
   });
   const stdout: string[] = [];

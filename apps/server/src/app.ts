@@ -1,11 +1,13 @@
 import { randomUUID } from 'node:crypto';
 import { fetchRequestHandler } from '@trpc/server/adapters/fetch';
 import { Hono } from 'hono';
+import { createMiddleware } from 'hono/factory';
 import { secureHeaders } from 'hono/secure-headers';
 import { clientAddress } from './auth/address';
 import type { AppDeps } from './deps';
 import { closingBodyLimit, type HonoEnv } from './http/env';
 import { fileRoutes } from './http/files';
+import { hostAllowed } from './http/origin';
 import { createContext } from './trpc/context';
 import { appRouter } from './trpc/router';
 
@@ -48,6 +50,23 @@ export function createApp(deps: AppDeps, state: ServerState): Hono<HonoEnv> {
     return ready ? c.json({ status: 'ready' }) : c.json({ status: 'unavailable' }, 503);
   });
 
+  // DNS rebinding: the API answers only to the host names it is configured for (see http/origin).
+  const misdirected = createMiddleware<HonoEnv>(async (c, next) => {
+    if (hostAllowed(c.req.header('host') ?? null, deps.config)) return next();
+    return c.json(
+      {
+        error: {
+          message: 'unexpected Host: this server does not answer to that name (see ALLOWED_HOSTS)',
+          code: -32600,
+          data: { code: 'MISDIRECTED_REQUEST', httpStatus: 421, requestId: c.get('requestId') },
+        },
+      },
+      421,
+    );
+  });
+  app.use('/trpc/*', misdirected);
+  app.use('/api/*', misdirected);
+
   app.use(
     '/trpc/*',
     closingBodyLimit(deps.config.maxBodyBytes, (c) =>
@@ -68,11 +87,14 @@ export function createApp(deps: AppDeps, state: ServerState): Hono<HonoEnv> {
       endpoint: '/trpc',
       req: c.req.raw,
       router: appRouter,
-      createContext: ({ resHeaders }) =>
+      // A batch carries at most MAX_BATCH_SIZE calls (400 above); credential procedures refuse any batch.
+      maxBatchSize: deps.config.maxBatchSize,
+      createContext: ({ resHeaders, info }) =>
         createContext(deps, 'http', c.get('requestId'), {
           headers: c.req.raw.headers,
           clientAddress: clientAddress(c.env.incoming, deps.config.trustProxy),
           resHeaders,
+          batchSize: info.isBatchCall ? info.calls.length : 1,
         }),
       onError: ({ error, path, ctx }) => logProcedureError(deps, error, path, ctx?.requestId),
     }),

@@ -1,9 +1,9 @@
-import { pruneChangeLog, purgeDeleted } from '@lifexp/db';
+import { expireThrottle, pruneChangeLog, purgeDeleted } from '@lifexp/db';
 import type { AppDeps } from './deps';
 
 /**
  * Periodic housekeeping: soft-deleted metrics and entries are purged once every device has had
- * time to sync their deletes, and the change log is cut to its retention. Idempotent, so several
+ * time to sync their deletes, the change log is cut to its retention, and idle throttle rows expire. Idempotent, so several
  * instances may run it.
  */
 export function startMaintenance(deps: AppDeps): { stop(): void; runOnce(): Promise<void> } {
@@ -17,6 +17,9 @@ export function startMaintenance(deps: AppDeps): { stop(): void; runOnce(): Prom
       keepEvents: config.syncRetentionEvents,
     });
     if (pruned > 0) log.info({ pruned }, 'pruned the change log');
+    // Throttle rows whose window has passed and that block nothing any more.
+    const expired = await expireThrottle(deps.database.db);
+    if (expired > 0) log.info({ expired }, 'expired throttle rows');
   }
   const timer = setInterval(() => {
     runOnce().catch((error: unknown) => log.error({ err: error }, 'maintenance failed'));

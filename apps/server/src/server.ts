@@ -7,14 +7,14 @@ import { type Config, createLogger, type Logger } from '@lifexp/config';
 import { createDb, type Database } from '@lifexp/db';
 import { createAnalyticsService } from '@lifexp/insights';
 import { applyWSSHandler } from '@trpc/server/adapters/ws';
-import { WebSocketServer } from 'ws';
+import { type WebSocket, WebSocketServer } from 'ws';
 import { createApp, logProcedureError, type ServerState } from './app';
 import { clientAddress, headerValue } from './auth/address';
 import type { AppDeps } from './deps';
-import { isAllowedOrigin } from './http/origin';
+import { carriesSessionCookie, crossSiteRefused, hostAllowed } from './http/origin';
 import { type Jobs, startJobs } from './jobs';
 import { startMaintenance } from './maintenance';
-import { type SyncHub, startSyncHub } from './sync/hub';
+import { authenticatedSockets, CLOSE_CODES, type SyncHub, startSyncHub } from './sync/hub';
 import { createContext } from './trpc/context';
 import { appRouter } from './trpc/router';
 
@@ -92,6 +92,22 @@ export async function startServer(
 
   const httpServer = createAdaptorServer({ fetch: app.fetch }) as Server;
   const wss = new WebSocketServer({ noServer: true, maxPayload: config.wsMaxPayloadBytes });
+  const socketsByAddress = new Map<string, number>();
+  // Registered before tRPC's handler, so the limits see every socket (and every message) first.
+  wss.on('connection', (ws: WebSocket, req: IncomingMessage) => {
+    const address = clientAddress(req, config.trustProxy);
+    socketsByAddress.set(address, (socketsByAddress.get(address) ?? 0) + 1);
+    limitMessageRate(ws, config, log);
+    const grace = setTimeout(() => {
+      if (!authenticatedSockets.has(ws)) ws.close(CLOSE_CODES.authenticationTimeout, 'not authenticated');
+    }, config.wsAuthGraceMs);
+    ws.once('close', () => {
+      clearTimeout(grace);
+      const left = (socketsByAddress.get(address) ?? 1) - 1;
+      if (left > 0) socketsByAddress.set(address, left);
+      else socketsByAddress.delete(address);
+    });
+  });
   const wsHandler = applyWSSHandler({
     wss,
     router: appRouter,
@@ -108,7 +124,11 @@ export async function startServer(
     onError: ({ error, path, ctx }) => logProcedureError(deps, error, path, ctx?.requestId),
   });
   httpServer.on('upgrade', (req: IncomingMessage, socket: Duplex, head: Buffer) => {
-    const refusal = upgradeRefusal(req, config, state);
+    const refusal =
+      upgradeRefusal(req, config, state) ??
+      ((socketsByAddress.get(clientAddress(req, config.trustProxy)) ?? 0) >= config.wsMaxSocketsPerAddress
+        ? '429 Too Many Requests'
+        : undefined);
     if (refusal) {
       socket.end(`HTTP/1.1 ${refusal}\r\nConnection: close\r\nContent-Length: 0\r\n\r\n`);
       return;
@@ -182,8 +202,40 @@ function upgradeRefusal(req: IncomingMessage, config: Config, state: ServerState
   if (state.shuttingDown) return '503 Service Unavailable';
   const path = (req.url ?? '').split('?')[0];
   if (path !== '/trpc' && path !== '/trpc/') return '404 Not Found';
-  // Browsers always send Origin on a WebSocket upgrade; a foreign page must not ride the user's cookie.
-  const origin = req.headers.origin;
-  if (origin !== undefined && !isAllowedOrigin(origin, req.headers.host, config)) return '403 Forbidden';
+  // The same rule as for HTTP requests (http/origin): the Host must be one of ours (DNS rebinding),
+  // and a foreign page must not open a socket — in particular one that would ride the user's cookie.
+  const headers = { get: (name: string) => headerValue(req.headers[name]) };
+  if (!hostAllowed(headers.get('host'), config)) return '421 Misdirected Request';
+  if (crossSiteRefused(headers, carriesSessionCookie(headers), config)) return '403 Forbidden';
   return undefined;
+}
+
+/**
+ * A token bucket per socket: WS_MESSAGE_BURST messages at once, refilled at WS_MAX_MESSAGES_PER_SECOND.
+ * A socket that sends more is closed with 4429, and what it sent beyond the limit is never handled:
+ * the bucket stands in front of every 'message' listener, tRPC's included.
+ */
+function limitMessageRate(ws: WebSocket, config: Config, log: Logger): void {
+  const rate = config.wsMaxMessagesPerSecond / 1000;
+  const burst = config.wsMessageBurst;
+  let tokens = burst;
+  let last = performance.now();
+  let over = false;
+  const emit = ws.emit.bind(ws);
+  ws.emit = ((event: string | symbol, ...args: unknown[]) => {
+    if (event === 'message') {
+      if (over) return false;
+      const now = performance.now();
+      tokens = Math.min(burst, tokens + (now - last) * rate);
+      last = now;
+      if (tokens < 1) {
+        over = true;
+        log.warn('closing a socket over its message rate');
+        ws.close(CLOSE_CODES.messageRate, 'message rate limit exceeded');
+        return false;
+      }
+      tokens -= 1;
+    }
+    return emit(event, ...args);
+  }) as typeof ws.emit;
 }

@@ -52,7 +52,13 @@ export function describeServer(
     let current: TestServer | undefined;
     let stop: (() => Promise<void>) | undefined;
     beforeAll(async () => {
-      const config = loadConfig({ NODE_ENV: 'production', PORT: '0', ...env });
+      // Every test account comes from 127.0.0.1: registrations per address are lifted unless a suite sets them.
+      const config = loadConfig({
+        NODE_ENV: 'production',
+        PORT: '0',
+        REGISTRATIONS_PER_ADDRESS: '100000',
+        ...env,
+      });
       const { lines, log } = memoryLog();
       if (options.listen) {
         const server = await startServer(config, { log, database: database().database });

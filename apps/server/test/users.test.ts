@@ -178,7 +178,7 @@ describeServer(
       });
     });
 
-    it('throttles failed logins per account with growing delays, and releases', async () => {
+    it('throttles failed logins per account and address with growing delays, and releases', async () => {
       const a = await register(ctx());
       const attempt = (password: string, address: string) =>
         call(
@@ -187,17 +187,18 @@ describeServer(
           { email: a.email, password },
           { headers: { 'x-forwarded-for': address } },
         );
-      // Five free failures, from several addresses: the account key counts them all.
-      for (let i = 0; i < 5; i++) expect((await attempt('wrong password!', `10.9.9.${i}`)).status).toBe(401);
-      expect((await attempt('wrong password!', '10.9.9.9')).status).toBe(401);
-      const blocked = await attempt(GOOD_PASSWORD, '10.9.9.10');
+      // Five free failures for this account from this address, then one more sets a block.
+      for (let i = 0; i < 6; i++) expect((await attempt('wrong password!', '10.9.9.1')).status).toBe(401);
+      const blocked = await attempt(GOOD_PASSWORD, '10.9.9.1');
       expect(blocked.status).toBe(429);
       expect(blocked.error?.data.code).toBe('TOO_MANY_REQUESTS');
       const retryAfter = Number(blocked.headers.get('retry-after'));
       expect(retryAfter).toBeGreaterThanOrEqual(1);
       expect(blocked.error?.data.details).toEqual({ retryAfterSeconds: retryAfter });
+      // Another address is not locked out by these failures.
+      expect((await attempt(GOOD_PASSWORD, '10.9.9.2')).status).toBe(200);
 
-      const key = `account:${a.email}`;
+      const key = `login:${a.email} 10.9.9.1`;
       const delay = async () => {
         const [row] = await ctx()
           .database.db.select()
@@ -211,15 +212,15 @@ describeServer(
         .database.db.update(schema.loginThrottle)
         .set({ blockedUntil: new Date(Date.now() - 1000) })
         .where(eq(schema.loginThrottle.key, key));
-      expect((await attempt('wrong password!', '10.9.9.11')).status).toBe(401);
+      expect((await attempt('wrong password!', '10.9.9.1')).status).toBe(401);
       expect(await delay()).toBe(first * 2);
 
       await ctx()
         .database.db.update(schema.loginThrottle)
         .set({ blockedUntil: new Date(Date.now() - 1000) })
         .where(eq(schema.loginThrottle.key, key));
-      expect((await attempt(GOOD_PASSWORD, '10.9.9.12')).status).toBe(200);
-      // Success resets the account's count: five more free failures.
+      expect((await attempt(GOOD_PASSWORD, '10.9.9.1')).status).toBe(200);
+      // Success resets the account's bucket for that address: five more free failures.
       const rows = await ctx()
         .database.db.select()
         .from(schema.loginThrottle)
@@ -553,6 +554,6 @@ describeServer(
       expect(setCookie.join()).toMatch(/HttpOnly; Secure; SameSite=Lax/);
     });
   },
-  {},
+  { ALLOWED_HOSTS: 'lifexp.example.com' },
   { listen: true },
 );

@@ -3,12 +3,21 @@ import {
   createTRPCClient,
   createWSClient,
   httpBatchLink,
+  httpLink,
   splitLink,
   type TRPCClient,
   wsLink,
 } from '@trpc/client';
 
 export type { AppRouter };
+
+/** Procedures the server runs only outside a batch. */
+const CREDENTIAL_PROCEDURES = new Set([
+  'users.register',
+  'users.login',
+  'users.changePassword',
+  'users.deleteAccount',
+]);
 
 export interface LifeXPClientOptions {
   /** The server's base URL, e.g. https://api.lifexp.app or http://127.0.0.1:3000. */
@@ -59,11 +68,21 @@ export function createLifeXPClient(options: LifeXPClientOptions): LifeXPClient {
     lazy: { enabled: true, closeMs: 10_000 },
   });
   const overSocket = wsLink<AppRouter>({ client: socket });
-  const overHttp = httpBatchLink<AppRouter>({
+  const httpOptions = {
     url: `${base}/trpc`,
     headers: () => (options.token ? { authorization: `Bearer ${options.token}` } : {}),
     // Browsers send the session cookie only when asked to.
-    fetch: (input, init) => fetch(input, { ...init, credentials: 'include' }),
+    fetch: (input: string | URL | Request, init?: RequestInit) =>
+      fetch(input, { ...init, credentials: 'include' }),
+  };
+  // The server takes at most MAX_BATCH_SIZE (default 50) calls per batch.
+  const overHttpBatched = httpBatchLink<AppRouter>({ ...httpOptions, maxItems: 50 });
+  // Credential procedures are refused inside a batch: they go on their own.
+  const overHttpAlone = httpLink<AppRouter>(httpOptions);
+  const overHttp = splitLink<AppRouter>({
+    condition: (op) => CREDENTIAL_PROCEDURES.has(op.path),
+    true: overHttpAlone,
+    false: overHttpBatched,
   });
   const trpc = createTRPCClient<AppRouter>({
     links: [

@@ -76,6 +76,32 @@ const envSchema = z.object({
     .enum(['true', 'false', '1', '0'], { error: 'must be true or false' })
     .default('false')
     .transform((value) => value === 'true' || value === '1'),
+  ALLOWED_HOSTS: z
+    .string()
+    .default('')
+    .transform((value) =>
+      value
+        .split(',')
+        .map((part) => part.trim().toLowerCase())
+        .filter(Boolean),
+    )
+    .pipe(
+      z.array(
+        z.string().regex(/^(\*|[a-z0-9.-]+|\[[0-9a-f:.]+\])(:\d{1,5})?$/, {
+          error: 'must be comma-separated host names (optionally with :port), or *',
+        }),
+      ),
+    ),
+  DEVICE_COOKIE_SECRET: z.string().min(32, { error: 'must be at least 32 characters' }).optional(),
+  // Limits (see docs/configuration.md § Limits)
+  MAX_BATCH_SIZE: integer(1, 1000).default(50),
+  REGISTRATIONS_PER_ADDRESS: integer(1, 100_000).default(10),
+  WS_MAX_SUBSCRIPTIONS_PER_SOCKET: integer(1, 1000).default(8),
+  WS_MAX_SOCKETS_PER_ACCOUNT: integer(1, 100_000).default(20),
+  WS_MAX_SOCKETS_PER_ADDRESS: integer(1, 100_000).default(50),
+  WS_MAX_MESSAGES_PER_SECOND: integer(1, 100_000).default(50),
+  WS_MESSAGE_BURST: integer(1, 1_000_000).default(200),
+  WS_AUTH_GRACE_MS: integer(100, 600_000).default(10_000),
 });
 
 export interface Config {
@@ -122,6 +148,29 @@ export interface Config {
   jobsPollSeconds: number;
   /** Take the client address from X-Forwarded-For (only behind a proxy that sets it). */
   trustProxy: boolean;
+  /**
+   * Host names (optionally host:port) this server answers to; a request with another Host is refused
+   * (DNS rebinding). Empty: loopback names, HOST and the hosts of ALLOWED_ORIGINS. `*`: any.
+   */
+  allowedHosts: string[];
+  /** Key of the signed device cookie; unset: a random key per process (devices are known until a restart). */
+  deviceCookieSecret: string | undefined;
+  /** Largest tRPC batch over HTTP. */
+  maxBatchSize: number;
+  /** Registrations per client address and hour. */
+  registrationsPerAddress: number;
+  /** Live subscriptions one WebSocket may hold. */
+  wsMaxSubscriptionsPerSocket: number;
+  /** Live connections (WebSockets and HTTP subscription streams) of one account on one instance. */
+  wsMaxSocketsPerAccount: number;
+  /** Open WebSockets from one client address on one instance. */
+  wsMaxSocketsPerAddress: number;
+  /** Sustained messages per second a WebSocket may send… */
+  wsMaxMessagesPerSecond: number;
+  /** …and the burst above that rate. */
+  wsMessageBurst: number;
+  /** A WebSocket without a valid session is closed after this long. */
+  wsAuthGraceMs: number;
 }
 
 /** A configuration problem, described in one line that names the variable. */
@@ -173,5 +222,15 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     insightsLocalHour: value.INSIGHTS_LOCAL_HOUR,
     jobsPollSeconds: value.JOBS_POLL_SECONDS,
     trustProxy: value.TRUST_PROXY,
+    allowedHosts: value.ALLOWED_HOSTS,
+    deviceCookieSecret: value.DEVICE_COOKIE_SECRET,
+    maxBatchSize: value.MAX_BATCH_SIZE,
+    registrationsPerAddress: value.REGISTRATIONS_PER_ADDRESS,
+    wsMaxSubscriptionsPerSocket: value.WS_MAX_SUBSCRIPTIONS_PER_SOCKET,
+    wsMaxSocketsPerAccount: value.WS_MAX_SOCKETS_PER_ACCOUNT,
+    wsMaxSocketsPerAddress: value.WS_MAX_SOCKETS_PER_ADDRESS,
+    wsMaxMessagesPerSecond: value.WS_MAX_MESSAGES_PER_SECOND,
+    wsMessageBurst: value.WS_MESSAGE_BURST,
+    wsAuthGraceMs: value.WS_AUTH_GRACE_MS,
   };
 }

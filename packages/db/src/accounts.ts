@@ -6,7 +6,20 @@ import { DomainError } from './errors';
 import { hashPassword, verifyAgainstDummy, verifyPassword } from './passwords';
 import { users } from './schema';
 import { createSession, endSessions } from './sessions';
-import { accountPolicy, addressPolicy, recordFailure, resetThrottle, throttleDelay } from './throttle';
+import {
+  accountPolicy,
+  addressPolicy,
+  confirmPolicy,
+  devicePolicy,
+  forgetAccountThrottle,
+  pairPolicy,
+  registrationPolicy,
+  releaseAttempt,
+  reserveAttempts,
+  resetThrottle,
+  type ThrottlePolicy,
+  throttleKeys,
+} from './throttle';
 
 type UserRow = typeof users.$inferSelect;
 
@@ -108,6 +121,11 @@ const INVALID_CREDENTIALS = 'invalid email or password';
 export interface Requester {
   address: string;
   userAgent?: string | undefined;
+  /**
+   * The device id of a valid device cookie issued to this email after an earlier sign-in, if the
+   * request carries one (the server checks its signature). Such a device is throttled on its own.
+   */
+  knownDevice?: string | undefined;
 }
 
 export interface SignedIn {
@@ -115,55 +133,79 @@ export interface SignedIn {
   token: string;
 }
 
-async function refuseIfThrottled(db: Executor, keys: string[]): Promise<void> {
-  const wait = await throttleDelay(db, keys);
-  if (wait > 0) {
-    throw new DomainError('TOO_MANY_REQUESTS', `too many failed attempts; try again in ${wait} s`, {
-      retryAfterSeconds: wait,
-    });
-  }
+function tooMany(wait: number, what = 'too many failed attempts'): DomainError {
+  return new DomainError('TOO_MANY_REQUESTS', `${what}; try again in ${wait} s`, {
+    retryAfterSeconds: wait,
+  });
 }
 
-const accountKey = (email: string) => `account:${email}`;
-
-/** Creates an account and its first session. */
+/**
+ * Creates an account and its first session. Registrations are counted per address (successful ones
+ * too): "this email already exists" tells whether an account exists, so the answers are rationed.
+ */
 export async function signUp(
   db: Executor,
   input: { email: string; password: string; timezone?: string | undefined },
   requester: Requester,
+  limits: { registrationsPerAddress: number } = { registrationsPerAddress: 10 },
 ): Promise<SignedIn> {
+  const wait = await reserveAttempts(db, [
+    [throttleKeys.registration(requester.address), registrationPolicy(limits.registrationsPerAddress)],
+  ]);
+  if (wait > 0) throw tooMany(wait, 'too many registrations from this address');
   const user = await registerUser(db, input);
   const { token } = await createSession(db, user.id, requester.userAgent);
   return { user, token };
 }
 
-/** Checks the password (throttled per account and per address) and starts a session. */
+/** The throttle buckets one sign-in attempt counts against. */
+function signInKeys(email: string, requester: Requester): [string, ThrottlePolicy][] {
+  // A known device is judged by its own failures only: nobody else's can lock it out.
+  if (requester.knownDevice) return [[throttleKeys.device(email, requester.knownDevice), devicePolicy]];
+  return [
+    [throttleKeys.pair(email, requester.address), pairPolicy],
+    [throttleKeys.address(requester.address), addressPolicy],
+    [throttleKeys.account(email), accountPolicy],
+  ];
+}
+
+/**
+ * Checks the password and starts a session. The attempt is reserved in every throttle bucket before
+ * the password is verified (so parallel attempts all count), and given back when it succeeds.
+ */
 export async function signIn(
   db: Executor,
   input: { email: string; password: string },
   requester: Requester,
 ): Promise<SignedIn> {
-  const keys = { account: accountKey(input.email), address: `address:${requester.address}` };
-  await refuseIfThrottled(db, [keys.account, keys.address]);
+  const keys = signInKeys(input.email, requester);
+  const wait = await reserveAttempts(db, keys);
+  if (wait > 0) throw tooMany(wait);
   const user = await authenticate(db, input.email, input.password);
-  if (!user) {
-    await recordFailure(db, keys.account, accountPolicy);
-    await recordFailure(db, keys.address, addressPolicy);
-    throw new DomainError('UNAUTHORIZED', INVALID_CREDENTIALS);
+  if (!user) throw new DomainError('UNAUTHORIZED', INVALID_CREDENTIALS);
+  for (const [key, policy] of keys) {
+    // The account's own buckets start afresh; shared ones (address, the account's soft cap) only
+    // get this attempt back, so an attacker's count is not wiped by the owner's success.
+    if (key.startsWith('login:') || key.startsWith('device:')) await resetThrottle(db, key);
+    else await releaseAttempt(db, key, policy);
   }
-  await resetThrottle(db, keys.account);
   const { token } = await createSession(db, user.id, requester.userAgent);
   return { user, token };
 }
 
-/** Proves the signed-in person knows the password before a sensitive change; throttled like sign-in. */
+/**
+ * Proves the signed-in person knows the password before a sensitive change; throttled per user, so
+ * only someone holding a session of the account can use up its attempts (a stolen session must not
+ * brute-force the password, and strangers' failed logins must not block the owner here).
+ */
 async function confirmPassword(db: Executor, user: { id: string; email: string }, password: string) {
-  const key = accountKey(user.email);
-  await refuseIfThrottled(db, [key]);
+  const key = throttleKeys.confirm(user.id);
+  const wait = await reserveAttempts(db, [[key, confirmPolicy]]);
+  if (wait > 0) throw tooMany(wait);
   if (!(await checkPassword(db, user.id, password))) {
-    await recordFailure(db, key, accountPolicy);
     throw new DomainError('FORBIDDEN', 'the password is incorrect');
   }
+  await resetThrottle(db, key);
 }
 
 /** Changes the password and signs out every other device; returns how many sessions ended. */
@@ -177,7 +219,10 @@ export async function changePassword(
   return endSessions(db, signedIn.user.id, { allBut: signedIn.sessionId });
 }
 
-/** Removes the account with all its data and sessions, once the password is confirmed. */
+/**
+ * Removes the account with all its data and sessions, once the password is confirmed, and the
+ * throttle rows keyed by its email (a new account with that email starts clean).
+ */
 export async function deleteAccount(
   db: Executor,
   user: { id: string; email: string },
@@ -185,5 +230,6 @@ export async function deleteAccount(
 ): Promise<void> {
   await confirmPassword(db, user, password);
   await deleteUser(db, user.id);
+  await forgetAccountThrottle(db, user.email, user.id);
   await endSessions(db, user.id, 'all');
 }

@@ -64,7 +64,7 @@ export function signedIn(options: { write?: boolean } = {}): MiddlewareHandler<P
   return async (c, next) => {
     const ctx = c.get('ctx');
     if (!ctx.auth) throw new TRPCError({ code: 'UNAUTHORIZED', message: 'not signed in' });
-    if (options.write && crossSiteRefused(ctx))
+    if (options.write && crossSiteRefused(ctx.request.headers, ctx.auth.via === 'cookie', ctx.deps.config))
       throw new TRPCError({ code: 'FORBIDDEN', message: 'cross-site request refused: origin not allowed' });
     await next();
   };

@@ -7,22 +7,51 @@ import {
   validateSessionToken,
 } from '@lifexp/db';
 
-/** A signed-in WebSocket connection: revoked when its session ends, waking its subscriptions. */
+/**
+ * A signed-in live connection — a WebSocket, or one HTTP subscription stream (SSE): revoked when its
+ * session ends, waking its subscriptions.
+ */
 export interface LiveConnection {
   userId: string;
   sessionId: string;
   token: string;
   revoked: boolean;
   wakers: Set<() => void>;
+  /** Subscriptions running on it (capped per socket). */
+  subscriptions: number;
 }
+
+/** How the server closes a WebSocket that goes over a limit (RFC 6455 leaves 4000–4999 to us). */
+export const CLOSE_CODES = {
+  /** No valid session within WS_AUTH_GRACE_MS. */
+  authenticationTimeout: 4401,
+  /** More messages than WS_MAX_MESSAGES_PER_SECOND (with WS_MESSAGE_BURST) allow. */
+  messageRate: 4429,
+  /** The account already holds WS_MAX_SOCKETS_PER_ACCOUNT live connections. */
+  tooManyForAccount: 4430,
+} as const;
+
+/** Sockets whose connection has a valid session: the others are closed after WS_AUTH_GRACE_MS. */
+export const authenticatedSockets = new WeakSet<object>();
 
 export interface SyncHub {
   /** Calls `onPoke` whenever the user's change log may have grown (or a missed poke is possible). */
   watch(userId: string, onPoke: () => void): () => void;
   /** Follows a connection's session, so that logging out ends its subscriptions at once. */
   track(connection: LiveConnection): () => void;
+  /** Live connections of the user on this instance. */
+  connectionsOf(userId: string): number;
+  /**
+   * One read per (user, cursor, limit) however many subscriptions ask: concurrent and later callers
+   * share the result until the next poke for that user, so the cost of a write does not grow with
+   * the subscriptions of the account. The result is shared: callers must not change it.
+   */
+  sharedRead<T>(userId: string, key: string, load: () => Promise<T>): Promise<T>;
   close(): Promise<void>;
 }
+
+/** Pages kept per user between two pokes (distinct cursors being served at once). */
+const PAGES_PER_USER = 32;
 
 /**
  * Fan-out of change pokes to this instance's subscribers: one LISTEN per instance (PostgreSQL NOTIFY,
@@ -36,11 +65,16 @@ export async function startSyncHub(
 ): Promise<SyncHub> {
   const watchers = new Map<string, Set<() => void>>();
   const connections = new Map<string, Set<LiveConnection>>();
+  // Shared reads, per user, valid until the user's next poke.
+  const reads = new Map<string, Map<string, Promise<unknown>>>();
 
   const wake = (userId: string) => {
+    // Forget before waking: whoever wakes must read what the poke announced.
+    reads.delete(userId);
     for (const notify of watchers.get(userId) ?? []) notify();
   };
   const wakeEveryone = () => {
+    reads.clear();
     for (const set of watchers.values()) for (const notify of set) notify();
   };
   const revoke = (connection: LiveConnection) => {
@@ -90,9 +124,36 @@ export async function startSyncHub(
   }, options.sessionRecheckMs);
   recheckTimer.unref();
 
+  function sharedRead<T>(userId: string, key: string, load: () => Promise<T>): Promise<T> {
+    let pages = reads.get(userId);
+    const cached = pages?.get(key);
+    if (cached) return cached as Promise<T>;
+    if (!pages) {
+      pages = new Map();
+      reads.set(userId, pages);
+    }
+    const owner = pages;
+    const promise = load();
+    owner.set(key, promise);
+    if (owner.size > PAGES_PER_USER) owner.delete(owner.keys().next().value as string);
+    // A failed read is not shared: the next caller tries again.
+    promise.catch(() => {
+      if (owner.get(key) === promise) owner.delete(key);
+    });
+    return promise;
+  }
+
   return {
-    watch: (userId, onPoke) => addToGroup(watchers, userId, onPoke),
+    watch: (userId, onPoke) => {
+      const stop = addToGroup(watchers, userId, onPoke);
+      return () => {
+        stop();
+        if (!watchers.has(userId)) reads.delete(userId);
+      };
+    },
     track: (connection) => addToGroup(connections, connection.userId, connection),
+    connectionsOf: (userId) => connections.get(userId)?.size ?? 0,
+    sharedRead,
     async close() {
       clearInterval(recheckTimer);
       await unlistenChanges();

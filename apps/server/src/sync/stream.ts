@@ -1,8 +1,8 @@
 import type { PullInput, SyncEvent } from '@lifexp/contracts';
-import { readChanges, syncPosition, toChangeEvent } from '@lifexp/db';
+import { readChanges, sessionExists, syncPosition, toChangeEvent } from '@lifexp/db';
 import { TRPCError, tracked } from '@trpc/server';
 import type { Context } from '../trpc/context';
-import { createWake } from './hub';
+import { createWake, type LiveConnection } from './hub';
 
 // The change stream of one user: paging through the change log, resyncs, backpressure and
 // revocation. The tRPC procedures only validate and hand over.
@@ -20,6 +20,10 @@ type Page =
  * a pruned range detectable exactly: the first row must be cursor + 1.
  */
 async function nextPage(ctx: Context, userId: string, cursor: number, limit: number): Promise<Page> {
+  return ctx.deps.hub.sharedRead(userId, `${cursor}:${limit}`, () => readPage(ctx, userId, cursor, limit));
+}
+
+async function readPage(ctx: Context, userId: string, cursor: number, limit: number): Promise<Page> {
   const position = await syncPosition(ctx.db, userId);
   if (cursor > position.latest) return { kind: 'resync', seq: position.latest, reason: 'cursor-ahead' };
   if (cursor < position.prunedThrough)
@@ -39,13 +43,17 @@ async function nextPage(ctx: Context, userId: string, cursor: number, limit: num
  * Waits while the socket's unsent data is over the limit, so a slow consumer holds the server to a
  * bounded buffer; one that never drains is disconnected (it reconnects and resumes from its cursor).
  */
-async function drained(ctx: Context, signal: AbortSignal | undefined): Promise<void> {
+async function drained(
+  ctx: Context,
+  connection: LiveConnection | null,
+  signal: AbortSignal | undefined,
+): Promise<void> {
   const socket = ctx.request.socket;
   if (!socket) return;
   const limit = ctx.deps.config.wsSendBufferBytes;
   const giveUp = Date.now() + ctx.deps.config.wsDrainTimeoutMs;
   // A revoked session stops waiting too: the caller ends the stream.
-  while (socket.bufferedAmount > limit && !signal?.aborted && !ctx.connection?.revoked) {
+  while (socket.bufferedAmount > limit && !signal?.aborted && !connection?.revoked) {
     if (Date.now() > giveUp) {
       ctx.log.warn({ buffered: socket.bufferedAmount }, 'dropping a subscriber that does not read');
       socket.terminate();
@@ -55,9 +63,46 @@ async function drained(ctx: Context, signal: AbortSignal | undefined): Promise<v
   }
 }
 
-function refuseIfRevoked(ctx: Context): void {
-  if (ctx.connection?.revoked)
-    throw new TRPCError({ code: 'UNAUTHORIZED', message: 'the session has ended' });
+function refuseIfRevoked(connection: LiveConnection | null): void {
+  if (connection?.revoked) throw new TRPCError({ code: 'UNAUTHORIZED', message: 'the session has ended' });
+}
+
+/**
+ * The live connection a subscription runs on, with its limits applied: a WebSocket's (tracked since
+ * it connected), or — for a subscription over HTTP (SSE) — one made for this stream and followed by
+ * the hub like a socket, so logout, logoutAll, a password change, account deletion and expiry end it
+ * exactly as they end a WebSocket subscription. Returns it and a function that lets it go.
+ */
+function liveConnection(ctx: Context, userId: string): [LiveConnection | null, () => void] {
+  const { config, hub } = ctx.deps;
+  const socketConnection = ctx.connection;
+  if (socketConnection) {
+    if (socketConnection.subscriptions >= config.wsMaxSubscriptionsPerSocket) {
+      throw new TRPCError({
+        code: 'TOO_MANY_REQUESTS',
+        message: `too many subscriptions on this socket (at most ${config.wsMaxSubscriptionsPerSocket})`,
+      });
+    }
+    socketConnection.subscriptions += 1;
+    return [socketConnection, () => (socketConnection.subscriptions -= 1)];
+  }
+  const auth = ctx.auth;
+  if (!auth) return [null, () => {}];
+  if (hub.connectionsOf(userId) >= config.wsMaxSocketsPerAccount) {
+    throw new TRPCError({
+      code: 'TOO_MANY_REQUESTS',
+      message: `too many live connections for this account (at most ${config.wsMaxSocketsPerAccount})`,
+    });
+  }
+  const stream: LiveConnection = {
+    userId,
+    sessionId: auth.session.id,
+    token: auth.token,
+    revoked: false,
+    wakers: new Set(),
+    subscriptions: 1,
+  };
+  return [stream, hub.track(stream)];
 }
 
 /**
@@ -71,11 +116,16 @@ export async function* changeStream(
   lastEventId: number | null | undefined,
   signal: AbortSignal | undefined,
 ) {
+  const [connection, release] = liveConnection(ctx, userId);
   const wake = createWake();
   // Listen first, then read: a change committed in between is both read and poked, never lost.
   const stopWatching = ctx.deps.hub.watch(userId, wake.notify);
-  ctx.connection?.wakers.add(wake.notify);
+  connection?.wakers.add(wake.notify);
   try {
+    // A session that ended between the context and now (an SSE stream is tracked only here).
+    if (connection && connection !== ctx.connection && !(await sessionExists(ctx.db, connection.sessionId)))
+      connection.revoked = true;
+    refuseIfRevoked(connection);
     let cursor: number;
     if (lastEventId == null) {
       cursor = (await syncPosition(ctx.db, userId)).latest;
@@ -84,7 +134,7 @@ export async function* changeStream(
       cursor = lastEventId;
     }
     while (!signal?.aborted) {
-      refuseIfRevoked(ctx);
+      refuseIfRevoked(connection);
       const page = await nextPage(ctx, userId, cursor, BATCH);
       if (page.kind === 'resync') {
         cursor = page.seq;
@@ -96,10 +146,10 @@ export async function* changeStream(
         continue;
       }
       for (const event of page.events) {
-        await drained(ctx, signal);
+        await drained(ctx, connection, signal);
         if (signal?.aborted) return;
         // Checked per event, not per page: a logout must not let the rest of a page go out.
-        refuseIfRevoked(ctx);
+        refuseIfRevoked(connection);
         cursor = event.seq;
         yield tracked(String(event.seq), event satisfies SyncEvent);
       }
@@ -107,13 +157,15 @@ export async function* changeStream(
     }
   } finally {
     stopWatching();
-    ctx.connection?.wakers.delete(wake.notify);
+    connection?.wakers.delete(wake.notify);
+    release();
   }
 }
 
 /** One page of the same events over HTTP, for clients without a socket. */
 export async function pullChanges(ctx: Context, userId: string, input: PullInput) {
-  const page = await nextPage(ctx, userId, input.after, input.limit);
+  // Not shared: a pull has no watcher to forget the page when the user writes again.
+  const page = await readPage(ctx, userId, input.after, input.limit);
   const { latest } = await syncPosition(ctx.db, userId);
   if (page.kind === 'resync') {
     return { events: [], resync: { seq: page.seq, reason: page.reason }, latest, hasMore: false };

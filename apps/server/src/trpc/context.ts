@@ -1,10 +1,11 @@
 import type { Logger } from '@lifexp/config';
 import type { Db, SessionRecord } from '@lifexp/db';
 import { sessionExists, validateSessionToken } from '@lifexp/db';
+import { TRPCError } from '@trpc/server';
 import type { WebSocket } from 'ws';
 import { clearedSessionCookie, readBearer, readSessionCookie, sessionCookie } from '../auth/cookies';
 import type { AppDeps } from '../deps';
-import type { LiveConnection } from '../sync/hub';
+import { authenticatedSockets, CLOSE_CODES, type LiveConnection } from '../sync/hub';
 
 export interface Auth {
   session: SessionRecord;
@@ -24,6 +25,8 @@ export interface RequestInfo {
   connectionToken?: string | undefined;
   /** The WebSocket itself (WebSocket transport only): for backpressure and connection tracking. */
   socket?: WebSocket | undefined;
+  /** How many calls the HTTP request carries (a tRPC batch); 1 on a WebSocket. */
+  batchSize?: number | undefined;
 }
 
 export interface Context {
@@ -77,12 +80,26 @@ export async function createContext(
   }
   let connection: LiveConnection | null = null;
   if (auth && request.socket) {
+    const limit = deps.config.wsMaxSocketsPerAccount;
+    if (deps.hub.connectionsOf(auth.user.id) >= limit) {
+      // After tRPC has answered the error below (it then closes the socket without a code).
+      const socket = request.socket;
+      setImmediate(() =>
+        socket.close(CLOSE_CODES.tooManyForAccount, 'too many connections for this account'),
+      );
+      throw new TRPCError({
+        code: 'TOO_MANY_REQUESTS',
+        message: `too many live connections for this account (at most ${limit})`,
+      });
+    }
+    authenticatedSockets.add(request.socket);
     const live: LiveConnection = {
       userId: auth.user.id,
       sessionId: auth.session.id,
       token: auth.token,
       revoked: false,
       wakers: new Set(),
+      subscriptions: 0,
     };
     const untrack = deps.hub.track(live);
     request.socket.once('close', untrack);

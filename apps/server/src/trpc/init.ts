@@ -50,13 +50,34 @@ const domainErrors = t.middleware(async ({ ctx, next }) => {
 
 /** CSRF: the origin rule of every state-changing HTTP request (see http/origin). */
 const csrf = t.middleware(({ ctx, type, next }) => {
-  if (type === 'mutation' && ctx.transport === 'http' && crossSiteRefused(ctx)) {
+  if (
+    type === 'mutation' &&
+    ctx.transport === 'http' &&
+    crossSiteRefused(ctx.request.headers, ctx.auth?.via === 'cookie', ctx.deps.config)
+  ) {
     throw new TRPCError({ code: 'FORBIDDEN', message: 'cross-site request refused: origin not allowed' });
   }
   return next();
 });
 
 export const publicProcedure = t.procedure.use(domainErrors).use(csrf);
+
+/**
+ * register, login, changePassword, deleteAccount: one call per HTTP request. In a batch, N password
+ * guesses would share one request (and once shared one throttle check).
+ */
+const unbatched = t.middleware(({ ctx, next }) => {
+  if ((ctx.request.batchSize ?? 1) > 1) {
+    throw new TRPCError({
+      code: 'BAD_REQUEST',
+      message: 'this procedure cannot be called in a batch: send it on its own',
+    });
+  }
+  return next();
+});
+
+/** A public procedure that handles credentials. */
+export const credentialProcedure = publicProcedure.use(unbatched);
 
 /**
  * After a successful change of metrics or entries, the user's insights are due for a recompute
@@ -75,6 +96,9 @@ export const protectedProcedure = publicProcedure.use(({ ctx, next }) => {
     throw new TRPCError({ code: 'UNAUTHORIZED', message: 'not signed in' });
   return next({ ctx: { auth: ctx.auth } });
 });
+
+/** A protected procedure that asks for the password again. */
+export const protectedCredentialProcedure = protectedProcedure.use(unbatched);
 
 /** A protected procedure whose successful mutations change the data the insights rest on. */
 export const dataProcedure = protectedProcedure.use(recomputeInsightsAfter);

@@ -18,19 +18,27 @@ import {
   updatePreferences,
 } from '@lifexp/db';
 import { clearedSessionCookie, sessionCookie } from '../../auth/cookies';
+import { deviceCookie, knownDevice } from '../../auth/device';
 import type { Context } from '../context';
-import { protectedProcedure, publicProcedure, router } from '../init';
+import { credentialProcedure, protectedCredentialProcedure, protectedProcedure, router } from '../init';
 
-function requester(ctx: Context): Requester {
+function requester(ctx: Context, email?: string): Requester {
   return {
     address: ctx.request.clientAddress,
     userAgent: ctx.request.headers.get('user-agent') ?? undefined,
+    knownDevice:
+      email === undefined
+        ? undefined
+        : knownDevice(ctx.deps.config, ctx.request.headers.get('cookie'), email),
   };
 }
 
 /** The new session goes back as a cookie (browsers) and in the answer (other clients). */
 function withSessionCookie(ctx: Context, { user, token }: SignedIn) {
-  ctx.request.resHeaders?.append('Set-Cookie', sessionCookie(token, ctx.request.headers.get('host')));
+  const host = ctx.request.headers.get('host');
+  ctx.request.resHeaders?.append('Set-Cookie', sessionCookie(token, host));
+  // This browser is now a known device of the account (see auth/device).
+  ctx.request.resHeaders?.append('Set-Cookie', deviceCookie(ctx.deps.config, user.email, host));
   return { user: toPublicUser(user), token };
 }
 
@@ -39,13 +47,20 @@ function clearSessionCookie(ctx: Context): void {
 }
 
 export const usersRouter = router({
-  register: publicProcedure
-    .input(registerInput)
-    .mutation(async ({ ctx, input }) => withSessionCookie(ctx, await signUp(ctx.db, input, requester(ctx)))),
+  register: credentialProcedure.input(registerInput).mutation(async ({ ctx, input }) =>
+    withSessionCookie(
+      ctx,
+      await signUp(ctx.db, input, requester(ctx), {
+        registrationsPerAddress: ctx.deps.config.registrationsPerAddress,
+      }),
+    ),
+  ),
 
-  login: publicProcedure
+  login: credentialProcedure
     .input(loginInput)
-    .mutation(async ({ ctx, input }) => withSessionCookie(ctx, await signIn(ctx.db, input, requester(ctx)))),
+    .mutation(async ({ ctx, input }) =>
+      withSessionCookie(ctx, await signIn(ctx.db, input, requester(ctx, input.email))),
+    ),
 
   logout: protectedProcedure.mutation(async ({ ctx }) => {
     await endSessions(ctx.db, ctx.auth.user.id, { only: ctx.auth.session.id });
@@ -68,7 +83,7 @@ export const usersRouter = router({
     ),
 
   /** Changes the password and signs out every other device. */
-  changePassword: protectedProcedure.input(changePasswordInput).mutation(async ({ ctx, input }) => {
+  changePassword: protectedCredentialProcedure.input(changePasswordInput).mutation(async ({ ctx, input }) => {
     const ended = await changePassword(
       ctx.db,
       { user: ctx.auth.user, sessionId: ctx.auth.session.id },
@@ -78,7 +93,7 @@ export const usersRouter = router({
   }),
 
   /** Removes the account with all its data and sessions. */
-  deleteAccount: protectedProcedure.input(deleteAccountInput).mutation(async ({ ctx, input }) => {
+  deleteAccount: protectedCredentialProcedure.input(deleteAccountInput).mutation(async ({ ctx, input }) => {
     await deleteAccount(ctx.db, ctx.auth.user, input.password);
     clearSessionCookie(ctx);
     return { ok: true as const };
