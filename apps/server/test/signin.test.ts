@@ -307,6 +307,7 @@ describeServer(
     });
   },
   { TRUST_PROXY: 'true' },
+  { listen: true },
 );
 
 describeServer(
@@ -439,6 +440,7 @@ describeServer(
     });
   },
   { TRUST_PROXY: 'true' },
+  { listen: true },
 );
 
 describeServer(
@@ -456,4 +458,5 @@ describeServer(
     });
   },
   { ALLOWED_HOSTS: 'app.example.com' },
+  { listen: true },
 );
