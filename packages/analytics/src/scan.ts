@@ -145,9 +145,9 @@ export interface ScanSeries {
   r1: number;
   r1Tested: number;
   /**
-   * detrend 'auto': the deviations from its trend line still wander like a random walk (their KPSS
-   * statistic, long-run variance over 28 lags, above its 5 % point 0.146, and their mean autocorrelation
-   * over lags 1..28 above 0.1), so every pair with this series is tested on changes.
+   * detrend 'auto': the deviations from its trend line still wander like a random walk (their mean
+   * autocorrelation over lags 1..28 above 0.4, or above 0.1 with their KPSS statistic, long-run variance
+   * over 28 lags, above its 5 % point 0.146), so every pair with this series is tested on changes.
    */
   wanders: boolean;
   /**
@@ -158,11 +158,12 @@ export interface ScanSeries {
   pinned: boolean;
 }
 
-// 'auto' (see docs/calibration.md for the figures): a series' deviations wander when their KPSS statistic,
-// with the long-run variance over 28 lags, is above its 5 % point for residuals of a line (0.146,
-// Kwiatkowski et al. 1992, table 1) and their mean autocorrelation over lags 1..28 is above 0.1 (an AR(1)
-// with φ = 0.6 averages about 0.05, a mild random walk under noise about 0.2, a strong one 0.7: the
-// second condition keeps KPSS's 5 % false alarms on steady series from costing them power).
+// 'auto' (see docs/calibration.md for the figures): a series' deviations wander when their mean
+// autocorrelation over lags 1..28 is above 0.4 (a strong random walk about 0.7), or when it is above 0.1
+// and their KPSS statistic, with the long-run variance over 28 lags, is above its 5 % point for residuals
+// of a line (0.146, Kwiatkowski et al. 1992, table 1). An AR(1) with φ = 0.6 averages about 0.05 and a mild
+// random walk under noise about 0.2: the 0.1 keeps KPSS's 5 % false alarms on steady series from costing
+// them power; the 0.4 alone catches strong walks that a 28-lag KPSS misses.
 const WANDER_LAGS = 28;
 const KPSS_5_PERCENT = 0.146;
 const WANDER_MEAN_ACF = 0.1;
@@ -173,8 +174,8 @@ const PINNED_DAYS = 100;
 const LOCAL_HALF_WIDTH = 14;
 
 /**
- * KPSS of the deviations above 0.146 and mean autocorrelation over lags 1..min(28, n/5) above 0.1
- * (false with fewer than 5 lags).
+ * Mean autocorrelation over lags 1..min(28, n/5) above 0.4, or above 0.1 with the deviations' KPSS
+ * statistic above 0.146 (false with fewer than 5 lags).
  */
 function wandering(deviations: Float64Array, acf: Float64Array, n: number): boolean {
   const K = Math.min(WANDER_LAGS, Math.floor(n / 5), acf.length);
