@@ -61,7 +61,7 @@ const VARIANTS: Variant[] = [
   { name: 'linear OLS + weekday, nEff 28 lags', detrend: 'linear', weekday: true, acf: 28 },
   { name: 'prewhiten AR(1) + weekday, nEff 28 lags', detrend: 'prewhiten', weekday: true, acf: 28 },
   {
-    name: 'auto (linear, or changes when wandering) + weekday, nEff 28 lags',
+    name: 'auto (linear, or changes when wandering by KPSS) + weekday, nEff 28 lags ÷ variance concentration',
     detrend: 'auto',
     weekday: true,
     acf: 28,

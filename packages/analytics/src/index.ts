@@ -4,7 +4,11 @@ export {
   autocorrelations,
   effectiveSampleSize,
   effectiveSampleSizeAcf,
+  kpssStatistic,
   lag1Autocorrelation,
+  localMeanSquares,
+  longestRunAtBound,
+  varianceConcentration,
 } from './autocorrelation';
 export type { BinaryInput, PointBiserialResult, WelchResult } from './binary';
 export { pointBiserial, welchTTest } from './binary';

@@ -1,6 +1,14 @@
 // All-pairs, all-lags correlation scan over daily series, with autocorrelation-aware p-values and
 // Benjamini–Hochberg q-values over the whole scan.
-import { autocorrelations, effectiveSampleSize, effectiveSampleSizeAcf } from './autocorrelation';
+import {
+  autocorrelations,
+  effectiveSampleSize,
+  effectiveSampleSizeAcf,
+  kpssStatistic,
+  localMeanSquares,
+  longestRunAtBound,
+  varianceConcentration,
+} from './autocorrelation';
 import type { DetrendMethod, SeriesTrend } from './detrend';
 import { residualValues, seriesTrend } from './detrend';
 import { correlationPValue } from './distributions';
@@ -73,7 +81,8 @@ export interface ScanFinding {
   /**
    * detrend 'auto' only: true when one side wanders like a random walk (ScanSeries.wanders), so the pair
    * was tested on day-to-day changes ("on days your X rises, your Y rises") rather than on deviations
-   * from the trend lines.
+   * from the trend lines. Changes are always correlated with Pearson (method 'pearson'): the changes of a
+   * rating are mostly ties at 0, on which Spearman's ranks were badly miscalibrated.
    */
   differenced: boolean;
   /** Two-sided p-value using nEff: t = r √((nEff − 2)/(1 − r²)) with nEff − 2 df. */
@@ -136,25 +145,48 @@ export interface ScanSeries {
   r1: number;
   r1Tested: number;
   /**
-   * detrend 'auto': the deviations from its trend line still wander like a random walk (mean
-   * autocorrelation over lags 1..28 above 0.4), so every pair with this series is tested on changes.
+   * detrend 'auto': the deviations from its trend line still wander like a random walk (their mean
+   * autocorrelation over lags 1..28 above 0.4, or above 0.1 with their KPSS statistic, long-run variance
+   * over 28 lags, above its 5 % point 0.146), so every pair with this series is tested on changes.
    */
   wanders: boolean;
+  /**
+   * detrend 'auto': the series sits at its smallest or its largest value for at least 100 days on end
+   * (a rating or yes/no metric pinned at an end of its scale): its variance is concentrated in the rest
+   * of the period, so the nEff of each of its pairs is divided by varianceConcentration.
+   */
+  pinned: boolean;
 }
 
-// 'auto': lags over which a series' deviations are checked for random-walk wander, and the threshold on
-// their mean autocorrelation (an AR(1) with φ = 0.9 averages about 0.3 over lags 1..28, a detrended
-// random walk about 0.7; see docs/calibration.md).
+// 'auto' (see docs/calibration.md for the figures): a series' deviations wander when their mean
+// autocorrelation over lags 1..28 is above 0.4 (a strong random walk about 0.7), or when it is above 0.1
+// and their KPSS statistic, with the long-run variance over 28 lags, is above its 5 % point for residuals
+// of a line (0.146, Kwiatkowski et al. 1992, table 1). An AR(1) with φ = 0.6 averages about 0.05 and a mild
+// random walk under noise about 0.2: the 0.1 keeps KPSS's 5 % false alarms on steady series from costing
+// them power; the 0.4 alone catches strong walks that a 28-lag KPSS misses.
 const WANDER_LAGS = 28;
-const WANDER_MEAN_ACF = 0.4;
+const KPSS_5_PERCENT = 0.146;
+const WANDER_MEAN_ACF = 0.1;
+const WANDER_MEAN_ACF_ALONE = 0.4;
+// A series at its smallest or largest value for this many days on end is pinned; the variance
+// concentration of a differenced or pinned pair uses mean squares over ±14 days.
+const PINNED_DAYS = 100;
+const LOCAL_HALF_WIDTH = 14;
 
-/** Mean autocorrelation over lags 1..min(28, n/5) above 0.4 (false with fewer than 5 lags). */
-function wandering(acf: Float64Array, n: number): boolean {
+/**
+ * Mean autocorrelation over lags 1..min(28, n/5) above 0.4, or above 0.1 with the deviations' KPSS
+ * statistic above 0.146 (false with fewer than 5 lags).
+ */
+function wandering(deviations: Float64Array, acf: Float64Array, n: number): boolean {
   const K = Math.min(WANDER_LAGS, Math.floor(n / 5), acf.length);
   if (K < 5) return false;
   let s = 0;
   for (let k = 0; k < K; k++) s += acf[k]!;
-  return s / K > WANDER_MEAN_ACF;
+  const mean = s / K;
+  return (
+    mean > WANDER_MEAN_ACF_ALONE ||
+    (mean > WANDER_MEAN_ACF && kpssStatistic(deviations, acf.subarray(0, K)) > KPSS_5_PERCENT)
+  );
 }
 
 /**
@@ -222,6 +254,7 @@ export function correlationScan(series: readonly DailySeries[], options: ScanOpt
   const info: ScanSeries[] = [];
   const acfOf: Float64Array[] = [];
   const wandersOf: boolean[] = [];
+  const pinnedOf: boolean[] = [];
   const valuesOf: Float64Array[] = [];
   const diffOf: ({ prepared: Prepared; acf: Float64Array } | false | null)[] = [];
   for (let s = 0; s < series.length; s++) {
@@ -248,11 +281,13 @@ export function correlationScan(series: readonly DailySeries[], options: ScanOpt
     const acf = autocorrelations(tested.raw, Math.max(acfLags, WANDER_LAGS));
     acfOf.push(acf);
     const n = raw.cnt[T]!;
-    const wanders = detrend === 'auto' && wandering(acf, n);
+    const wanders = detrend === 'auto' && wandering(tested.raw, acf, n);
+    const pinned = detrend === 'auto' && longestRunAtBound(values) >= PINNED_DAYS;
     wandersOf.push(wanders);
+    pinnedOf.push(pinned);
     diffOf.push(null);
     valuesOf.push(values);
-    info.push({ id, n, trend: seriesTrend(values), r1: raw.r1, r1Tested: tested.r1, wanders });
+    info.push({ id, n, trend: seriesTrend(values), r1: raw.r1, r1Tested: tested.r1, wanders, pinned });
   }
   // 'auto': the day-to-day changes of a series, prepared on first use (a pair with a wandering side).
   const changes = (k: number): Prepared | null => {
@@ -266,6 +301,17 @@ export function correlationScan(series: readonly DailySeries[], options: ScanOpt
     );
     diffOf[k] = 'kind' in prepared ? false : { prepared, acf: autocorrelations(prepared.raw, acfLags) };
     return 'kind' in prepared ? null : prepared;
+  };
+
+  // 'auto': local mean squares of a tested series (deviations or changes), for varianceConcentration.
+  const spreadOf = new Map<Prepared, Float64Array>();
+  const spread = (p: Prepared): Float64Array => {
+    let v = spreadOf.get(p);
+    if (!v) {
+      v = localMeanSquares(p.raw, LOCAL_HALF_WIDTH);
+      spreadOf.set(p, v);
+    }
+    return v;
   };
 
   // Per-test results go into typed columns; the finding objects are built once, already sorted.
@@ -285,7 +331,7 @@ export function correlationScan(series: readonly DailySeries[], options: ScanOpt
   const scratch = spearmanScratch(T);
   for (let i = 0; i < U; i++) {
     for (let j = i + 1; j < U; j++) {
-      const useSpearman = methodOf(usable[i]!.id, usable[j]!.id) === 'spearman';
+      const pairSpearman = methodOf(usable[i]!.id, usable[j]!.id) === 'spearman';
       for (let t = 0; t <= 2 * lags; t++) {
         // Lag 0 once, then each lag with x = i, y = j and with x = j, y = i.
         const lag = (t + 1) >> 1;
@@ -306,6 +352,7 @@ export function correlationScan(series: readonly DailySeries[], options: ScanOpt
             differenced = true;
           }
         }
+        const useSpearman = pairSpearman && !differenced;
         const res = useSpearman ? spearmanPair(a, b, lag, minN, scratch) : pearsonPair(a, b, lag, minN);
         if (res.kind === 'skip') {
           skipped.push({ kind: 'pair', x: a.id, y: b.id, lag, reason: res.reason, n: res.n });
@@ -325,8 +372,13 @@ export function correlationScan(series: readonly DailySeries[], options: ScanOpt
         spearmanOf[count] = useSpearman ? 1 : 0;
         effect[count] = res.r;
         differencedOf[count] = differenced ? 1 : 0;
-        nEffOf[count] =
+        let nEff =
           acfLags > 1 ? effectiveSampleSizeAcf(res.n, acfA, acfB) : effectiveSampleSize(res.n, a.r1, b.r1);
+        // Changes of wandering series, and pinned series, move over part of the period only: when both
+        // sides move over the same weeks, fewer days carry the correlation than nEff assumes.
+        if (differenced || pinnedOf[ix] || pinnedOf[iy])
+          nEff = Math.max(3, nEff / varianceConcentration(a.raw, spread(a), b.raw, spread(b), lag));
+        nEffOf[count] = nEff;
         p[count] = correlationPValue(res.r, nEffOf[count]! - 2);
         count++;
       }
