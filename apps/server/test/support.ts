@@ -68,7 +68,8 @@ export function describeServer(
       }
       const core = await createServerCore(config, { log, database: database().database });
       inProcessCount += 1;
-      const url = `http://in-process-${inProcessCount}.test`;
+      // A loopback origin, as the default ALLOWED_HOSTS expects; no socket listens on it.
+      const url = `http://127.0.0.1:${64_000 + inProcessCount}`;
       inProcess.set(url, core.app);
       stop = async () => {
         inProcess.delete(url);
