@@ -30,6 +30,8 @@ export const send: typeof fetch = async (input, init) => {
   const request = new Request(input, init);
   const app = inProcess.get(new URL(request.url).origin);
   if (!app) return fetch(request);
+  // A client on the network sends the Host it connected to; Request objects leave it to the transport.
+  if (!request.headers.has('host')) request.headers.set('host', new URL(request.url).host);
   const incoming = {
     headers: Object.fromEntries(request.headers),
     socket: { remoteAddress: '127.0.0.1' },
@@ -152,6 +154,7 @@ export async function signUp(url: string) {
   accounts += 1;
   const email = `person-${accounts}-${Math.random().toString(36).slice(2)}@example.test`;
   const response = await call(url, 'users.register', { email, password: 'correct horse battery' });
+  if (!response.data) throw new Error(`sign-up failed: ${response.status} ${response.text}`);
   const { user, token } = response.data as {
     user: { id: string; email: string; timezone: string };
     token: string;
