@@ -1,4 +1,5 @@
 import { parentPort } from 'node:worker_threads';
+import { LimitError } from './compute';
 import { type AnalyticsTask, runTask } from './tasks';
 
 // One task at a time per worker; the pool never sends a second before the first is answered.
@@ -6,6 +7,14 @@ parentPort?.on('message', (message: { id: number; task: AnalyticsTask }) => {
   try {
     parentPort?.postMessage({ id: message.id, ok: true, result: runTask(message.task) });
   } catch (error) {
-    parentPort?.postMessage({ id: message.id, ok: false, error: (error as Error).message ?? String(error) });
+    parentPort?.postMessage({
+      id: message.id,
+      ok: false,
+      // A limit keeps its code across the thread boundary, so the caller gets a clear 4xx.
+      error:
+        error instanceof LimitError
+          ? { domain: { code: error.code, message: error.message } }
+          : ((error as Error).message ?? String(error)),
+    });
   }
 });

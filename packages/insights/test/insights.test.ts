@@ -335,9 +335,14 @@ describe('computeInsights', () => {
   });
 });
 
+/** A cache bounded by entries only (sizes of 1 byte each). */
+const lru = <V>(capacity: number) => createLruCache<V>({ capacity, maxBytes: 1e9, sizeOf: () => 1 });
+
+const poolOptions = { size: 1, taskTimeoutMs: 60_000, workerMemoryMb: 256, queueMax: 64 };
+
 describe('the LRU cache', () => {
   it('keeps at most its capacity, evicting the least recently used', () => {
-    const cache = createLruCache<number>(3);
+    const cache = lru<number>(3);
     cache.set('a', 1);
     cache.set('b', 2);
     cache.set('c', 3);
@@ -349,7 +354,7 @@ describe('the LRU cache', () => {
   });
 
   it('a read or a rewrite makes an entry the most recent', () => {
-    const cache = createLruCache<string>(2);
+    const cache = lru<string>(2);
     cache.set('a', 'A');
     cache.set('b', 'B');
     expect(cache.get('a')).toBe('A'); // now b is the oldest
@@ -365,7 +370,7 @@ describe('the LRU cache', () => {
   });
 
   it('a capacity of one holds the latest entry only', () => {
-    const cache = createLruCache<number>(1);
+    const cache = lru<number>(1);
     cache.set('x', 1);
     cache.set('y', 2);
     expect(cache.get('x')).toBeUndefined();
@@ -375,7 +380,7 @@ describe('the LRU cache', () => {
 
 describe('the worker pool', () => {
   const { lines, log } = memoryLog();
-  const pool = createAnalyticsPool(1, log);
+  const pool = createAnalyticsPool(poolOptions, log);
   afterAll(() => pool.close());
 
   it('runs tasks in a worker thread, with the same answers as on the main thread', async () => {
@@ -415,17 +420,17 @@ describe('the worker pool', () => {
   }, 60_000);
 
   it('a task over its time limit fails and its worker is replaced', async () => {
-    const quick = createAnalyticsPool(1, log, 1);
+    const quick = createAnalyticsPool({ ...poolOptions, taskTimeoutMs: 1 }, log);
     try {
       // A fresh worker needs far longer than 1 ms to start (it loads TypeScript through tsx).
-      await expect(quick.run({ kind: 'probe' })).rejects.toThrow('analytics task timed out');
+      await expect(quick.run({ kind: 'probe' })).rejects.toThrow(/ran over its 0.001 s time budget/);
     } finally {
       await quick.close();
     }
   });
 
   it('refuses work once closed, and fails what was still waiting', async () => {
-    const short = createAnalyticsPool(1, log);
+    const short = createAnalyticsPool(poolOptions, log);
     const running = short.run({ kind: 'probe' });
     const waiting = short.run({ kind: 'probe' });
     expect(short.queued()).toBe(1);
