@@ -94,7 +94,7 @@ export async function loadDailySeries(
     const metric = toMetric(row);
     const config = (metric as { config: TypedMetric['config'] }).config;
     const result = await db.execute(sql`
-      select to_char(day, 'YYYY-MM-DD') as date, ${AGGREGATE[config.aggregation]} as value
+      select to_char(day, 'YYYY-MM-DD') as date, ${AGGREGATE[config.aggregation] ?? AGGREGATE.mean} as value
       from (
         select numeric_value as v, date as entry_date, created_at,
           coalesce(time, '00:00:00'::time) as entry_time,
