@@ -55,9 +55,12 @@ export const RETRY_AFTER_SECONDS = 5;
  */
 export function createAnalyticsPool(options: PoolOptions, log: Logger): AnalyticsPool {
   const slots: Slot[] = [];
-  /** Waiting tasks per account; the map's order is the round-robin order. */
+  /** Waiting tasks per account, in order of arrival. */
   const queues = new Map<string, Pending[]>();
   const running = new Set<string>();
+  /** When each account with work waiting or running was last served (a counter, not a time). */
+  const lastServed = new Map<string, number>();
+  let serveCount = 0;
   let waiting = 0;
   let nextId = 1;
   let started = 0;
@@ -101,7 +104,12 @@ export function createAnalyticsPool(options: PoolOptions, log: Logger): Analytic
   function finish(slot: Slot) {
     if (slot.timer) clearTimeout(slot.timer);
     slot.timer = null;
-    if (slot.current) running.delete(slot.current.account);
+    if (slot.current) {
+      const { account } = slot.current;
+      running.delete(account);
+      // Forgotten once idle, so the map holds only accounts with work.
+      if (!queues.has(account)) lastServed.delete(account);
+    }
     slot.current = null;
   }
 
@@ -119,18 +127,29 @@ export function createAnalyticsPool(options: PoolOptions, log: Logger): Analytic
     dispatch();
   }
 
-  /** The next task in round-robin order from an account with nothing running. */
+  /**
+   * The next task: from the account with nothing running that was served longest ago (one never
+   * served, or idle since, ranks first; ties go by arrival). An account that keeps asking therefore
+   * goes behind every other waiting account after each of its tasks.
+   */
   function next(): Pending | undefined {
-    for (const [account, queue] of queues) {
+    let chosen: string | undefined;
+    let rank = Number.POSITIVE_INFINITY;
+    for (const account of queues.keys()) {
       if (running.has(account)) continue;
-      const task = queue.shift()!;
-      queues.delete(account);
-      // The account goes to the back of the round: others are served before its next task.
-      if (queue.length > 0) queues.set(account, queue);
-      waiting -= 1;
-      return task;
+      const served = lastServed.get(account) ?? -1;
+      if (served < rank) {
+        chosen = account;
+        rank = served;
+      }
     }
-    return undefined;
+    if (chosen === undefined) return undefined;
+    const queue = queues.get(chosen)!;
+    const task = queue.shift()!;
+    if (queue.length === 0) queues.delete(chosen);
+    lastServed.set(chosen, serveCount++);
+    waiting -= 1;
+    return task;
   }
 
   function dispatch() {
