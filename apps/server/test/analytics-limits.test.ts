@@ -13,7 +13,7 @@ const env = {
   ANALYTICS_QUEUE_PER_ACCOUNT: '1',
 };
 
-type Person = Awaited<ReturnType<typeof signUp>>;
+type Person = Awaited<ReturnType<typeof signUp>> & { url: string };
 
 /** Three number metrics with a value every day for `days` days up to today. */
 async function threeMetrics(person: Person, days: number): Promise<string[]> {
