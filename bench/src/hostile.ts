@@ -57,7 +57,7 @@ function startHammers(server: RunningServer, token: string, hammers: number) {
     n += 1;
     const q = 0.05 + (n % 1000) / 10_000; // a fresh q: a fresh cache key
     return n % 3 === 2
-      ? ['analytics.trends', { from: addDays(today, -(config.analyticsMaxDays - 1)), to: addDays(today, 1) }]
+      ? ['analytics.trends', { from: addDays(today, -(config.analyticsMaxDays - 2)), to: addDays(today, 1) }]
       : [
           'analytics.correlations',
           {

@@ -1,6 +1,15 @@
+import { setPriority } from 'node:os';
 import { parentPort } from 'node:worker_threads';
 import { LimitError } from './compute';
 import { type AnalyticsTask, runTask } from './tasks';
+
+// The statistics yield the CPU to the event loop that serves API calls and sync: on Linux a nice
+// value set with pid 0 applies to this thread only. Where that is not allowed, nothing changes.
+try {
+  setPriority(10);
+} catch {
+  // not permitted here: run at normal priority
+}
 
 // One task at a time per worker; the pool never sends a second before the first is answered.
 parentPort?.on('message', (message: { id: number; task: AnalyticsTask }) => {
