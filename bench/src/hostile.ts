@@ -4,7 +4,7 @@
 // per call so the cache never answers), from several connections at once, while light users write
 // and sync. Reports the server's peak RSS and the light users' p99 beside the same run at rest.
 // Flags: --seconds S per phase (20), --rate R writes/s (20), --writers W light users (5),
-// --hammers H concurrent hostile callers (4).
+// --hammers H concurrent hostile callers (8).
 import { createLogger, loadConfig } from '@lifexp/config';
 import { addDays, createSession, localToday, registerUser } from '@lifexp/db';
 import { type RunningServer, startServer } from '@lifexp/server/runtime';
@@ -100,7 +100,7 @@ export async function runHostileBench(): Promise<void> {
   const seconds = numberFlag('seconds', 20, 1, 600);
   const rate = numberFlag('rate', 20, 1, 500);
   const writerCount = numberFlag('writers', 5, 1, 100);
-  const hammers = numberFlag('hammers', 4, 1, 64);
+  const hammers = numberFlag('hammers', 8, 1, 64);
   console.log(`hostile — start: ${machineLine()}`);
   await withThrowawayDatabase(async ({ url }) => {
     const server = await startServer(
