@@ -12,6 +12,7 @@ const benches: Record<string, () => Promise<void>> = {
   api: async () => (await import('./api.ts')).runApiBench(),
   sync: async () => (await import('./sync.ts')).runSyncBench(),
   insights: async () => (await import('./insights.ts')).runInsightsBench(),
+  hostile: async () => (await import('./hostile.ts')).runHostileBench(),
   data: async () => (await import('./data.ts')).runDataBench(),
   calibration: async () => (await import('./calibration.ts')).runCalibrationBench(),
 };

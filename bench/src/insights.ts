@@ -29,7 +29,7 @@ const SETUP_CONCURRENCY = 2;
 // ---------------------------------------------------------------------------------------------
 // Small helpers (copied, not shared: each bench file stands alone)
 
-function quantile(values: number[], p: number): number {
+export function quantile(values: number[], p: number): number {
   if (values.length === 0) return Number.NaN;
   const sorted = [...values].sort((a, b) => a - b);
   return sorted[Math.min(sorted.length - 1, Math.max(0, Math.ceil(p * sorted.length) - 1))]!;
@@ -172,7 +172,7 @@ async function cachedFigures(server: RunningServer, token: string, runs: number)
   return cached;
 }
 
-interface PhaseFigures {
+export interface PhaseFigures {
   createMs: number[];
   deliveryMs: number[];
   sent: number;
@@ -187,7 +187,7 @@ interface PhaseFigures {
  * subscribed to sync.changes. Latencies run from each write's scheduled send time, so a stall is not
  * hidden by the sender waiting for it (no coordinated omission).
  */
-async function createWriterProbe(server: RunningServer, today: string, writerCount: number) {
+export async function createWriterProbe(server: RunningServer, today: string, writerCount: number) {
   const { db } = server.deps.database;
   const pending = new Map<string, number>();
   let deliveries: number[] = [];

@@ -14,10 +14,24 @@ import { call, describeServer, errorOf, eventually, httpClient, signUp, type Tes
 
 type Client = Awaited<ReturnType<typeof signUp>>['client'];
 
-const correlations = async (
-  client: Client,
-  input: Parameters<Client['analytics']['correlations']['query']>[0] = {},
-) => (await client.analytics.correlations.query(input)) as CorrelationsResult;
+type CorrelationsQuery = Parameters<Client['analytics']['correlations']['query']>[0];
+/** One page of the largest size the server allows by default (200). */
+const correlations = async (client: Client, input: CorrelationsQuery = {}) =>
+  (await client.analytics.correlations.query({ limit: 200, ...input })) as CorrelationsResult;
+/** Every page, followed by its cursor, joined into one answer. */
+async function everyCorrelation(client: Client, input: CorrelationsQuery = {}): Promise<CorrelationsResult> {
+  const first = await correlations(client, input);
+  const findings = [...first.findings];
+  let cursor = first.nextCursor;
+  while (cursor !== null) {
+    const page = await correlations(client, { ...input, cursor });
+    expect(page.total).toBe(first.total);
+    findings.push(...page.findings);
+    cursor = page.nextCursor;
+  }
+  expect(findings).toHaveLength(first.total);
+  return { ...first, findings, nextCursor: null };
+}
 const trends = async (client: Client, input: Parameters<Client['analytics']['trends']['query']>[0] = {}) =>
   (await client.analytics.trends.query(input)) as TrendFinding[];
 
@@ -97,7 +111,7 @@ describeServer(
 
       it('with all: true every test is listed, and the method can be forced', async () => {
         const truth = planted.truths.sleepMood!;
-        const all = await correlations(user.client, { all: true, maxLag: 2 });
+        const all = await everyCorrelation(user.client, { all: true, maxLag: 2 });
         expect(all.findings.length).toBe(all.testsRun);
         expect(all.testsRun).toBe(((16 * 15) / 2) * 5);
         expect(all.findings.some((f) => !f.significant)).toBe(true);
@@ -245,7 +259,7 @@ describeServer(
         for (const seed of seeds) {
           const { client } = await signUp(ctx().url);
           await plantUser(client, { seed, days: 200, noiseMetrics: 25, planted: false });
-          results.push(await correlations(client, { q: 0.1, all: true }));
+          results.push(await everyCorrelation(client, { q: 0.1, all: true }));
         }
       }, 240_000);
 
@@ -444,7 +458,8 @@ describeServer(
       it('is refused with BAD_REQUEST and a message naming the field, never a 500', async () => {
         const { client, token } = await signUp(ctx().url);
         const cases: [string, unknown, RegExp][] = [
-          ['analytics.correlations', { maxLag: 4 }, /^maxLag: .*<=3$/],
+          ['analytics.correlations', { maxLag: 31 }, /^maxLag: .*<=30$/],
+          ['analytics.correlations', { maxLag: 4 }, /^maxLag may be at most 3$/],
           ['analytics.correlations', { maxLag: -1 }, /^maxLag: .*>=0$/],
           ['analytics.correlations', { minN: 3 }, /^minN: .*>=7$/],
           ['analytics.correlations', { q: 0 }, /^q: .*>0$/],
@@ -472,7 +487,7 @@ describeServer(
           expect(response.error?.message).toMatch(message);
         }
         // Through the typed client as well.
-        const error = await errorOf(client.analytics.correlations.query({ maxLag: 4 } as never));
+        const error = await errorOf(client.analytics.correlations.query({ maxLag: 31 } as never));
         expect(error.code).toBe('BAD_REQUEST');
         expect(error.message).toMatch(/^maxLag: /);
       });

@@ -63,6 +63,16 @@ const envSchema = z.object({
   WS_DRAIN_TIMEOUT_MS: integer(100, 600_000).default(30_000),
   ANALYTICS_WORKERS: integer(1, 16).default(1),
   ANALYTICS_CACHE_ENTRIES: integer(0, 100_000).default(256),
+  ANALYTICS_CACHE_BYTES: integer(0, 4 * 1024 * 1024 * 1024).default(64 * 1024 * 1024),
+  METRICS_MAX_ACTIVE: integer(1, 10_000).default(200),
+  ANALYTICS_MAX_DAYS: integer(30, 36_600).default(3660),
+  ANALYTICS_MAX_LAG: integer(0, 30).default(3),
+  ANALYTICS_PAGE_MAX: integer(50, 1000).default(200),
+  ANALYTICS_ANSWER_MAX_BYTES: integer(64 * 1024, 256 * 1024 * 1024).default(1024 * 1024),
+  ANALYTICS_TASK_TIMEOUT_MS: integer(100, 600_000).default(30_000),
+  ANALYTICS_WORKER_MEMORY_MB: integer(32, 16_384).default(512),
+  ANALYTICS_QUEUE_MAX: integer(1, 10_000).default(64),
+  ANALYTICS_QUEUE_PER_ACCOUNT: integer(1, 100).default(4),
   INSIGHTS_MIN_DAYS: integer(7, 3650).default(14),
   INSIGHTS_Q: z.coerce
     .number({ error: 'must be a number from 0 to 1' })
@@ -138,6 +148,26 @@ export interface Config {
   analyticsWorkers: number;
   /** Cached analytics answers (LRU); 0 turns the cache off. */
   analyticsCacheEntries: number;
+  /** The answer cache's bound in bytes (of each answer's JSON); 0 turns the cache off. */
+  analyticsCacheBytes: number;
+  /** Active (not archived, not deleted) metrics per account: creating or restoring more is refused. */
+  metricsMaxActive: number;
+  /** The longest analysed window in days; an open-ended range is cut to the newest this many days. */
+  analyticsMaxDays: number;
+  /** The largest correlation lag an analytics call may ask for. */
+  analyticsMaxLag: number;
+  /** The largest page of findings one analytics answer carries. */
+  analyticsPageMax: number;
+  /** The largest analytics answer (its JSON), computed or cached. */
+  analyticsAnswerMaxBytes: number;
+  /** A statistics task that runs longer is cut off: its worker is terminated and replaced. */
+  analyticsTaskTimeoutMs: number;
+  /** Heap limit of each analytics worker thread (resourceLimits.maxOldGenerationSizeMb). */
+  analyticsWorkerMemoryMb: number;
+  /** Analytics tasks waiting for a worker, all accounts together; beyond, TOO_MANY_REQUESTS. */
+  analyticsQueueMax: number;
+  /** Distinct analytics requests one account may have in progress; beyond, TOO_MANY_REQUESTS. */
+  analyticsQueuePerAccount: number;
   /** Fewest paired days behind an insight, and the false-discovery rate for stored findings. */
   insightsMinDays: number;
   insightsQ: number;
@@ -216,6 +246,16 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     wsDrainTimeoutMs: value.WS_DRAIN_TIMEOUT_MS,
     analyticsWorkers: value.ANALYTICS_WORKERS,
     analyticsCacheEntries: value.ANALYTICS_CACHE_ENTRIES,
+    analyticsCacheBytes: value.ANALYTICS_CACHE_BYTES,
+    metricsMaxActive: value.METRICS_MAX_ACTIVE,
+    analyticsMaxDays: value.ANALYTICS_MAX_DAYS,
+    analyticsMaxLag: value.ANALYTICS_MAX_LAG,
+    analyticsPageMax: value.ANALYTICS_PAGE_MAX,
+    analyticsAnswerMaxBytes: value.ANALYTICS_ANSWER_MAX_BYTES,
+    analyticsTaskTimeoutMs: value.ANALYTICS_TASK_TIMEOUT_MS,
+    analyticsWorkerMemoryMb: value.ANALYTICS_WORKER_MEMORY_MB,
+    analyticsQueueMax: value.ANALYTICS_QUEUE_MAX,
+    analyticsQueuePerAccount: value.ANALYTICS_QUEUE_PER_ACCOUNT,
     insightsMinDays: value.INSIGHTS_MIN_DAYS,
     insightsQ: value.INSIGHTS_Q,
     insightsDebounceSeconds: value.INSIGHTS_DEBOUNCE_SECONDS,

@@ -79,3 +79,31 @@ describe('maintenance settings', () => {
     );
   });
 });
+
+describe('limits', () => {
+  const limits = [
+    ['METRICS_MAX_ACTIVE', 'metricsMaxActive', 200, 1, 10_000],
+    ['ANALYTICS_MAX_DAYS', 'analyticsMaxDays', 3660, 30, 36_600],
+    ['ANALYTICS_MAX_LAG', 'analyticsMaxLag', 3, 0, 30],
+    ['ANALYTICS_PAGE_MAX', 'analyticsPageMax', 200, 50, 1000],
+    ['ANALYTICS_ANSWER_MAX_BYTES', 'analyticsAnswerMaxBytes', 1024 * 1024, 64 * 1024, 256 * 1024 * 1024],
+    ['ANALYTICS_CACHE_BYTES', 'analyticsCacheBytes', 64 * 1024 * 1024, 0, 4 * 1024 * 1024 * 1024],
+    ['ANALYTICS_TASK_TIMEOUT_MS', 'analyticsTaskTimeoutMs', 30_000, 100, 600_000],
+    ['ANALYTICS_WORKER_MEMORY_MB', 'analyticsWorkerMemoryMb', 512, 32, 16_384],
+    ['ANALYTICS_QUEUE_MAX', 'analyticsQueueMax', 64, 1, 10_000],
+    ['ANALYTICS_QUEUE_PER_ACCOUNT', 'analyticsQueuePerAccount', 4, 1, 100],
+  ] as const;
+
+  it.each(limits)(
+    '%s defaults, takes its range and refuses beyond it',
+    (variable, key, fallback, min, max) => {
+      expect(loadConfig({})[key]).toBe(fallback);
+      expect(loadConfig({ [variable]: String(min) })[key]).toBe(min);
+      expect(loadConfig({ [variable]: String(max) })[key]).toBe(max);
+      expect(() => loadConfig({ [variable]: String(min - 1) })).toThrow(
+        new RegExp(`${variable} must be an integer from ${min} to ${max}`),
+      );
+      expect(() => loadConfig({ [variable]: String(max + 1) })).toThrow(new RegExp(variable));
+    },
+  );
+});

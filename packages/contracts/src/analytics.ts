@@ -6,16 +6,23 @@ export const correlationsInput = orderedRange(
     ...dateRange,
     /** auto: Spearman for ratings, point-biserial for yes/no metrics, Pearson otherwise. */
     method: z.enum(['auto', 'pearson', 'spearman']).default('auto'),
-    /** Largest lag in days: lag 1 compares a day with the next (sleep tonight, mood tomorrow). */
-    maxLag: z.number().int().min(0).max(3).default(1),
+    /**
+     * Largest lag in days: lag 1 compares a day with the next (sleep tonight, mood tomorrow). The
+     * server allows up to ANALYTICS_MAX_LAG (default 3); 30 is the schema's ceiling.
+     */
+    maxLag: z.number().int().min(0).max(30).default(1),
     /** Fewest paired days for a finding. */
     minN: z.number().int().min(7).max(3650).default(14),
     /** The false-discovery rate: findings with q above it are left out (unless `all`). */
     q: z.number().gt(0).max(1).default(0.05),
     /** Every pair tested, significant or not. */
     all: z.boolean().default(false),
+    /** Findings per page, strongest first; the server allows up to ANALYTICS_PAGE_MAX (default 200). */
+    limit: z.number().int().min(1).max(1000).default(50),
+    /** Where the page starts: the `nextCursor` of the previous page. */
+    cursor: z.number().int().min(0).max(10_000_000).optional(),
   }),
-).default({ method: 'auto', maxLag: 1, minN: 14, q: 0.05, all: false });
+).default({ method: 'auto', maxLag: 1, minN: 14, q: 0.05, all: false, limit: 50 });
 export type CorrelationsInput = z.infer<typeof correlationsInput>;
 
 export const trendsInput = orderedRange(z.strictObject({ ...dateRange, metricId: id.optional() })).default(
@@ -69,7 +76,12 @@ export interface CorrelationFinding {
 export interface CorrelationsResult {
   from: string | null;
   to: string;
+  /** One page, strongest first (smallest q, then p, then the largest |effect|). */
   findings: CorrelationFinding[];
+  /** Findings in all pages (significant ones, or every tested pair with `all`). */
+  total: number;
+  /** The `cursor` of the next page, or null on the last one. */
+  nextCursor: number | null;
   /** How many hypotheses were tested in all (the Benjamini–Hochberg family). */
   testsRun: number;
   /** Metrics or pairs left out (too few days, constant). */

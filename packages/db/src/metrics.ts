@@ -109,6 +109,28 @@ export function isUniqueViolation(error: unknown, constraint?: string): boolean 
   return false;
 }
 
+export interface MetricLimits {
+  /** Active (not archived, not deleted) metrics an account may have; more is BAD_REQUEST. */
+  maxActive?: number | undefined;
+}
+
+/** Refuses when the user's active metrics, plus `adding` about to become active, exceed the limit. */
+async function checkActiveLimit(tx: Executor, userId: string, maxActive: number | undefined, adding: number) {
+  if (maxActive === undefined) return;
+  const [counted] = await tx
+    .select({ count: sql<number>`count(*)::int` })
+    .from(metrics)
+    .where(and(eq(metrics.userId, userId), isNull(metrics.deletedAt), eq(metrics.isActive, true)));
+  const active = Number(counted?.count ?? 0) + adding;
+  if (active > maxActive) {
+    throw new DomainError(
+      'BAD_REQUEST',
+      `an account may have at most ${maxActive} active metrics; archive or delete one first`,
+      { limit: maxActive },
+    );
+  }
+}
+
 const duplicateName = (name: string) =>
   new DomainError('CONFLICT', `a metric named "${name}" already exists`);
 
@@ -116,7 +138,12 @@ const duplicateName = (name: string) =>
  * Creates a metric. With a client-supplied id that this user already has, the same content returns
  * the existing metric (a retried write) and different content is CONFLICT.
  */
-export async function createMetric(db: Db, userId: string, input: CreateMetricInput): Promise<Metric> {
+export async function createMetric(
+  db: Db,
+  userId: string,
+  input: CreateMetricInput,
+  limits: MetricLimits = {},
+): Promise<Metric> {
   try {
     const { result } = await mutate(db, userId, async (tx, record) => {
       const [row] = await tx
@@ -132,6 +159,9 @@ export async function createMetric(db: Db, userId: string, input: CreateMetricIn
         .onConflictDoNothing({ target: metrics.id })
         .returning();
       if (!row) return { replay: await existingForReplay(tx, userId, input) };
+      // Counted after the insert, inside the user's serialized write: concurrent creates cannot pass
+      // the limit together, and a retried create of an existing metric is never refused.
+      await checkActiveLimit(tx, userId, limits.maxActive, 0);
       record({
         entity: 'metric',
         entityId: row.id,
@@ -210,10 +240,17 @@ async function entriesOutside(
   return 0;
 }
 
-export async function updateMetric(db: Db, userId: string, input: UpdateMetricInput): Promise<Metric> {
+export async function updateMetric(
+  db: Db,
+  userId: string,
+  input: UpdateMetricInput,
+  limits: MetricLimits = {},
+): Promise<Metric> {
   try {
     const { result } = await mutate(db, userId, async (tx, record) => {
       const row = await lockForWrite(tx, metricKind, userId, input.id, input.baseVersion);
+      // Restoring an archived metric makes it active again: it counts against the limit.
+      if (input.isActive === true && !row.isActive) await checkActiveLimit(tx, userId, limits.maxActive, 1);
       const type = input.type ?? row.type;
       if (type !== row.type && (await countLiveEntries(tx, userId, row.id)) > 0) {
         throw new DomainError('CONFLICT', `the type cannot change while the metric has entries`);

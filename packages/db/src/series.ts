@@ -2,6 +2,7 @@ import { localToday } from '@lifexp/analytics';
 import type { Metric, TypedMetric } from '@lifexp/contracts';
 import { eq, sql } from 'drizzle-orm';
 import { type Executor, rowsOf } from './client';
+import { DomainError } from './errors';
 import { liveMetricRows, toMetric } from './metrics';
 import { users } from './schema';
 
@@ -18,6 +19,13 @@ export interface SeriesOptions {
   to?: string | undefined;
   includeArchived?: boolean | undefined;
   metricIds?: string[] | undefined;
+  /**
+   * No day before this one is read (the analysed window's first day), without moving a series'
+   * start as `from` does for zero-filled metrics: a series still starts at its first entry.
+   */
+  notBefore?: string | undefined;
+  /** More numeric metrics than this is refused with BAD_REQUEST. */
+  maxMetrics?: number | undefined;
 }
 
 export interface UserSeries {
@@ -29,14 +37,18 @@ export interface UserSeries {
 }
 
 interface DayRow {
-  metricId: string;
   date: string;
-  sum: number;
-  mean: number;
-  min: number;
-  max: number;
-  last: number;
+  value: number | string;
 }
+
+/** The SQL of each aggregation, over one metric's entries of one (shifted) day. */
+const AGGREGATE = {
+  sum: sql`sum(v)`,
+  mean: sql`avg(v)`,
+  min: sql`min(v)`,
+  max: sql`max(v)`,
+  last: sql`(array_agg(v order by entry_date desc, entry_time desc, created_at desc))[1]`,
+} as const;
 
 /**
  * Turns a user's entries into daily series, one per numeric metric: each day's entries combined by
@@ -44,6 +56,10 @@ interface DayRow {
  * Dates are the user's local dates; with the `dayStartsAtHour` preference, an entry logged before
  * that hour counts for the day before (a late night belongs to the evening it continues).
  * Text metrics are left out; archived metrics only on request.
+ *
+ * The series are read one metric at a time, each query computing only that metric's aggregation,
+ * with a turn of the event loop between metrics: loading a heavy account never holds the event loop
+ * for longer than one metric's days (at most the analysed window when `notBefore` bounds it).
  */
 export async function loadDailySeries(
   db: Executor,
@@ -61,49 +77,48 @@ export async function loadDailySeries(
     ids: options.metricIds,
     numericOnly: true,
   });
-  if (metricRows.length === 0) return { from: options.from ?? null, to, timezone, series: [] };
-
-  const shift = Math.max(0, Math.min(12, Math.trunc(dayStartsAtHour)));
-  const result = await db.execute(sql`
-    select metric_id as "metricId", to_char(day, 'YYYY-MM-DD') as date,
-      sum(v) as sum, avg(v) as mean, min(v) as min, max(v) as max,
-      (array_agg(v order by entry_date desc, entry_time desc, created_at desc))[1] as last
-    from (
-      select metric_id, numeric_value as v, date as entry_date, created_at,
-        coalesce(time, '00:00:00'::time) as entry_time,
-        case when time is not null and time < make_time(${shift}::int, 0, 0) then date - 1 else date end as day
-      from entries
-      where user_id = ${userId} and deleted_at is null and numeric_value is not null
-        and metric_id in (${sql.join(
-          metricRows.map((row) => sql`${row.id}::uuid`),
-          sql`, `,
-        )})
-    ) e
-    where day <= ${to}::date ${options.from ? sql`and day >= ${options.from}::date` : sql``}
-    group by metric_id, day
-    order by metric_id, day`);
-  const days = rowsOf<DayRow>(result);
-
-  const byMetric = new Map<string, DayRow[]>();
-  for (const row of days) {
-    const list = byMetric.get(row.metricId) ?? [];
-    list.push(row);
-    byMetric.set(row.metricId, list);
+  if (options.maxMetrics !== undefined && metricRows.length > options.maxMetrics) {
+    throw new DomainError(
+      'BAD_REQUEST',
+      `analytics covers at most ${options.maxMetrics} metrics and this account has ${metricRows.length}; archive some or ask about one metric`,
+      { metrics: metricRows.length, limit: options.maxMetrics },
+    );
   }
-  const series = metricRows.flatMap((row) => {
+  const shift = Math.max(0, Math.min(12, Math.trunc(dayStartsAtHour)));
+  const floor = [options.from, options.notBefore]
+    .filter((day): day is string => !!day)
+    .sort()
+    .at(-1);
+  const series: MetricSeries[] = [];
+  for (const row of metricRows) {
     const metric = toMetric(row);
-    const rows = byMetric.get(row.id);
-    if (!rows || rows.length === 0) return [];
     const config = (metric as { config: TypedMetric['config'] }).config;
-    const start = options.from && config.missing === 'zero' ? options.from : rows[0]!.date;
-    const length = dayIndex(start, to) + 1;
-    const values = new Float64Array(length).fill(config.missing === 'zero' ? 0 : Number.NaN);
-    for (const day of rows) {
-      const value = Number(day[config.aggregation]);
-      values[dayIndex(start, day.date)] = value;
+    const result = await db.execute(sql`
+      select to_char(day, 'YYYY-MM-DD') as date, ${AGGREGATE[config.aggregation] ?? AGGREGATE.mean} as value
+      from (
+        select numeric_value as v, date as entry_date, created_at,
+          coalesce(time, '00:00:00'::time) as entry_time,
+          case when time is not null and time < make_time(${shift}::int, 0, 0) then date - 1 else date end as day
+        from entries
+        where user_id = ${userId} and metric_id = ${row.id}::uuid and deleted_at is null
+          and numeric_value is not null
+          and date <= ${to}::date + 1 ${floor ? sql`and date >= ${floor}::date` : sql``}
+      ) e
+      where day <= ${to}::date ${floor ? sql`and day >= ${floor}::date` : sql``}
+      group by day
+      order by day`);
+    const days = rowsOf<DayRow>(result);
+    if (days.length > 0) {
+      const start = options.from && config.missing === 'zero' ? floor! : days[0]!.date;
+      const values = new Float64Array(dayIndex(start, to) + 1).fill(
+        config.missing === 'zero' ? 0 : Number.NaN,
+      );
+      for (const day of days) values[dayIndex(start, day.date)] = Number(day.value);
+      series.push({ metric, start, values });
     }
-    return [{ metric, start, values }];
-  });
+    // Let API calls and sync deliveries in between the metrics of a heavy account.
+    await new Promise<void>((resolve) => setImmediate(resolve));
+  }
   return { from: options.from ?? null, to, timezone, series };
 }
 

@@ -1,25 +1,64 @@
 /**
  * A bounded LRU map. Analytics answers are keyed by (user, data version, parameters): the data
  * version is the user's latest change seq, so a write makes the next answer a miss — no stale window.
+ *
+ * The bound is in entries and in bytes (each value's size as given by `sizeOf`, for answers their
+ * JSON): the least recently used entries go until both hold, and a value larger than `maxEntryBytes`
+ * (or than the whole byte bound) is never stored.
  */
-export function createLruCache<V>(capacity: number) {
-  const entries = new Map<string, V>();
+export function createLruCache<V>(options: {
+  capacity: number;
+  maxBytes: number;
+  maxEntryBytes?: number;
+  sizeOf: (value: V) => number;
+}) {
+  const entries = new Map<string, { value: V; bytes: number }>();
+  let bytes = 0;
+  const largest = Math.min(options.maxBytes, options.maxEntryBytes ?? Number.POSITIVE_INFINITY);
+
+  function remove(key: string): void {
+    const entry = entries.get(key);
+    if (!entry) return;
+    entries.delete(key);
+    bytes -= entry.bytes;
+  }
+
   return {
     get(key: string): V | undefined {
-      const value = entries.get(key);
-      if (value === undefined) return undefined;
+      const entry = entries.get(key);
+      if (entry === undefined) return undefined;
       // Re-insert: Map keeps insertion order, so the first key is always the least recently used.
       entries.delete(key);
-      entries.set(key, value);
-      return value;
+      entries.set(key, entry);
+      return entry.value;
     },
-    set(key: string, value: V): void {
-      entries.delete(key);
-      entries.set(key, value);
-      while (entries.size > capacity) entries.delete(entries.keys().next().value!);
+    /** Stores the value unless it is too large to keep; says whether it did. */
+    set(key: string, value: V): boolean {
+      remove(key);
+      const size = options.sizeOf(value);
+      if (options.capacity <= 0 || size > largest) return false;
+      entries.set(key, { value, bytes: size });
+      bytes += size;
+      while (entries.size > options.capacity || bytes > options.maxBytes)
+        remove(entries.keys().next().value!);
+      return true;
+    },
+    /** Drops every entry whose key starts with the prefix (e.g. all of one user's answers). */
+    deletePrefix(prefix: string): number {
+      let removed = 0;
+      for (const key of [...entries.keys()]) {
+        if (key.startsWith(prefix)) {
+          remove(key);
+          removed += 1;
+        }
+      }
+      return removed;
     },
     get size() {
       return entries.size;
+    },
+    get bytes() {
+      return bytes;
     },
   };
 }

@@ -36,6 +36,18 @@ export interface SeriesInput {
   values: Float64Array;
 }
 
+/** A limit met inside a worker: it crosses the thread boundary with its code (a 4xx, not a 500). */
+export class LimitError extends Error {
+  override name = 'LimitError';
+  readonly code = 'BAD_REQUEST' as const;
+}
+
+/** Correlation parameters; without `limit` every finding is returned (the insights set). */
+export type CorrelationParams = Omit<CorrelationsInput, 'limit' | 'cursor'> & {
+  limit?: number | undefined;
+  cursor?: number | undefined;
+};
+
 /** Findings from fewer paired days than this are tentative. */
 export const TENTATIVE_BELOW = 60;
 
@@ -121,7 +133,7 @@ function significant3(value: number): number {
   return value === 0 ? 0 : Number(value.toPrecision(3));
 }
 
-export function computeCorrelations(inputs: SeriesInput[], params: CorrelationsInput) {
+export function computeCorrelations(inputs: SeriesInput[], params: CorrelationParams) {
   const byId = new Map(inputs.map((input) => [input.metric.id, input]));
   const daily: DailySeries[] = inputs.map((input) => ({
     id: input.metric.id,
@@ -133,10 +145,23 @@ export function computeCorrelations(inputs: SeriesInput[], params: CorrelationsI
     minN: params.minN,
     method: (x, y) => methodFor(byId.get(x)!.metric, byId.get(y)!.metric, params.method),
   });
+  // Strongest first — smallest q, then p, then the largest |effect|, then a fixed order — and only
+  // the asked page is turned into findings with sentences: the answer's size is the page's.
+  const kept = scan.findings.filter((finding) => params.all || finding.q <= params.q);
+  kept.sort(
+    (x, y) =>
+      x.q - y.q ||
+      x.p - y.p ||
+      Math.abs(y.effect) - Math.abs(x.effect) ||
+      (x.x < y.x ? -1 : x.x > y.x ? 1 : 0) ||
+      (x.y < y.y ? -1 : x.y > y.y ? 1 : 0) ||
+      x.lag - y.lag,
+  );
+  const offset = params.cursor ?? 0;
+  const end = params.limit === undefined ? kept.length : Math.min(kept.length, offset + params.limit);
   const findings: CorrelationFinding[] = [];
-  for (const finding of scan.findings) {
+  for (const finding of kept.slice(offset, end)) {
     const significant = finding.q <= params.q;
-    if (!significant && !params.all) continue;
     let a = byId.get(finding.x)!;
     let b = byId.get(finding.y)!;
     // Same-day correlation is symmetric: put a yes/no metric first, it reads as the cause to try.
@@ -185,7 +210,13 @@ export function computeCorrelations(inputs: SeriesInput[], params: CorrelationsI
       ),
     });
   }
-  return { findings, testsRun: scan.testsRun, skipped: scan.skipped.length };
+  return {
+    findings,
+    total: kept.length,
+    nextCursor: end < kept.length ? end : null,
+    testsRun: scan.testsRun,
+    skipped: scan.skipped.length,
+  };
 }
 
 /** a on day d and b on day d + lag, on a's calendar (b realigned to it). */

@@ -1,16 +1,32 @@
 import { Worker } from 'node:worker_threads';
 import type { Logger } from '@lifexp/config';
+import { DomainError } from '@lifexp/db';
 import type { AnalyticsTask, TaskResult } from './tasks';
 
+export interface PoolOptions {
+  /** Worker threads. */
+  size: number;
+  /** A task that runs longer is cut off: its worker is terminated and replaced. */
+  taskTimeoutMs: number;
+  /** Heap limit of each worker (resourceLimits.maxOldGenerationSizeMb): a blow-up ends that worker only. */
+  workerMemoryMb: number;
+  /** Tasks waiting for a worker, all accounts together; beyond, TOO_MANY_REQUESTS. */
+  queueMax: number;
+}
+
 export interface AnalyticsPool {
-  run<T extends AnalyticsTask>(task: T): Promise<TaskResult<T>>;
+  /** Runs the task for the account; one task per account runs at a time, accounts take turns. */
+  run<T extends AnalyticsTask>(task: T, account?: string): Promise<TaskResult<T>>;
   /** Tasks waiting for a free worker. */
   queued(): number;
+  /** Workers started since the pool was created (a cut-off or crashed worker is replaced). */
+  started(): number;
   close(): Promise<void>;
 }
 
 interface Pending {
   id: number;
+  account: string;
   task: AnalyticsTask;
   resolve(value: unknown): void;
   reject(error: Error): void;
@@ -22,29 +38,62 @@ interface Slot {
   timer: NodeJS.Timeout | null;
 }
 
+/** Seconds a refused caller is asked to wait before it asks again. */
+export const RETRY_AFTER_SECONDS = 5;
+
 /**
  * A small pool of worker threads for the statistics, so that a heavy user's scan never blocks the
- * event loop that serves API calls and sync. Workers start on first use; one that crashes or
- * overruns its time limit is replaced and its task fails with an error.
+ * event loop that serves API calls and sync.
+ *
+ * Scheduling is fair between accounts: each account has its own queue, at most one of its tasks runs
+ * at a time, and free workers take the accounts in turn (round robin), so an account that queues
+ * many tasks delays another account's task by at most one task's time budget per worker. The queue
+ * is bounded; a task beyond it is refused with TOO_MANY_REQUESTS.
+ *
+ * Workers start on first use and run with a heap limit; one that crashes, runs out of memory or
+ * overruns its time budget is terminated and replaced, and its task fails with a clear error.
  */
-export function createAnalyticsPool(size: number, log: Logger, taskTimeoutMs = 120_000): AnalyticsPool {
+export function createAnalyticsPool(options: PoolOptions, log: Logger): AnalyticsPool {
   const slots: Slot[] = [];
-  const queue: Pending[] = [];
+  /** Waiting tasks per account, in order of arrival. */
+  const queues = new Map<string, Pending[]>();
+  const running = new Set<string>();
+  /** When each account with work waiting or running was last served (a counter, not a time). */
+  const lastServed = new Map<string, number>();
+  let serveCount = 0;
+  let waiting = 0;
   let nextId = 1;
+  let started = 0;
   let closed = false;
 
   function spawn(): Slot {
-    const worker = new Worker(new URL('./worker.mjs', import.meta.url));
+    const worker = new Worker(new URL('./worker.mjs', import.meta.url), {
+      resourceLimits: {
+        maxOldGenerationSizeMb: options.workerMemoryMb,
+        maxYoungGenerationSizeMb: Math.max(4, Math.min(64, Math.floor(options.workerMemoryMb / 8))),
+      },
+    });
+    started += 1;
     const slot: Slot = { worker, current: null, timer: null };
-    worker.on('message', (message: { id: number; ok: boolean; result?: unknown; error?: string }) => {
+    worker.on('message', (message: { id: number; ok: boolean; result?: unknown; error?: unknown }) => {
       const task = slot.current;
       if (!task || task.id !== message.id) return;
       finish(slot);
       if (message.ok) task.resolve(message.result);
-      else task.reject(new Error(`analytics task failed: ${message.error}`));
+      else task.reject(taskError(message.error));
       dispatch();
     });
-    worker.on('error', (error) => fail(slot, error));
+    worker.on('error', (error: Error & { code?: string }) =>
+      fail(
+        slot,
+        error.code === 'ERR_WORKER_OUT_OF_MEMORY'
+          ? new DomainError(
+              'BAD_REQUEST',
+              `the analysis needed more than its ${options.workerMemoryMb} MB of memory; ask for fewer metrics or a shorter range`,
+            )
+          : error,
+      ),
+    );
     worker.on('exit', (code) => {
       if (!closed) fail(slot, new Error(`analytics worker exited with code ${code}`));
     });
@@ -55,6 +104,12 @@ export function createAnalyticsPool(size: number, log: Logger, taskTimeoutMs = 1
   function finish(slot: Slot) {
     if (slot.timer) clearTimeout(slot.timer);
     slot.timer = null;
+    if (slot.current) {
+      const { account } = slot.current;
+      running.delete(account);
+      // Forgotten once idle, so the map holds only accounts with work.
+      if (!queues.has(account)) lastServed.delete(account);
+    }
     slot.current = null;
   }
 
@@ -66,44 +121,106 @@ export function createAnalyticsPool(size: number, log: Logger, taskTimeoutMs = 1
     finish(slot);
     void slot.worker.terminate();
     if (task) {
-      log.error({ err: error, task: task.task.kind }, 'analytics worker failed');
+      log.error({ err: error, task: task.task.kind, account: task.account }, 'analytics worker failed');
       task.reject(error);
     }
     dispatch();
   }
 
+  /**
+   * The next task: from the account with nothing running that was served longest ago (one never
+   * served, or idle since, ranks first; ties go by arrival). An account that keeps asking therefore
+   * goes behind every other waiting account after each of its tasks.
+   */
+  function next(): Pending | undefined {
+    let chosen: string | undefined;
+    let rank = Number.POSITIVE_INFINITY;
+    for (const account of queues.keys()) {
+      if (running.has(account)) continue;
+      const served = lastServed.get(account) ?? -1;
+      if (served < rank) {
+        chosen = account;
+        rank = served;
+      }
+    }
+    if (chosen === undefined) return undefined;
+    const queue = queues.get(chosen)!;
+    const task = queue.shift()!;
+    if (queue.length === 0) queues.delete(chosen);
+    lastServed.set(chosen, serveCount++);
+    waiting -= 1;
+    return task;
+  }
+
   function dispatch() {
-    while (!closed && queue.length > 0) {
+    while (!closed && waiting > 0) {
       const slot =
-        slots.find((candidate) => candidate.current === null) ?? (slots.length < size ? spawn() : undefined);
+        slots.find((candidate) => candidate.current === null) ??
+        (slots.length < options.size ? spawn() : undefined);
       if (!slot) return;
-      const task = queue.shift()!;
+      const task = next();
+      if (!task) return;
       slot.current = task;
-      slot.timer = setTimeout(() => fail(slot, new Error('analytics task timed out')), taskTimeoutMs);
+      running.add(task.account);
+      slot.timer = setTimeout(
+        () =>
+          fail(
+            slot,
+            new DomainError(
+              'BAD_REQUEST',
+              `the analysis ran over its ${options.taskTimeoutMs / 1000} s time budget; ask for fewer metrics or a shorter range`,
+            ),
+          ),
+        options.taskTimeoutMs,
+      );
       slot.worker.postMessage({ id: task.id, task: task.task });
     }
   }
 
   return {
-    run<T extends AnalyticsTask>(task: T) {
+    run<T extends AnalyticsTask>(task: T, account = 'anonymous') {
       if (closed) return Promise.reject(new Error('the analytics pool is closed'));
+      if (waiting >= options.queueMax) {
+        return Promise.reject(
+          new DomainError('TOO_MANY_REQUESTS', 'analytics is busy; try again shortly', {
+            retryAfterSeconds: RETRY_AFTER_SECONDS,
+          }),
+        );
+      }
       return new Promise<TaskResult<T>>((resolve, reject) => {
-        queue.push({ id: nextId++, task, resolve: resolve as (value: unknown) => void, reject });
+        const queue = queues.get(account) ?? [];
+        queue.push({ id: nextId++, account, task, resolve: resolve as (value: unknown) => void, reject });
+        queues.set(account, queue);
+        waiting += 1;
         dispatch();
       });
     },
-    queued: () => queue.length,
+    queued: () => waiting,
+    started: () => started,
     async close() {
       closed = true;
-      for (const pending of queue.splice(0)) pending.reject(new Error('the analytics pool is closed'));
-      const running = slots.splice(0);
+      for (const queue of queues.values()) {
+        for (const pending of queue) pending.reject(new Error('the analytics pool is closed'));
+      }
+      queues.clear();
+      waiting = 0;
+      const live = slots.splice(0);
       // A task still running is cut off with its worker: it fails rather than never settling.
-      for (const slot of running) {
+      for (const slot of live) {
         const task = slot.current;
         finish(slot);
         task?.reject(new Error('the analytics pool is closed'));
       }
-      await Promise.all(running.map((slot) => slot.worker.terminate()));
+      await Promise.all(live.map((slot) => slot.worker.terminate()));
     },
   };
+}
+
+/** A worker's error: a DomainError thrown by the task keeps its code (e.g. an answer too large). */
+function taskError(error: unknown): Error {
+  const described = error as { domain?: { code: DomainError['code']; message: string } } | string;
+  if (typeof described === 'object' && described?.domain) {
+    return new DomainError(described.domain.code, described.domain.message);
+  }
+  return new Error(`analytics task failed: ${typeof described === 'string' ? described : 'unknown error'}`);
 }

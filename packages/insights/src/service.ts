@@ -2,7 +2,9 @@ import { localToday } from '@lifexp/analytics';
 import type { Config, Logger } from '@lifexp/config';
 import type { CorrelationsInput, TrendsInput } from '@lifexp/contracts';
 import {
+  addDays,
   type Database,
+  DomainError,
   getUser,
   latestSeq,
   loadDailySeries,
@@ -11,7 +13,7 @@ import {
 } from '@lifexp/db';
 import { createLruCache } from './cache';
 import type { MetricMeta, SeriesInput } from './compute';
-import { type AnalyticsPool, createAnalyticsPool } from './pool';
+import { type AnalyticsPool, createAnalyticsPool, RETRY_AFTER_SECONDS } from './pool';
 
 const SECONDS_PER = { seconds: 1, minutes: 60, hours: 3600 } as const;
 const UNIT_LABEL = { seconds: 's', minutes: 'min', hours: 'h' } as const;
@@ -46,91 +48,224 @@ export interface AnalyticsService {
   trends(userId: string, params: TrendsInput): Promise<unknown>;
   /** Recomputes and stores the user's insight set; returns its summary. */
   recompute(userId: string): Promise<{ setId: string; count: number }>;
+  /** Drops every cached answer of the user (their account is gone). */
+  forgetUser(userId: string): void;
   /** Answers served from the cache and computed afresh since start (observability). */
-  cacheStats(): { hits: number; misses: number; size: number };
+  cacheStats(): { hits: number; misses: number; size: number; bytes: number };
   close(): Promise<void>;
 }
 
 /** The settings the service reads. */
 export type AnalyticsSettings = Pick<
   Config,
-  'analyticsWorkers' | 'analyticsCacheEntries' | 'insightsQ' | 'insightsMinDays'
+  | 'analyticsWorkers'
+  | 'analyticsCacheEntries'
+  | 'analyticsCacheBytes'
+  | 'insightsQ'
+  | 'insightsMinDays'
+  | 'metricsMaxActive'
+  | 'analyticsMaxDays'
+  | 'analyticsMaxLag'
+  | 'analyticsPageMax'
+  | 'analyticsAnswerMaxBytes'
+  | 'analyticsTaskTimeoutMs'
+  | 'analyticsWorkerMemoryMb'
+  | 'analyticsQueueMax'
+  | 'analyticsQueuePerAccount'
 >;
+
+type Range = { from?: string | undefined; to?: string | undefined; metricId?: string | undefined };
+
+const byteSize = (value: unknown) => Buffer.byteLength(JSON.stringify(value) ?? '');
 
 export function createAnalyticsService(
   config: AnalyticsSettings,
   database: Database,
   log: Logger,
 ): AnalyticsService {
-  const pool: AnalyticsPool = createAnalyticsPool(config.analyticsWorkers, log);
-  const cache = createLruCache<unknown>(Math.max(1, config.analyticsCacheEntries));
+  const pool: AnalyticsPool = createAnalyticsPool(
+    {
+      size: config.analyticsWorkers,
+      taskTimeoutMs: config.analyticsTaskTimeoutMs,
+      workerMemoryMb: config.analyticsWorkerMemoryMb,
+      queueMax: config.analyticsQueueMax,
+    },
+    log,
+  );
+  const cache = createLruCache<unknown>({
+    capacity: config.analyticsCacheEntries,
+    maxBytes: config.analyticsCacheBytes,
+    maxEntryBytes: config.analyticsAnswerMaxBytes,
+    sizeOf: byteSize,
+  });
+  const cacheOn = config.analyticsCacheEntries > 0 && config.analyticsCacheBytes > 0;
+  /** Requests in progress, by key: a repeated request joins the one running. */
+  const inflight = new Map<string, Promise<unknown>>();
+  /** Each account's distinct requests in progress (their keys). */
+  const active = new Map<string, Set<string>>();
+  /** Keys of requests in progress whose user was forgotten meanwhile: their answers are not kept. */
+  const dropped = new Set<string>();
   let hits = 0;
   let misses = 0;
 
-  async function inputs(
-    userId: string,
-    range: { from?: string | undefined; to?: string | undefined; metricId?: string | undefined },
-  ) {
+  function badRequest(message: string, details?: Record<string, unknown>): DomainError {
+    return new DomainError('BAD_REQUEST', message, details);
+  }
+
+  /**
+   * The analysed window: `to` no later than the user's tomorrow, an explicit range no longer than
+   * ANALYTICS_MAX_DAYS, and an open-ended one cut to its newest ANALYTICS_MAX_DAYS days.
+   */
+  function window(range: Range, today: string) {
+    const tomorrow = addDays(today, 1);
+    if (range.to !== undefined && range.to > tomorrow) {
+      throw badRequest(`"to" may be at most tomorrow (${tomorrow})`, { to: range.to, latest: tomorrow });
+    }
+    const to = range.to ?? today;
+    const maxDays = config.analyticsMaxDays;
+    if (range.from !== undefined) {
+      const days = daysBetween(range.from, to) + 1;
+      if (days > maxDays) {
+        throw badRequest(`the range covers ${days} days; analytics looks at most ${maxDays} days at once`, {
+          days,
+          limit: maxDays,
+        });
+      }
+    }
+    return { from: range.from, to, notBefore: addDays(to, -(maxDays - 1)) };
+  }
+
+  async function inputs(userId: string, range: Range, today: string) {
+    const bounds = window(range, today);
     const loaded = await loadDailySeries(database.db, userId, {
-      from: range.from,
-      to: range.to,
+      from: bounds.from,
+      to: bounds.to,
+      notBefore: bounds.notBefore,
       metricIds: range.metricId ? [range.metricId] : undefined,
+      maxMetrics: config.metricsMaxActive,
     });
     return { ...loaded, inputs: loaded.series.map(toSeriesInput) };
   }
 
-  /** Answers are cached per (user, data version, parameters): any write moves the version on. */
+  /** At most ANALYTICS_QUEUE_PER_ACCOUNT distinct requests per account; a repeated one joins its twin. */
+  function admit<T>(userId: string, key: string, work: () => Promise<T>): Promise<T> {
+    const joined = inflight.get(key);
+    if (joined) return joined as Promise<T>;
+    const mine = active.get(userId) ?? new Set<string>();
+    if (mine.size >= config.analyticsQueuePerAccount) {
+      return Promise.reject(
+        new DomainError(
+          'TOO_MANY_REQUESTS',
+          `at most ${config.analyticsQueuePerAccount} analytics requests at a time; wait for the ones running`,
+          { retryAfterSeconds: RETRY_AFTER_SECONDS },
+        ),
+      );
+    }
+    mine.add(key);
+    active.set(userId, mine);
+    const promise = work().finally(() => {
+      inflight.delete(key);
+      dropped.delete(key);
+      mine.delete(key);
+      if (mine.size === 0 && active.get(userId) === mine) active.delete(userId);
+    });
+    inflight.set(key, promise);
+    return promise;
+  }
+
+  /**
+   * Answers are cached per (user, data version, local date, parameters): any write moves the
+   * version on, and an open-ended range ends today, so yesterday's answer is stale after midnight.
+   */
   async function cached<T>(
     userId: string,
     kind: string,
-    params: unknown,
-    compute: () => Promise<T>,
+    params: Range,
+    compute: (today: string) => Promise<T>,
   ): Promise<T> {
-    if (config.analyticsCacheEntries === 0) {
-      misses += 1;
-      return compute();
-    }
-    // The user's local date is part of the key too: an open-ended range ends today, so yesterday's
-    // answer is stale after midnight even without a write.
     const [seq, user] = await Promise.all([latestSeq(database.db, userId), getUser(database.db, userId)]);
-    const key = `${userId}:${seq}:${localToday(user.timezone)}:${kind}:${JSON.stringify(params)}`;
-    const hit = cache.get(key);
-    if (hit !== undefined) {
-      hits += 1;
-      return hit as T;
+    const today = localToday(user.timezone);
+    window(params, today); // refuse a bad range before anything is loaded
+    const key = `${userId}:${seq}:${today}:${kind}:${JSON.stringify(params)}`;
+    if (cacheOn) {
+      const hit = cache.get(key);
+      if (hit !== undefined) {
+        hits += 1;
+        return hit as T;
+      }
     }
-    misses += 1;
-    const value = await compute();
-    cache.set(key, value);
-    return value;
+    return admit(userId, key, async () => {
+      misses += 1;
+      const value = await compute(today);
+      if (cacheOn && !dropped.has(key)) cache.set(key, value);
+      return value;
+    });
   }
 
   return {
-    correlations: (userId, params) =>
-      cached(userId, 'correlations', params, async () => {
-        const loaded = await inputs(userId, params);
-        const result = await pool.run({ kind: 'correlations', inputs: loaded.inputs, params });
+    correlations: (userId, params) => {
+      if (params.maxLag > config.analyticsMaxLag) {
+        return Promise.reject(
+          badRequest(`maxLag may be at most ${config.analyticsMaxLag}`, { limit: config.analyticsMaxLag }),
+        );
+      }
+      if (params.limit > config.analyticsPageMax) {
+        return Promise.reject(
+          badRequest(`limit may be at most ${config.analyticsPageMax} findings per page`, {
+            limit: config.analyticsPageMax,
+          }),
+        );
+      }
+      return cached(userId, 'correlations', params, async (today) => {
+        const loaded = await inputs(userId, params, today);
+        const result = await pool.run(
+          {
+            kind: 'correlations',
+            inputs: loaded.inputs,
+            params,
+            maxAnswerBytes: config.analyticsAnswerMaxBytes,
+          },
+          userId,
+        );
         return { from: params.from ?? firstDay(loaded.inputs), to: loaded.to, ...result };
-      }),
-    trends: (userId, params) =>
-      cached(userId, 'trends', params, async () => {
-        const loaded = await inputs(userId, params);
-        return pool.run({ kind: 'trends', inputs: loaded.inputs });
-      }),
-    async recompute(userId) {
-      const loaded = await inputs(userId, {});
-      const drafts = await pool.run({
-        kind: 'insights',
-        inputs: loaded.inputs,
-        params: { q: config.insightsQ, minN: config.insightsMinDays, to: loaded.to },
       });
-      const stored = await storeInsightSet(database.db, userId, drafts);
-      log.info({ userId, insights: stored.count }, 'insights recomputed');
-      return stored;
     },
-    cacheStats: () => ({ hits, misses, size: cache.size }),
+    trends: (userId, params) =>
+      cached(userId, 'trends', params, async (today) => {
+        const loaded = await inputs(userId, params, today);
+        return pool.run(
+          { kind: 'trends', inputs: loaded.inputs, maxAnswerBytes: config.analyticsAnswerMaxBytes },
+          userId,
+        );
+      }),
+    recompute: (userId) =>
+      admit(userId, `${userId}:recompute`, async () => {
+        // As loadDailySeries: a user row gone meanwhile reads as UTC (storing the set then fails).
+        const user = await getUser(database.db, userId).catch(() => undefined);
+        const loaded = await inputs(userId, {}, localToday(user?.timezone ?? 'UTC'));
+        const drafts = await pool.run(
+          {
+            kind: 'insights',
+            inputs: loaded.inputs,
+            params: { q: config.insightsQ, minN: config.insightsMinDays, to: loaded.to },
+          },
+          userId,
+        );
+        const stored = await storeInsightSet(database.db, userId, drafts);
+        log.info({ userId, insights: stored.count }, 'insights recomputed');
+        return stored;
+      }),
+    forgetUser(userId) {
+      cache.deletePrefix(`${userId}:`);
+      for (const key of active.get(userId) ?? []) dropped.add(key);
+    },
+    cacheStats: () => ({ hits, misses, size: cache.size, bytes: cache.bytes }),
     close: () => pool.close(),
   };
+}
+
+function daysBetween(from: string, to: string): number {
+  return Math.round((Date.parse(`${to}T00:00:00Z`) - Date.parse(`${from}T00:00:00Z`)) / 86_400_000);
 }
 
 function firstDay(inputs: SeriesInput[]): string | null {

@@ -1,17 +1,39 @@
 import { isMainThread, threadId } from 'node:worker_threads';
-import type { CorrelationsInput } from '@lifexp/contracts';
-import { computeCorrelations, computeInsights, computeTrends, type SeriesInput } from './compute';
+import {
+  type CorrelationParams,
+  computeCorrelations,
+  computeInsights,
+  computeTrends,
+  LimitError,
+  type SeriesInput,
+} from './compute';
 
 export type AnalyticsTask =
-  | { kind: 'correlations'; inputs: SeriesInput[]; params: CorrelationsInput }
-  | { kind: 'trends'; inputs: SeriesInput[] }
+  | {
+      kind: 'correlations';
+      inputs: SeriesInput[];
+      params: CorrelationParams;
+      /** The answer's JSON may not be larger than this (a page too large is refused). */
+      maxAnswerBytes?: number;
+    }
+  | { kind: 'trends'; inputs: SeriesInput[]; maxAnswerBytes?: number }
   | { kind: 'insights'; inputs: SeriesInput[]; params: { q: number; minN: number; to: string } }
   /** Diagnostics: which thread runs the tasks; `crash` ends that worker thread without an answer. */
-  | { kind: 'probe'; crash?: boolean };
+  | {
+      kind: 'probe';
+      crash?: boolean;
+      /** Busy for this long (a slow task, for scheduling tests). */
+      spinMs?: number;
+      /** Holds this many MB on the heap (a blow-up, for the memory limit). */
+      allocateMb?: number;
+      /** Echoed back. */
+      tag?: string;
+    };
 
 export interface ProbeResult {
   threadId: number;
   isMainThread: boolean;
+  tag?: string;
 }
 
 export type TaskResult<T extends AnalyticsTask> = T extends { kind: 'correlations' }
@@ -25,14 +47,38 @@ export type TaskResult<T extends AnalyticsTask> = T extends { kind: 'correlation
 export function runTask(task: AnalyticsTask): unknown {
   switch (task.kind) {
     case 'correlations':
-      return computeCorrelations(task.inputs, task.params);
+      return limitAnswer(computeCorrelations(task.inputs, task.params), task.maxAnswerBytes);
     case 'trends':
-      return computeTrends(task.inputs);
+      return limitAnswer(computeTrends(task.inputs), task.maxAnswerBytes);
     case 'insights':
       return computeInsights(task.inputs, task.params);
     case 'probe':
       // In a worker thread, process.exit ends only that thread (the pool must replace it).
       if (task.crash && !isMainThread) process.exit(70);
-      return { threadId, isMainThread } satisfies ProbeResult;
+      if (task.spinMs) {
+        const until = Date.now() + task.spinMs;
+        while (Date.now() < until) {
+          // busy, as a long scan is
+        }
+      }
+      if (task.allocateMb) {
+        const held: number[][] = [];
+        // Small arrays on the V8 heap (not off-heap buffers), as a blow-up of findings would be.
+        for (let mb = 0; mb < task.allocateMb; mb++) held.push(new Array(131_072).fill(mb + 0.5));
+        if (held.length < 0) return held;
+      }
+      return { threadId, isMainThread, ...(task.tag ? { tag: task.tag } : {}) } satisfies ProbeResult;
   }
+}
+
+/** An answer whose JSON is larger than the limit is refused, never sent or cached. */
+function limitAnswer<T>(answer: T, maxBytes: number | undefined): T {
+  if (maxBytes === undefined) return answer;
+  const bytes = Buffer.byteLength(JSON.stringify(answer));
+  if (bytes > maxBytes) {
+    throw new LimitError(
+      `the answer would be ${bytes} bytes, over the ${maxBytes}-byte limit; ask for a smaller page (limit)`,
+    );
+  }
+  return answer;
 }

@@ -356,9 +356,14 @@ describe('computeInsights', () => {
   });
 });
 
+/** A cache bounded by entries only (sizes of 1 byte each). */
+const lru = <V>(capacity: number) => createLruCache<V>({ capacity, maxBytes: 1e9, sizeOf: () => 1 });
+
+const poolOptions = { size: 1, taskTimeoutMs: 60_000, workerMemoryMb: 256, queueMax: 64 };
+
 describe('the LRU cache', () => {
   it('keeps at most its capacity, evicting the least recently used', () => {
-    const cache = createLruCache<number>(3);
+    const cache = lru<number>(3);
     cache.set('a', 1);
     cache.set('b', 2);
     cache.set('c', 3);
@@ -370,7 +375,7 @@ describe('the LRU cache', () => {
   });
 
   it('a read or a rewrite makes an entry the most recent', () => {
-    const cache = createLruCache<string>(2);
+    const cache = lru<string>(2);
     cache.set('a', 'A');
     cache.set('b', 'B');
     expect(cache.get('a')).toBe('A'); // now b is the oldest
@@ -386,7 +391,7 @@ describe('the LRU cache', () => {
   });
 
   it('a capacity of one holds the latest entry only', () => {
-    const cache = createLruCache<number>(1);
+    const cache = lru<number>(1);
     cache.set('x', 1);
     cache.set('y', 2);
     expect(cache.get('x')).toBeUndefined();
@@ -396,7 +401,7 @@ describe('the LRU cache', () => {
 
 describe('the worker pool', () => {
   const { lines, log } = memoryLog();
-  const pool = createAnalyticsPool(1, log);
+  const pool = createAnalyticsPool(poolOptions, log);
   afterAll(() => pool.close());
 
   it('runs tasks in a worker thread, with the same answers as on the main thread', async () => {
@@ -436,17 +441,17 @@ describe('the worker pool', () => {
   }, 60_000);
 
   it('a task over its time limit fails and its worker is replaced', async () => {
-    const quick = createAnalyticsPool(1, log, 1);
+    const quick = createAnalyticsPool({ ...poolOptions, taskTimeoutMs: 1 }, log);
     try {
       // A fresh worker needs far longer than 1 ms to start (it loads TypeScript through tsx).
-      await expect(quick.run({ kind: 'probe' })).rejects.toThrow('analytics task timed out');
+      await expect(quick.run({ kind: 'probe' })).rejects.toThrow(/ran over its 0.001 s time budget/);
     } finally {
       await quick.close();
     }
   });
 
   it('refuses work once closed, and fails what was still waiting', async () => {
-    const short = createAnalyticsPool(1, log);
+    const short = createAnalyticsPool(poolOptions, log);
     const running = short.run({ kind: 'probe' });
     const waiting = short.run({ kind: 'probe' });
     expect(short.queued()).toBe(1);
@@ -503,5 +508,197 @@ describe('sentences with yes/no metrics', () => {
     expect(
       drafts.filter((draft) => draft.type === 'trend' || draft.type === 'pattern').length,
     ).toBeLessThanOrEqual(1);
+  });
+});
+
+describe('the answer cache in bytes', () => {
+  const sized = (maxBytes: number, maxEntryBytes?: number) =>
+    createLruCache<string>({
+      capacity: 1000,
+      maxBytes,
+      ...(maxEntryBytes === undefined ? {} : { maxEntryBytes }),
+      sizeOf: (value) => value.length,
+    });
+
+  it('holds at most its byte bound, evicting the least recently used', () => {
+    const cache = sized(10);
+    expect(cache.set('a', 'aaaa')).toBe(true);
+    expect(cache.set('b', 'bbbb')).toBe(true);
+    expect(cache.bytes).toBe(8);
+    cache.get('a'); // b is now the oldest
+    expect(cache.set('c', 'cc')).toBe(true); // exactly at the bound: nothing goes
+    expect(cache.bytes).toBe(10);
+    expect(cache.set('d', 'd')).toBe(true); // one byte over: b goes
+    expect(cache.get('b')).toBeUndefined();
+    expect([cache.get('a'), cache.get('c'), cache.get('d')]).toEqual(['aaaa', 'cc', 'd']);
+    expect(cache.bytes).toBe(7);
+    for (let i = 0; i < 100; i++) {
+      cache.set(`k${i}`, 'x'.repeat(i % 7));
+      expect(cache.bytes).toBeLessThanOrEqual(10);
+    }
+  });
+
+  it('never holds an answer larger than the limit, and a rewrite frees the old size', () => {
+    const cache = sized(100, 5);
+    expect(cache.set('at', '12345')).toBe(true);
+    expect(cache.set('over', '123456')).toBe(false);
+    expect(cache.get('over')).toBeUndefined();
+    expect(cache.set('at', '123456')).toBe(false); // too large now: the old value is gone too
+    expect(cache.get('at')).toBeUndefined();
+    expect(cache.bytes).toBe(0);
+    expect(sized(4).set('whole', 'abcde')).toBe(false); // larger than the whole bound
+  });
+
+  it("drops one user's entries by prefix, and nothing else", () => {
+    const cache = sized(100);
+    cache.set('u1:1:a', 'x');
+    cache.set('u1:2:b', 'yy');
+    cache.set('u10:1:a', 'zzz');
+    expect(cache.deletePrefix('u1:')).toBe(2);
+    expect(cache.size).toBe(1);
+    expect(cache.bytes).toBe(3);
+    expect(cache.get('u10:1:a')).toBe('zzz');
+  });
+});
+
+describe('fair and contained scheduling', () => {
+  const { log } = memoryLog();
+
+  it("a slow account's queued work waits its turn: another account is served after at most one of its tasks", async () => {
+    const pool = createAnalyticsPool(poolOptions, log);
+    try {
+      await pool.run({ kind: 'probe' }); // the worker is up
+      const order: string[] = [];
+      const track = (tag: string, account: string, spinMs: number) =>
+        pool.run({ kind: 'probe', spinMs, tag }, account).then((result) => order.push(result.tag!));
+      const slow = [track('slow 1', 'slow', 300), track('slow 2', 'slow', 300), track('slow 3', 'slow', 300)];
+      const other = track('other', 'other', 0);
+      // Another task of the slow account, after the other's: it still comes after the other's.
+      const slowLater = track('slow 4', 'slow', 0);
+      await Promise.all([...slow, other, slowLater]);
+      expect(order).toEqual(['slow 1', 'other', 'slow 2', 'slow 3', 'slow 4']);
+    } finally {
+      await pool.close();
+    }
+  }, 60_000);
+
+  it('runs one task per account at a time, even with free workers', async () => {
+    const pool = createAnalyticsPool({ ...poolOptions, size: 2 }, log);
+    try {
+      const first = pool.run({ kind: 'probe', spinMs: 3000, tag: 'a1' }, 'a');
+      const second = pool.run({ kind: 'probe', tag: 'a2' }, 'a');
+      const other = pool.run({ kind: 'probe', tag: 'b1' }, 'b');
+      // a2 waits for a1 although the second worker is free: b1 takes that worker.
+      await other;
+      expect(pool.queued()).toBe(1);
+      await Promise.all([first, second]);
+      expect(pool.queued()).toBe(0);
+    } finally {
+      await pool.close();
+    }
+  }, 60_000);
+
+  it('a full queue refuses with TOO_MANY_REQUESTS and a retry delay', async () => {
+    const pool = createAnalyticsPool({ ...poolOptions, queueMax: 2 }, log);
+    try {
+      const running = pool.run({ kind: 'probe', spinMs: 100 }, 'a');
+      // The first is taken by the worker at once (not waiting); two more may wait, the third may not.
+      const waiting = [pool.run({ kind: 'probe' }, 'b'), pool.run({ kind: 'probe' }, 'c')];
+      expect(pool.queued()).toBe(2);
+      await expect(pool.run({ kind: 'probe' }, 'd')).rejects.toMatchObject({
+        code: 'TOO_MANY_REQUESTS',
+        details: { retryAfterSeconds: 5 },
+      });
+      await Promise.all([running, ...waiting]);
+      await expect(pool.run({ kind: 'probe' }, 'd')).resolves.toMatchObject({ isMainThread: false });
+    } finally {
+      await pool.close();
+    }
+  }, 60_000);
+
+  it('a task over its time budget is cut off (its worker replaced) and the next account is served', async () => {
+    const pool = createAnalyticsPool({ ...poolOptions, taskTimeoutMs: 5_000 }, log);
+    try {
+      const before = await pool.run({ kind: 'probe' });
+      const stuck = pool.run({ kind: 'probe', spinMs: 600_000 }, 'slow');
+      const next = pool.run({ kind: 'probe', tag: 'next' }, 'other');
+      await expect(stuck).rejects.toMatchObject({ code: 'BAD_REQUEST', message: /5 s time budget/ });
+      const after = await next;
+      expect(after.tag).toBe('next');
+      expect(after.threadId).not.toBe(before.threadId);
+      expect(pool.started()).toBe(2);
+    } finally {
+      await pool.close();
+    }
+  }, 60_000);
+
+  it('a blow-up over the heap limit ends that worker only, with a clear 4xx', async () => {
+    const pool = createAnalyticsPool({ ...poolOptions, workerMemoryMb: 64 }, log);
+    try {
+      await pool.run({ kind: 'probe' });
+      await expect(pool.run({ kind: 'probe', allocateMb: 1024 }, 'greedy')).rejects.toMatchObject({
+        code: 'BAD_REQUEST',
+        message: /more than its 64 MB of memory/,
+      });
+      // A small one at the same account afterwards works, on a new worker.
+      await expect(pool.run({ kind: 'probe', allocateMb: 8 }, 'greedy')).resolves.toMatchObject({
+        isMainThread: false,
+      });
+      expect(pool.started()).toBe(2);
+    } finally {
+      await pool.close();
+    }
+  }, 60_000);
+
+  it('an answer over the byte limit is refused with BAD_REQUEST, one at the limit passes', async () => {
+    const pool = createAnalyticsPool(poolOptions, log);
+    try {
+      const inputs = [
+        input(
+          meta('Weight', 'number', 'kg'),
+          range(100).map((i) => 70 + 0.1 * i + (i % 5)),
+        ),
+      ];
+      const bytes = Buffer.byteLength(JSON.stringify(computeTrends(inputs)));
+      await expect(pool.run({ kind: 'trends', inputs, maxAnswerBytes: bytes })).resolves.toHaveLength(1);
+      await expect(pool.run({ kind: 'trends', inputs, maxAnswerBytes: bytes - 1 })).rejects.toMatchObject({
+        code: 'BAD_REQUEST',
+        message: new RegExp(`would be ${bytes} bytes, over the ${bytes - 1}-byte limit`),
+      });
+    } finally {
+      await pool.close();
+    }
+  }, 60_000);
+});
+
+describe('paged correlations', () => {
+  const random = seededRandom(11);
+  const inputs = range(6).map((k) =>
+    input(
+      meta(`M${k}`, 'number'),
+      range(120).map((i) => Math.sin(i / (k + 2)) + random()),
+    ),
+  );
+  const params = { ...defaults, all: true, maxLag: 2 };
+
+  it('gives the strongest first, and the pages join into the whole list', () => {
+    const whole = computeCorrelations(inputs, params);
+    expect(whole.total).toBe(whole.testsRun);
+    expect(whole.findings).toHaveLength(whole.total);
+    for (let i = 1; i < whole.findings.length; i++) {
+      expect(whole.findings[i]!.q).toBeGreaterThanOrEqual(whole.findings[i - 1]!.q);
+    }
+    const pages = [];
+    let cursor: number | null = 0;
+    while (cursor !== null) {
+      const page = computeCorrelations(inputs, { ...params, limit: 7, cursor });
+      expect(page.findings.length).toBeLessThanOrEqual(7);
+      expect(page.total).toBe(whole.total);
+      pages.push(...page.findings);
+      cursor = page.nextCursor;
+    }
+    expect(pages).toEqual(whole.findings);
+    const beyond = computeCorrelations(inputs, { ...params, limit: 7, cursor: whole.total + 5 });
+    expect(beyond).toMatchObject({ findings: [], nextCursor: null, total: whole.total });
   });
 });

@@ -17,11 +17,15 @@ export const metricsRouter = router({
     .query(({ ctx, input }) => getMetric(ctx.db, ctx.auth.user.id, input.id)),
   create: dataProcedure
     .input(createMetricInput)
-    .mutation(({ ctx, input }) => createMetric(ctx.db, ctx.auth.user.id, input)),
+    .mutation(({ ctx, input }) =>
+      createMetric(ctx.db, ctx.auth.user.id, input, { maxActive: ctx.deps.config.metricsMaxActive }),
+    ),
   /** Also archives (isActive: false) and restores a metric. */
   update: dataProcedure
     .input(updateMetricInput)
-    .mutation(({ ctx, input }) => updateMetric(ctx.db, ctx.auth.user.id, input)),
+    .mutation(({ ctx, input }) =>
+      updateMetric(ctx.db, ctx.auth.user.id, input, { maxActive: ctx.deps.config.metricsMaxActive }),
+    ),
   /** Deletes the metric and all its entries. */
   delete: dataProcedure
     .input(deleteInput)

@@ -95,6 +95,7 @@ export const usersRouter = router({
   /** Removes the account with all its data and sessions. */
   deleteAccount: protectedCredentialProcedure.input(deleteAccountInput).mutation(async ({ ctx, input }) => {
     await deleteAccount(ctx.db, ctx.auth.user, input.password);
+    ctx.deps.analytics.forgetUser(ctx.auth.user.id);
     clearSessionCookie(ctx);
     return { ok: true as const };
   }),
