@@ -5,8 +5,10 @@
 // and sync. Reports the server's peak RSS and the light users' p99 beside the same run at rest.
 // Flags: --seconds S per phase (20), --rate R writes/s (20), --writers W light users (5),
 // --hammers H concurrent hostile callers (8).
+
+import { addDays, localToday } from '@lifexp/analytics';
 import { createLogger, loadConfig } from '@lifexp/config';
-import { addDays, createSession, localToday, registerUser } from '@lifexp/db';
+import { createSession, registerUser } from '@lifexp/db';
 import { type RunningServer, startServer } from '@lifexp/server/runtime';
 import { sql } from 'drizzle-orm';
 import { createWriterProbe, type PhaseFigures, quantile } from './insights.ts';

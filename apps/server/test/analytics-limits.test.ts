@@ -1,5 +1,5 @@
+import { addDays, localToday } from '@lifexp/analytics';
 import type { CorrelationsResult } from '@lifexp/contracts';
-import { addDays, localToday } from '@lifexp/db';
 import { describe, expect, it } from 'vitest';
 import { call, describeServer, errorOf, signUp } from './support';
 

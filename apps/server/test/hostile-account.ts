@@ -3,10 +3,12 @@
 // process (and fails the test), never the test runner.
 //
 // DATABASE_URL: a migrated PostgreSQL database; without it an in-memory PGlite is used.
+
+import { addDays, localToday } from '@lifexp/analytics';
 import { loadConfig } from '@lifexp/config';
 import { memoryLog } from '@lifexp/config/testing';
 import { correlationsInput, trendsInput } from '@lifexp/contracts';
-import { addDays, createDb, DomainError, localToday, registerUser, rowsOf } from '@lifexp/db';
+import { createDb, DomainError, registerUser, rowsOf } from '@lifexp/db';
 import { createAnalyticsService } from '@lifexp/insights';
 import { sql } from 'drizzle-orm';
 

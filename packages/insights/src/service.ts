@@ -1,8 +1,7 @@
-import { localToday } from '@lifexp/analytics';
+import { addDays, localToday } from '@lifexp/analytics';
 import type { Config, Logger } from '@lifexp/config';
 import type { CorrelationsInput, TrendsInput } from '@lifexp/contracts';
 import {
-  addDays,
   type Database,
   DomainError,
   getUser,
