@@ -2,6 +2,7 @@ import type { Config, Logger } from '@lifexp/config';
 import { type Database, usersAtLocalHour } from '@lifexp/db';
 import type { AnalyticsService } from '@lifexp/insights';
 import { fromPglite, PgBoss } from 'pg-boss';
+import { safeError } from './errorLog';
 
 export const RECOMPUTE_QUEUE = 'insights-recompute';
 export const SWEEP_QUEUE = 'insights-daily-sweep';
@@ -33,7 +34,7 @@ export async function startJobs(
     database.driver === 'pglite' && database.pglite
       ? new PgBoss({ db: fromPglite(database.pglite), backend: 'pglite' })
       : new PgBoss({ connectionString: database.url!, max: 3 });
-  boss.on('error', (error) => log.error({ err: error }, 'job queue error'));
+  boss.on('error', (error) => log.error({ error: safeError(error) }, 'job queue error'));
   await boss.start();
   await boss.createQueue(RECOMPUTE_QUEUE, {
     policy: 'short',
@@ -74,7 +75,7 @@ export async function startJobs(
           { singletonKey: userId, startAfter: config.insightsDebounceSeconds },
         )
         .catch((error: unknown) =>
-          log.error({ err: error, userId }, 'could not queue an insights recompute'),
+          log.error({ error: safeError(error), userId }, 'could not queue an insights recompute'),
         );
     },
     async stop() {

@@ -1,10 +1,13 @@
 import { randomUUID } from 'node:crypto';
-import type {
-  CreateEntryInput,
-  DeleteInput,
-  Entry,
-  ListEntriesInput,
-  UpdateEntryInput,
+import {
+  type CreateEntryInput,
+  type DeleteInput,
+  type Entry,
+  id as idSchema,
+  type ListEntriesInput,
+  localDate,
+  storedTime,
+  type UpdateEntryInput,
 } from '@lifexp/contracts';
 import { and, arrayContains, desc, eq, gte, inArray, isNull, lte, sql } from 'drizzle-orm';
 import { mutate } from './changes';
@@ -309,15 +312,13 @@ function encodeCursor(row: EntryRow): string {
 function decodeCursor(cursor: string): Cursor {
   try {
     const [date, time, id] = JSON.parse(Buffer.from(cursor, 'base64url').toString('utf8')) as unknown[];
+    // Checked in full, as the database would read them: a cursor is client input like any other.
     if (
-      typeof date === 'string' &&
-      /^\d{4}-\d{2}-\d{2}$/.test(date) &&
-      typeof time === 'string' &&
-      /^\d{2}:\d{2}:\d{2}$/.test(time) &&
-      typeof id === 'string' &&
-      /^[0-9a-f-]{36}$/i.test(id)
+      localDate.safeParse(date).success &&
+      storedTime.safeParse(time).success &&
+      idSchema.safeParse(id).success
     ) {
-      return { date, time, id };
+      return { date, time, id } as Cursor;
     }
   } catch {
     // reported below
