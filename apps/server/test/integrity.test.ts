@@ -1,6 +1,6 @@
 import { randomUUID } from 'node:crypto';
 import { derivedId, latestSeq, schema } from '@lifexp/db';
-import { and, count, eq, isNull } from 'drizzle-orm';
+import { count, eq } from 'drizzle-orm';
 import { expect, it } from 'vitest';
 import { safeError } from '../src/errorLog';
 import { call, describeServer, signUp, type TestServer } from './support';
@@ -160,4 +160,98 @@ it('describes a failed query by its statement and code, never its parameters or 
   });
 });
 
-export { and, derivedId, isNull };
+describeServer("import writes only the importer's rows", (ctx) => {
+  it.each([
+    ["never writes another account's entry at a derived id", false],
+    ['a derived metric id another account holds is no 500', true],
+  ])('%s', async (_title, squatMetric) => {
+    const a = await signUp(ctx().url);
+    const b = await signUp(ctx().url);
+    const { db } = ctx().database.database;
+    // B holds an entry id and a metric id that A's document carries, and the ids A's import derives for them.
+    const bMetric = await b.client.metrics.create.mutate({
+      name: 'B metric',
+      type: 'rating',
+      category: 'mood',
+    });
+    const bSquat = await b.client.metrics.create.mutate({
+      id: squatMetric ? derivedId(a.user.id, bMetric.id) : randomUUID(),
+      name: 'B squat',
+      type: 'rating',
+      category: 'mood',
+    });
+    const entryId = randomUUID();
+    await b.client.entries.create.mutate({ id: entryId, metricId: bMetric.id, value: 2, date: '2026-01-03' });
+    const squatted = await b.client.entries.create.mutate({
+      id: derivedId(a.user.id, entryId),
+      metricId: bMetric.id,
+      value: 1,
+      date: '2026-01-03',
+      notes: 'B note',
+    });
+    const bBefore = await rowCounts(ctx(), b.user.id);
+    const document = {
+      format: 'lifexp',
+      version: 1,
+      metrics: [{ id: bMetric.id, name: 'A mood', type: 'rating', category: 'mood' }],
+      entries: [{ id: entryId, metricId: bMetric.id, value: 5, date: '2026-01-04', notes: 'A private note' }],
+    };
+    for (let round = 0; round < 2; round++) {
+      const report = await a.client.data.import.mutate({ document, onConflict: 'overwrite' });
+      expect(report.metrics).toEqual(
+        round === 0 ? { created: 1, updated: 0, skipped: 0 } : { created: 0, updated: 0, skipped: 1 },
+      );
+      expect(report.entries).toEqual(
+        round === 0 ? { created: 1, updated: 0, skipped: 0 } : { created: 0, updated: 0, skipped: 1 },
+      );
+    }
+    // B's rows are exactly as B left them.
+    expect(await b.client.entries.get.query({ id: squatted.id })).toEqual(squatted);
+    expect(await b.client.metrics.get.query({ id: bSquat.id })).toEqual(bSquat);
+    expect(await rowCounts(ctx(), b.user.id)).toEqual(bBefore);
+    const [aEntry] = (await a.client.entries.list.query({})).items;
+    expect(aEntry).toMatchObject({ notes: 'A private note', value: 5 });
+    expect([entryId, squatted.id]).not.toContain(aEntry!.id);
+    const [row] = await db.select().from(schema.entries).where(eq(schema.entries.id, aEntry!.id));
+    expect(row!.userId).toBe(a.user.id);
+    const [aMetric] = await a.client.metrics.list.query({});
+    expect([bMetric.id, bSquat.id]).not.toContain(aMetric!.id);
+  });
+
+  it('re-importing an unchanged export with overwrite changes no row, bumps no version, emits no event', async () => {
+    const person = await signUp(ctx().url);
+    const weight = await person.client.metrics.create.mutate({
+      name: 'Weight',
+      type: 'number',
+      category: 'health',
+      config: { unit: 'kg', decimals: 1, min: 20, max: 300, aggregation: 'last', missing: 'unknown' },
+    });
+    const mood = await person.client.metrics.create.mutate({
+      name: 'Mood',
+      type: 'rating',
+      category: 'mood',
+      config: { min: 1, max: 10 },
+    });
+    await person.client.metrics.create.mutate({ name: 'Sleep', type: 'duration', category: 'sleep' });
+    await person.client.metrics.update.mutate({ id: mood.id, baseVersion: 1, isActive: false });
+    await person.client.entries.create.mutate({
+      metricId: weight.id,
+      value: 71.5,
+      date: '2026-01-02',
+      time: '07:30',
+      notes: 'after run',
+      tags: ['Morning', 'scale'],
+    });
+    const exported = await person.client.data.export.query({ format: 'json' });
+    const document = exported.content;
+    const metricsBefore = await person.client.metrics.list.query({ includeArchived: true });
+    const entriesBefore = await person.client.entries.list.query({});
+    const before = await rowCounts(ctx(), person.user.id);
+    const report = await person.client.data.import.mutate({ document, onConflict: 'overwrite' });
+    expect(report.metrics).toEqual({ created: 0, updated: 0, skipped: 3 });
+    expect(report.entries).toEqual({ created: 0, updated: 0, skipped: 1 });
+    expect(await person.client.metrics.list.query({ includeArchived: true })).toEqual(metricsBefore);
+    expect(await person.client.entries.list.query({})).toEqual(entriesBefore);
+    expect(await rowCounts(ctx(), person.user.id)).toEqual(before);
+  });
+});

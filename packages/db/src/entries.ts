@@ -242,10 +242,11 @@ export async function createEntry(
 /** Writes normalized content over an entry (live again if it was deleted) and bumps its version. */
 export function rewriteEntry(
   tx: Tx,
+  userId: string,
   row: EntryRow,
   columns: EntryColumns & { metricId?: string },
 ): Promise<EntryRow> {
-  return rewriteRow(tx, entryKind, row, columns);
+  return rewriteRow(tx, entryKind, userId, row, columns);
 }
 
 export async function updateEntry(
@@ -272,7 +273,7 @@ export async function updateEntry(
       const [{ code, reason }] = normalized.problems as [EntryProblem];
       throw new DomainError(code, reason);
     }
-    const entry = toEntry(await rewriteEntry(tx, row, normalized.columns));
+    const entry = toEntry(await rewriteEntry(tx, userId, row, normalized.columns));
     record({
       entity: 'entry',
       entityId: entry.id,
@@ -292,7 +293,7 @@ export async function deleteEntry(db: Db, userId: string, input: DeleteInput): P
     await tx
       .update(entries)
       .set({ deletedAt: now, updatedAt: now, version: row.version + 1 })
-      .where(eq(entries.id, row.id));
+      .where(and(eq(entries.id, row.id), eq(entries.userId, userId)));
     record({ entity: 'entry', entityId: row.id, op: 'delete', clientMutationId: input.clientMutationId });
     return { id: row.id };
   });
