@@ -393,10 +393,14 @@ async function derivedFor<R extends { id: string; userId: string }>(
 
 async function importMetrics(run: ImportRun, list: DocumentMetric[]): Promise<Map<string, string>> {
   const { tx, userId, typed, options, report, changes } = run;
+  // Key-share locked until commit, as entry creates do: a metric deleted meanwhile is waited for and
+  // then not found, so the import never leaves live entries on a deleted metric.
   const mine = await tx
     .select()
     .from(metrics)
-    .where(and(eq(metrics.userId, userId), isNull(metrics.deletedAt)));
+    .where(and(eq(metrics.userId, userId), isNull(metrics.deletedAt)))
+    .orderBy(metrics.id)
+    .for('key share');
   const byId = new Map(mine.map((row) => [row.id, row]));
   const byName = new Map(mine.map((row) => [row.name.toLowerCase(), row]));
   const taken = list.length

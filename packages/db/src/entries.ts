@@ -112,10 +112,15 @@ export async function createEntries(
 ): Promise<Entry[]> {
   const { result } = await mutate(db, userId, async (tx, record) => {
     const metricIds = [...new Set(input.entries.map((entry) => entry.metricId))];
+    // A key-share lock on each metric until commit: deleting or archiving it (which takes the row
+    // FOR UPDATE) waits for this create, or this create waits for it and then sees it deleted or
+    // archived. Either way no live entry is left on a deleted or archived metric.
     const owned = await tx
       .select()
       .from(metrics)
-      .where(and(eq(metrics.userId, userId), inArray(metrics.id, metricIds), isNull(metrics.deletedAt)));
+      .where(and(eq(metrics.userId, userId), inArray(metrics.id, metricIds), isNull(metrics.deletedAt)))
+      .orderBy(metrics.id)
+      .for('key share');
     const metricById = new Map(owned.map((metric) => [metric.id, metric]));
     const latestDate = await latestAllowedDate(tx, userId, options.timezone);
 
