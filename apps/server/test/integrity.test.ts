@@ -1,6 +1,8 @@
 import { randomUUID } from 'node:crypto';
-import { derivedId, latestSeq, schema } from '@lifexp/db';
+import { csvCell, derivedId, latestSeq, schema } from '@lifexp/db';
+import { parse } from 'csv-parse/sync';
 import { count, eq } from 'drizzle-orm';
+import fc from 'fast-check';
 import { expect, it } from 'vitest';
 import { safeError } from '../src/errorLog';
 import { call, describeServer, signUp, type TestServer } from './support';
@@ -254,4 +256,40 @@ describeServer("import writes only the importer's rows", (ctx) => {
     expect(await person.client.entries.list.query({})).toEqual(entriesBefore);
     expect(await rowCounts(ctx(), person.user.id)).toEqual(before);
   });
+});
+
+it('csvCell is one inert field whether a spreadsheet splits on , or ; and reads back exactly (property)', () => {
+  const alphabet = fc.constantFrom(
+    '=',
+    '+',
+    '-',
+    '@',
+    ';',
+    ',',
+    '"',
+    "'",
+    ' ',
+    '\t',
+    '\r',
+    '\n',
+    'a',
+    '1',
+    '(',
+    ')',
+  );
+  fc.assert(
+    fc.property(fc.string({ unit: alphabet, maxLength: 12 }), (value) => {
+      const cell = csvCell(value);
+      for (const delimiter of [',', ';']) {
+        const rows = parse(cell === '' ? '""' : cell, { delimiter, relax_quotes: false }) as string[][];
+        expect(rows).toHaveLength(1);
+        expect(rows[0]).toHaveLength(1);
+        const field = rows[0]![0]!;
+        // No formula trigger where a spreadsheet looks for one, and one stripped quote gives the value back.
+        expect(field).not.toMatch(/^\s*[=+\-@]/);
+        expect(field.startsWith("'") ? field.slice(1) : field).toBe(value);
+      }
+    }),
+    { numRuns: 2_000 },
+  );
 });

@@ -97,15 +97,20 @@ export async function* exportJson(db: Executor, userId: string, input: ExportInp
   yield `],"insights":${JSON.stringify(await listActiveInsights(db, userId))}}`;
 }
 
-/** A CSV cell per RFC 4180, neutralized against spreadsheet formula injection. */
+/**
+ * A CSV cell per RFC 4180, safe in every locale: quoted when it holds a comma, a semicolon (the
+ * separator where the decimal mark is a comma), a quote, CR or LF, and neutralized against formula
+ * injection.
+ */
 export function csvCell(value: string | number | boolean | null, text = true): string {
   if (value === null) return '';
   let cell = String(value);
-  // A text cell starting with = + - @ (or a tab/CR) would run as a formula in a spreadsheet: a
-  // leading quote disarms it. A cell that already starts with a quote gets one more, so that
-  // stripping one quote on import restores every cell exactly.
-  if (text && /^['=+\-@\t\r]/.test(cell)) cell = `'${cell}`;
-  return /[",\r\n]/.test(cell) ? `"${cell.replace(/"/g, '""')}"` : cell;
+  // A text cell whose first non-blank character is = + - @ (spreadsheets skip leading spaces, tabs
+  // and line breaks before a formula), or that starts with a tab or a line break, would run as a
+  // formula: a leading quote disarms it. A cell that already starts with a quote gets one more, so
+  // that stripping one quote on import restores every cell exactly.
+  if (text && /^(?:['\t\r\n]|\s*[=+\-@])/.test(cell)) cell = `'${cell}`;
+  return /[",;\r\n]/.test(cell) ? `"${cell.replace(/"/g, '""')}"` : cell;
 }
 
 /**
