@@ -13,6 +13,11 @@ export interface Jobs {
    * fails the caller: a failure to queue is logged.
    */
   requestRecompute(userId: string): void;
+  /**
+   * Removes every job that carries the user's id (waiting, retrying, running or kept after it ran):
+   * after deleteAccount, nothing in the queue names the user.
+   */
+  forgetUser(userId: string): Promise<number>;
   boss: PgBoss;
   stop(): Promise<void>;
 }
@@ -77,6 +82,23 @@ export async function startJobs(
         .catch((error: unknown) =>
           log.error({ error: safeError(error), userId }, 'could not queue an insights recompute'),
         );
+    },
+    async forgetUser(userId) {
+      requestedAt.delete(userId);
+      let removed = 0;
+      for (const queue of [RECOMPUTE_QUEUE]) {
+        for (;;) {
+          const jobs = await boss.findJobs(queue, { data: { userId }, limit: 1_000 });
+          if (jobs.length === 0) break;
+          await boss.deleteJob(
+            queue,
+            jobs.map((job) => job.id),
+          );
+          removed += jobs.length;
+          if (jobs.length < 1_000) break;
+        }
+      }
+      return removed;
     },
     async stop() {
       await boss.stop({ graceful: true, timeout: 5_000 });

@@ -1,11 +1,11 @@
 import { randomUUID } from 'node:crypto';
-import { csvCell, derivedId, latestSeq, schema } from '@lifexp/db';
+import { csvCell, derivedId, latestSeq, rowsOf, schema } from '@lifexp/db';
 import { parse } from 'csv-parse/sync';
-import { count, eq } from 'drizzle-orm';
+import { count, eq, sql } from 'drizzle-orm';
 import fc from 'fast-check';
 import { expect, it } from 'vitest';
 import { safeError } from '../src/errorLog';
-import { call, describeServer, signUp, type TestServer } from './support';
+import { call, describeServer, eventually, signUp, type TestServer } from './support';
 
 const NUL = String.fromCharCode(0);
 const LONE = String.fromCharCode(0xd83d);
@@ -293,3 +293,42 @@ it('csvCell is one inert field whether a spreadsheet splits on , or ; and reads 
     { numRuns: 2_000 },
   );
 });
+
+describeServer(
+  'deleteAccount leaves no job behind',
+  (ctx) => {
+    const jobsOf = async (userId: string) => {
+      const result = await ctx().database.database.db.execute(
+        sql`select count(*)::int as n from pgboss.job where data->>'userId' = ${userId}`,
+      );
+      return rowsOf<{ n: number }>(result)[0]!.n;
+    };
+
+    it('removes the pending insights recompute that carries the user id', async () => {
+      const person = await signUp(ctx().url);
+      const other = await signUp(ctx().url);
+      await person.client.metrics.create.mutate({ name: 'Mood', type: 'rating', category: 'mood' });
+      await other.client.metrics.create.mutate({ name: 'Mood', type: 'rating', category: 'mood' });
+      // The write queues a debounced recompute: wait until it is in the queue.
+      await eventually(
+        async () => ((await jobsOf(person.user.id)) > 0 ? true : undefined),
+        'the queued recompute',
+      );
+      await eventually(
+        async () => ((await jobsOf(other.user.id)) > 0 ? true : undefined),
+        'the other recompute',
+      );
+      const deleted = await call(
+        ctx().url,
+        'users.deleteAccount',
+        { password: 'correct horse battery' },
+        { headers: bearer(person) },
+      );
+      expect(deleted.status).toBe(200);
+      expect(await jobsOf(person.user.id)).toBe(0);
+      // Another user's job stays.
+      expect(await jobsOf(other.user.id)).toBeGreaterThan(0);
+    });
+  },
+  { INSIGHTS_DEBOUNCE_SECONDS: '3600' },
+);

@@ -80,6 +80,8 @@ export const usersRouter = router({
   /** Removes the account with all its data and sessions. */
   deleteAccount: protectedProcedure.input(deleteAccountInput).mutation(async ({ ctx, input }) => {
     await deleteAccount(ctx.db, ctx.auth.user, input.password);
+    // The job queue lives beside the data: a pending recompute must not keep the user's id.
+    await ctx.deps.jobs.forgetUser(ctx.auth.user.id);
     clearSessionCookie(ctx);
     return { ok: true as const };
   }),
