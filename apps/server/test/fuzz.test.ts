@@ -1,4 +1,5 @@
-import { rowsOf } from '@lifexp/db';
+import { createSession, rowsOf } from '@lifexp/db';
+import { testDrivers } from '@lifexp/db/testing';
 import { sql } from 'drizzle-orm';
 import fc from 'fast-check';
 import { expect, it } from 'vitest';
@@ -12,11 +13,16 @@ import { describeServer, signUp, type TestServer } from './support';
  * A failing call is shrunk by fast-check and printed with its seed.
  */
 
-/** Calls per run: the embedded database carries the volume, PostgreSQL a smaller share. */
-const CALLS = { pglite: 10_000, postgres: 2_000 } as const;
+/**
+ * Calls per run, 10,000 in all: PostgreSQL (faster under concurrency) carries most when it is tested,
+ * the embedded database a smaller share; without PostgreSQL the embedded database carries them all.
+ */
+const VOLUME = 10_000;
+const CALLS = testDrivers.includes('postgres')
+  ? ({ pglite: 2_000, postgres: VOLUME - 2_000 } as const)
+  : ({ pglite: VOLUME, postgres: 0 } as const);
 /** Concurrent callers, each its own account, so that each can check its own rows between its calls. */
-const WORKERS = 8;
-const PASSWORD = 'correct horse battery'; // what support.signUp registers with
+const WORKERS = 12;
 
 interface Caller {
   userId: string;
@@ -132,15 +138,9 @@ describeServer(
               }
             }
             if (answer.status === 401) {
-              // The call ended the caller's session (logout, logoutAll from another…): sign in again.
-              const login = await fetch(`${url}/trpc/users.login`, {
-                method: 'POST',
-                headers: { 'content-type': 'application/json' },
-                body: JSON.stringify({ email: caller.email, password: PASSWORD }),
-              });
-              caller.token = (
-                (await login.json()) as { result: { data: { token: string } } }
-              ).result.data.token;
+              // The call ended the caller's session (logout, logoutAll…): a new session, made as sign-in
+              // makes it (a login over HTTP would meet the per-address throttle the fuzzed logins trip).
+              caller.token = (await createSession(ctx().database.database.db, caller.userId)).token;
             }
             if (procedure.path.endsWith('.create') && answer.status === 200) {
               const created = (JSON.parse(answer.body) as { result?: { data?: { id?: string } } }).result
