@@ -156,3 +156,32 @@ for (const driver of testDrivers) {
     });
   });
 }
+
+describe('crash loop on the embedded database', () => {
+  it('kill -9 then an immediate restart on the same DATA_DIR always starts, 20 times, and keeps every write', async () => {
+    // PORT 0: each server gets a free port, so only the data directory is shared between them.
+    const env = { DATA_DIR: join(tempDir('lifexp-crashloop-'), 'data'), PORT: '0' };
+    let current = spawnServer(env);
+    processes.push(current);
+    let url = await listening(current);
+    const account = await signUp(url);
+    const metricId = await createMetric(device(url, account.token));
+    const written: string[] = [];
+    for (let round = 0; round < 20; round++) {
+      const [entry] = await createEntries(device(url, account.token), metricId, 1, {
+        prefix: `round-${round}`,
+      });
+      written.push(entry!.id);
+      current.child.kill('SIGKILL');
+      // No wait for the exit: the killed server may still be in the process table (not yet reaped)
+      // when the next one looks at the lock.
+      current = spawnServer(env);
+      processes.push(current);
+      url = await listening(current);
+    }
+    const pulled = await device(url, account.token).trpc.sync.pull.query({ after: 0, limit: 100 });
+    expect(pulled.events.map((event) => event.id)).toEqual([metricId, ...written]);
+    current.child.kill('SIGTERM');
+    expect(await current.exited).toBe(0);
+  }, 1_800_000);
+});

@@ -5,6 +5,7 @@ import { createMiddleware } from 'hono/factory';
 import { secureHeaders } from 'hono/secure-headers';
 import { clientAddress } from './auth/address';
 import type { AppDeps } from './deps';
+import { safeError } from './errorLog';
 import { closingBodyLimit, type HonoEnv } from './http/env';
 import { fileRoutes } from './http/files';
 import { hostAllowed } from './http/origin';
@@ -104,13 +105,17 @@ export function createApp(deps: AppDeps, state: ServerState): Hono<HonoEnv> {
 
   app.notFound((c) => c.json({ error: 'not found' }, 404));
   app.onError((error, c) => {
-    deps.log.error({ reqId: c.get('requestId'), err: error }, 'unhandled error');
+    deps.log.error({ reqId: c.get('requestId'), error: safeError(error) }, 'unhandled error');
     return c.json({ error: 'internal server error', requestId: c.get('requestId') }, 500);
   });
   return app;
 }
 
-/** Unexpected errors are logged in full with the request id; expected ones (bad input, auth) briefly. */
+/**
+ * Unexpected errors are logged with the request id, the statement's shape and the error codes;
+ * expected ones (bad input, auth) briefly. Never a message, a query parameter or any input: those
+ * carry users' notes and values.
+ */
 export function logProcedureError(
   deps: AppDeps,
   error: { code: string; message: string; cause?: unknown },
@@ -118,8 +123,8 @@ export function logProcedureError(
   requestId: string | undefined,
 ): void {
   if (error.code === 'INTERNAL_SERVER_ERROR') {
-    deps.log.error({ reqId: requestId, path, err: error.cause ?? error }, 'procedure failed');
+    deps.log.error({ reqId: requestId, path, error: safeError(error.cause ?? error) }, 'procedure failed');
   } else {
-    deps.log.debug({ reqId: requestId, path, code: error.code, msg: error.message }, 'procedure rejected');
+    deps.log.debug({ reqId: requestId, path, code: error.code }, 'procedure rejected');
   }
 }

@@ -2,6 +2,7 @@ import type { Config, Logger } from '@lifexp/config';
 import { type Database, usersAtLocalHour } from '@lifexp/db';
 import type { AnalyticsService } from '@lifexp/insights';
 import { fromPglite, PgBoss } from 'pg-boss';
+import { safeError } from './errorLog';
 
 export const RECOMPUTE_QUEUE = 'insights-recompute';
 export const SWEEP_QUEUE = 'insights-daily-sweep';
@@ -12,6 +13,11 @@ export interface Jobs {
    * fails the caller: a failure to queue is logged.
    */
   requestRecompute(userId: string): void;
+  /**
+   * Removes every job that carries the user's id (waiting, retrying, running or kept after it ran):
+   * after deleteAccount, nothing in the queue names the user.
+   */
+  forgetUser(userId: string): Promise<number>;
   boss: PgBoss;
   stop(): Promise<void>;
 }
@@ -33,7 +39,7 @@ export async function startJobs(
     database.driver === 'pglite' && database.pglite
       ? new PgBoss({ db: fromPglite(database.pglite), backend: 'pglite' })
       : new PgBoss({ connectionString: database.url!, max: 3 });
-  boss.on('error', (error) => log.error({ err: error }, 'job queue error'));
+  boss.on('error', (error) => log.error({ error: safeError(error) }, 'job queue error'));
   await boss.start();
   await boss.createQueue(RECOMPUTE_QUEUE, {
     policy: 'short',
@@ -74,8 +80,25 @@ export async function startJobs(
           { singletonKey: userId, startAfter: config.insightsDebounceSeconds },
         )
         .catch((error: unknown) =>
-          log.error({ err: error, userId }, 'could not queue an insights recompute'),
+          log.error({ error: safeError(error), userId }, 'could not queue an insights recompute'),
         );
+    },
+    async forgetUser(userId) {
+      requestedAt.delete(userId);
+      let removed = 0;
+      for (const queue of [RECOMPUTE_QUEUE]) {
+        for (;;) {
+          const jobs = await boss.findJobs(queue, { data: { userId }, limit: 1_000 });
+          if (jobs.length === 0) break;
+          await boss.deleteJob(
+            queue,
+            jobs.map((job) => job.id),
+          );
+          removed += jobs.length;
+          if (jobs.length < 1_000) break;
+        }
+      }
+      return removed;
     },
     async stop() {
       await boss.stop({ graceful: true, timeout: 5_000 });

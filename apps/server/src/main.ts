@@ -1,5 +1,6 @@
 import { ConfigError, createLogger, loadConfig } from '@lifexp/config';
 import { DatabaseOpenError } from '@lifexp/db';
+import { safeError } from './errorLog';
 import { ListenError, startServer } from './server';
 
 // Start-up failures an operator can fix get one plain line on stderr and exit code 1.
@@ -39,14 +40,16 @@ async function main(): Promise<void> {
     server.close().then(
       () => process.exit(0),
       (error: unknown) => {
-        log.error({ err: error }, 'shutdown failed');
+        log.error({ error: safeError(error) }, 'shutdown failed');
         process.exit(1);
       },
     );
   };
   process.on('SIGTERM', stop);
   process.on('SIGINT', stop);
-  process.on('unhandledRejection', (reason) => log.error({ err: reason }, 'unhandled rejection'));
+  process.on('unhandledRejection', (reason) =>
+    log.error({ error: safeError(reason) }, 'unhandled rejection'),
+  );
 }
 
 void main();

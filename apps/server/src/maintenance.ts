@@ -1,5 +1,6 @@
 import { expireThrottle, pruneChangeLog, purgeDeleted } from '@lifexp/db';
 import type { AppDeps } from './deps';
+import { safeError } from './errorLog';
 
 /**
  * Periodic housekeeping: soft-deleted metrics and entries are purged once every device has had
@@ -22,7 +23,7 @@ export function startMaintenance(deps: AppDeps): { stop(): void; runOnce(): Prom
     if (expired > 0) log.info({ expired }, 'expired throttle rows');
   }
   const timer = setInterval(() => {
-    runOnce().catch((error: unknown) => log.error({ err: error }, 'maintenance failed'));
+    runOnce().catch((error: unknown) => log.error({ error: safeError(error) }, 'maintenance failed'));
   }, config.maintenanceIntervalMs);
   timer.unref();
   return { stop: () => clearInterval(timer), runOnce };

@@ -1,7 +1,7 @@
 import { z } from 'zod';
 import { entryValue, notes, tags } from './entries';
 import { category, clientMutationId, metricName, metricTypes } from './metrics';
-import { dateRange, id, localDate, orderedRange, timeOfDay } from './primitives';
+import { cleanJson, dateRange, id, localDate, orderedRange, text, timeOfDay } from './primitives';
 
 export const EXPORT_FORMAT_VERSION = 1;
 export const CSV_COLUMNS = [
@@ -31,11 +31,11 @@ const documentMetric = z.strictObject({
   name: metricName,
   type: z.enum(metricTypes),
   category,
-  config: z.record(z.string(), z.unknown()).default({}),
+  config: z.record(text(), cleanJson()).default({}),
   isActive: z.boolean().default(true),
   version: z.number().int().min(1).optional(),
-  createdAt: z.string().optional(),
-  updatedAt: z.string().optional(),
+  createdAt: text().optional(),
+  updatedAt: text().optional(),
 });
 
 const documentEntry = z.strictObject({
@@ -48,27 +48,27 @@ const documentEntry = z.strictObject({
   notes: notes.nullable().optional(),
   tags: tags.default([]),
   version: z.number().int().min(1).optional(),
-  createdAt: z.string().optional(),
-  updatedAt: z.string().optional(),
+  createdAt: text().optional(),
+  updatedAt: text().optional(),
 });
 
 /** A Life XP export, version 1: what `data.export` writes and `data.import` reads. */
 export const exportDocument = z.strictObject({
   format: z.literal('lifexp', { error: 'must be "lifexp"' }),
   version: z.literal(EXPORT_FORMAT_VERSION, { error: `must be ${EXPORT_FORMAT_VERSION}` }),
-  exportedAt: z.string().optional(),
+  exportedAt: text().optional(),
   user: z
     .strictObject({
-      email: z.string().optional(),
-      timezone: z.string().optional(),
-      preferences: z.record(z.string(), z.unknown()).optional(),
-      createdAt: z.string().optional(),
+      email: text().optional(),
+      timezone: text().optional(),
+      preferences: z.record(text(), cleanJson()).optional(),
+      createdAt: text().optional(),
     })
     .optional(),
   metrics: z.array(documentMetric).max(1_000),
   entries: z.array(documentEntry).max(2_000_000),
   /** Kept in exports for the record; insights are recomputed, never imported. */
-  insights: z.array(z.unknown()).optional(),
+  insights: z.array(cleanJson()).optional(),
 });
 export type ExportDocument = z.infer<typeof exportDocument>;
 export type DocumentMetric = z.infer<typeof documentMetric>;
@@ -84,7 +84,7 @@ export const importOptions = {
 
 export const importInput = z.strictObject({
   /** The document as parsed JSON; checked in full before anything is written. */
-  document: z.unknown(),
+  document: cleanJson(),
   ...importOptions,
 });
 

@@ -1,6 +1,6 @@
 import { z } from 'zod';
 import { clientMutationId } from './metrics';
-import { dateRange, id, localDate, orderedRange, timeOfDay } from './primitives';
+import { dateRange, id, localDate, orderedRange, text, timeOfDay } from './primitives';
 
 export const MAX_TAGS = 32;
 export const MAX_BATCH = 1_000;
@@ -8,8 +8,7 @@ export const MAX_BATCH = 1_000;
 /** Up to 32 tags of up to 64 characters, trimmed, lower-cased and de-duplicated (first order kept). */
 export const tags = z
   .array(
-    z
-      .string()
+    text()
       .trim()
       .toLowerCase()
       .min(1, { error: 'a tag must not be empty' })
@@ -19,11 +18,11 @@ export const tags = z
   .transform((list) => [...new Set(list)]);
 
 /** Any JSON scalar; whether it suits the metric is checked against the metric itself. */
-export const entryValue = z.union([z.number(), z.boolean(), z.string().max(10_000)], {
+export const entryValue = z.union([z.number(), z.boolean(), text().max(10_000)], {
   error: 'must be a number, true/false or text',
 });
 
-export const notes = z.string().max(10_000, { error: 'must be at most 10000 characters' });
+export const notes = text().max(10_000, { error: 'must be at most 10000 characters' });
 
 export const createEntryInput = z.strictObject({
   /** Client-generated, so that a retried or offline-queued create is applied once. */
@@ -62,9 +61,9 @@ export const listEntriesInput = orderedRange(
   z.strictObject({
     ...dateRange,
     metricId: id.optional(),
-    tag: z.string().trim().toLowerCase().min(1).max(64).optional(),
+    tag: text().trim().toLowerCase().min(1).max(64).optional(),
     /** Opaque: the nextCursor of the previous page. */
-    cursor: z.string().max(200).optional(),
+    cursor: text().max(200).optional(),
     limit: z.number().int().min(1).max(500).default(100),
   }),
 ).default({ limit: 100 });

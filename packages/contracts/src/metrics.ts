@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import { id } from './primitives';
+import { cleanJson, id, text } from './primitives';
 
 export const metricTypes = ['rating', 'duration', 'binary', 'number', 'text'] as const;
 export type MetricType = (typeof metricTypes)[number];
@@ -43,7 +43,7 @@ export const numberConfig = z
   .strictObject({
     min: bound.optional(),
     max: bound.optional(),
-    unit: z.string().trim().max(16).optional(),
+    unit: text().trim().max(16).optional(),
     decimals: z.number().int().min(0).max(6).optional(),
     aggregation: aggregation.default('mean'),
     missing: missingDay.default('unknown'),
@@ -81,14 +81,13 @@ export type TypedMetric =
   | { type: 'number'; config: NumberConfig }
   | { type: 'text'; config: TextConfig };
 
-export const metricName = z
-  .string()
+export const metricName = text()
   .trim()
   .min(1, { error: 'must not be empty' })
   .max(100, { error: 'must be at most 100 characters' });
 
 /** A client-chosen id of one write, echoed in the sync event it causes so a device knows its own writes. */
-export const clientMutationId = z.string().min(1).max(64).optional();
+export const clientMutationId = text().min(1).max(64).optional();
 
 const createBase = {
   /** Client-generated, so that a retried or offline-queued create is applied once. */
@@ -135,7 +134,7 @@ export const updateMetricInput = z.strictObject({
   isActive: z.boolean().optional(),
   type: z.enum(metricTypes).optional(),
   /** Checked against the metric's (new) type; omitted keys take their defaults. */
-  config: z.record(z.string(), z.unknown()).optional(),
+  config: z.record(text(), cleanJson()).optional(),
   clientMutationId,
 });
 export type UpdateMetricInput = z.infer<typeof updateMetricInput>;

@@ -1,5 +1,62 @@
 import { z } from 'zod';
 
+/**
+ * A NUL character, or half of a UTF-16 surrogate pair without its other half. Neither can be stored
+ * (PostgreSQL text and jsonb refuse NUL; a lone surrogate is not valid UTF-8) nor shown, so every
+ * string the API takes refuses them.
+ */
+const LONE_SURROGATE = /[\uD800-\uDBFF](?![\uDC00-\uDFFF])|(?<![\uD800-\uDBFF])[\uDC00-\uDFFF]/;
+const NUL = String.fromCharCode(0);
+
+export const HOSTILE_TEXT_MESSAGE = 'must not contain NUL characters or unpaired UTF-16 surrogates';
+
+/** Whether a string holds a NUL character or a lone surrogate. */
+export function isHostileText(value: string): boolean {
+  return value.includes(NUL) || LONE_SURROGATE.test(value);
+}
+
+/** A string of storable text: the base of every string input of the API (see isHostileText). */
+export function text() {
+  return z.string().refine((value) => !isHostileText(value), { error: HOSTILE_TEXT_MESSAGE });
+}
+
+/** Object keys that would reach an object's prototype when copied into a plain object. */
+const PROTOTYPE_KEYS = new Set(['__proto__', 'constructor', 'prototype']);
+
+/**
+ * Whether a JSON-like value holds, anywhere inside, a string or key that `text()` refuses, or a key
+ * such as `__proto__`. Iterative, so deep nesting cannot overflow the stack.
+ */
+export function hostileJsonPath(value: unknown): string | null {
+  const pending: [unknown, string][] = [[value, '']];
+  for (let item = pending.pop(); item; item = pending.pop()) {
+    const [current, path] = item;
+    if (typeof current === 'string') {
+      if (isHostileText(current)) return path || '(value)';
+    } else if (Array.isArray(current)) {
+      current.forEach((child, index) => {
+        pending.push([child, `${path}[${index}]`]);
+      });
+    } else if (current !== null && typeof current === 'object') {
+      for (const key of Object.keys(current)) {
+        const at = path ? `${path}.${key}` : key;
+        if (isHostileText(key) || PROTOTYPE_KEYS.has(key)) return at;
+        pending.push([(current as Record<string, unknown>)[key], at]);
+      }
+    }
+  }
+  return null;
+}
+
+/** Any JSON value without hostile text or prototype keys inside (see hostileJsonPath). */
+export function cleanJson() {
+  return z.unknown().superRefine((value, ctx) => {
+    const path = hostileJsonPath(value);
+    if (path !== null)
+      ctx.addIssue({ code: 'custom', message: `${path}: ${HOSTILE_TEXT_MESSAGE} or prototype keys` });
+  });
+}
+
 /** A real calendar date `YYYY-MM-DD` (2026-02-30 is refused), from 1900-01-01 on. */
 export const localDate = z
   .string()
@@ -14,6 +71,11 @@ export const timeOfDay = z
   .transform((value) => (value.length === 5 ? `${value}:00` : value));
 
 export const id = z.uuid({ error: 'must be a UUID' });
+
+/** A time of day exactly as stored, `HH:MM:SS` (a cursor's time). */
+export const storedTime = z.string().regex(/^([01]\d|2[0-3]):[0-5]\d:[0-5]\d$/, {
+  error: 'must be a time as HH:MM:SS',
+});
 
 function isRealDate(value: string): boolean {
   const [year, month, day] = value.split('-').map(Number) as [number, number, number];

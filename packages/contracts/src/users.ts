@@ -1,17 +1,16 @@
 import { z } from 'zod';
 import { commonPasswords } from './common-passwords';
+import { text } from './primitives';
 
 /** Trimmed and lower-cased; a practical shape check, not RFC 5322. */
-export const email = z
-  .string()
+export const email = text()
   .trim()
   .toLowerCase()
   .max(254, { error: 'must be at most 254 characters' })
   .pipe(z.email({ error: 'must be an email address' }));
 
 /** 8 to 256 characters, bounded before anyone hashes it, and not one of the most common. */
-export const password = z
-  .string()
+export const password = text()
   .min(8, { error: 'must be at least 8 characters' })
   .max(256, { error: 'must be at most 256 characters' })
   .refine((value) => !commonPasswords.has(value.toLowerCase()), {
@@ -19,11 +18,10 @@ export const password = z
   });
 
 /** A password given to prove identity: only bounded, never judged (old passwords may be weak). */
-export const passwordAttempt = z.string().min(1).max(256);
+export const passwordAttempt = text().min(1).max(256);
 
 /** An IANA time zone known to this runtime (e.g. Europe/Berlin); stored in canonical form. */
-export const timezone = z
-  .string()
+export const timezone = text()
   .max(64)
   .regex(/^(UTC|[A-Za-z]+(\/[A-Za-z0-9_+-]+)+)$/, {
     error: 'must be an IANA time zone such as Europe/Berlin',
@@ -41,12 +39,12 @@ const MAX_UI_BYTES = 8 * 1024;
 
 const jsonValue: z.ZodType<unknown> = z.lazy(() =>
   z.union([
-    z.string().max(1024),
+    text().max(1024),
     z.number().finite(),
     z.boolean(),
     z.null(),
     z.array(jsonValue).max(100),
-    z.record(z.string().max(64), jsonValue),
+    z.record(text().max(64), jsonValue),
   ]),
 );
 
@@ -56,17 +54,14 @@ const preferenceFields = {
   weekStartsOn: z.number().int().min(0).max(6),
   /** Entries logged before this hour count for the previous day (night owls). */
   dayStartsAtHour: z.number().int().min(0).max(12),
-  locale: z
-    .string()
+  locale: text()
     .max(35)
     .regex(/^[A-Za-z]{2,3}(-[A-Za-z0-9]{2,8})*$/, { error: 'must be a BCP 47 tag such as en-GB' }),
   units: z.enum(['metric', 'imperial']),
   /** The dashboard's own settings: any JSON up to 8 KiB. */
-  ui: z
-    .record(z.string().max(64), jsonValue)
-    .refine((value) => JSON.stringify(value).length <= MAX_UI_BYTES, {
-      error: `must be at most ${MAX_UI_BYTES} bytes of JSON`,
-    }),
+  ui: z.record(text().max(64), jsonValue).refine((value) => JSON.stringify(value).length <= MAX_UI_BYTES, {
+    error: `must be at most ${MAX_UI_BYTES} bytes of JSON`,
+  }),
 };
 type Fields = typeof preferenceFields;
 
@@ -92,7 +87,7 @@ export const registerInput = z.strictObject({
 });
 
 export const loginInput = z.strictObject({
-  email: z.string().trim().toLowerCase().max(254),
+  email: text().trim().toLowerCase().max(254),
   password: passwordAttempt,
 });
 

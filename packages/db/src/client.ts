@@ -1,4 +1,4 @@
-import { closeSync, mkdirSync, openSync, readFileSync, unlinkSync, writeSync } from 'node:fs';
+import { existsSync, linkSync, mkdirSync, readFileSync, unlinkSync, writeFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { PGlite } from '@electric-sql/pglite';
@@ -231,21 +231,53 @@ async function openPostgres(url: string, config: DbConfig): Promise<Opened> {
   return { database, migrate };
 }
 
+/** Data directories this process holds open: a second handle on one of them would corrupt it too. */
+const lockedHere = new Set<string>();
+
+/** Who holds a lock: the pid, and where the OS tells it, the process's start time and the boot it ran in. */
+interface LockOwner {
+  pid: number;
+  start?: string | undefined;
+  boot?: string | undefined;
+}
+
 /**
- * PGlite is single-process: a second process on the same directory would corrupt it.
- * A lock file holding the owner's pid refuses a live owner and takes over from a dead one.
+ * PGlite is single-process: a second process on the same directory would corrupt it. A lock file
+ * records the owner's pid, its start time and the boot id (Linux), written atomically. A lock is
+ * honoured only while that very process lives: a pid that is gone, a zombie (killed, not yet reaped),
+ * a pid reused by another process (another start time, or another boot), or our own pid (a container
+ * restarting as the same low pid) leave a stale lock, which is taken over. So a crashed server always
+ * comes back, and two live servers never share a directory.
  */
 function lockDataDir(dir: string): () => void {
   mkdirSync(dir, { recursive: true });
+  if (lockedHere.has(dir)) {
+    throw new DatabaseOpenError(
+      `the data directory ${dir} is in use by another process or handle (pid ${process.pid}); the embedded ` +
+        'database allows one server at a time: stop it, or use DATABASE_URL to run several instances',
+    );
+  }
   const lockPath = join(dir, 'lifexp.lock');
-  for (let attempt = 0; attempt < 2; attempt++) {
+  const me = describeProcess(process.pid);
+  const content = JSON.stringify(
+    me && me !== 'gone' ? { pid: process.pid, start: me.start, boot: me.boot } : { pid: process.pid },
+  );
+  for (let attempt = 0; attempt < 3; attempt++) {
     try {
-      const fd = openSync(lockPath, 'wx');
-      writeSync(fd, String(process.pid));
-      closeSync(fd);
+      // Written whole under a temporary name, then linked into place: link fails if a lock exists, and a
+      // reader never sees a half-written file.
+      const temporary = `${lockPath}.${process.pid}.${Date.now()}`;
+      writeFileSync(temporary, content, { flag: 'wx' });
+      try {
+        linkSync(temporary, lockPath);
+      } finally {
+        unlinkSync(temporary);
+      }
+      lockedHere.add(dir);
       return () => {
+        lockedHere.delete(dir);
         try {
-          if (readFileSync(lockPath, 'utf8') === String(process.pid)) unlinkSync(lockPath);
+          if (readFileSync(lockPath, 'utf8') === content) unlinkSync(lockPath);
         } catch {
           // Already gone: nothing to release.
         }
@@ -254,17 +286,80 @@ function lockDataDir(dir: string): () => void {
       if ((error as NodeJS.ErrnoException).code !== 'EEXIST') {
         throw new DatabaseOpenError(`cannot lock the data directory ${dir}: ${messageOf(error)}`);
       }
-      const owner = Number.parseInt(readFileSync(lockPath, 'utf8'), 10);
-      if (Number.isInteger(owner) && owner > 0 && isAlive(owner)) {
+      let text: string;
+      try {
+        text = readFileSync(lockPath, 'utf8');
+      } catch {
+        continue; // released meanwhile: try again
+      }
+      const owner = parseLock(text);
+      if (owner && ownerAlive(owner)) {
         throw new DatabaseOpenError(
-          `the data directory ${dir} is in use by another process (pid ${owner}); the embedded database ` +
+          `the data directory ${dir} is in use by another process (pid ${owner.pid}); the embedded database ` +
             'allows one server at a time: stop it, or use DATABASE_URL to run several instances',
         );
       }
-      unlinkSync(lockPath);
+      // Stale: removed only if it is still the very lock judged stale (another starter may have won).
+      try {
+        if (readFileSync(lockPath, 'utf8') === text) unlinkSync(lockPath);
+      } catch {
+        // gone already
+      }
     }
   }
   throw new DatabaseOpenError(`cannot lock the data directory ${dir}`);
+}
+
+/** A lock file's owner: the JSON form, or a bare pid (locks written by earlier versions). */
+function parseLock(text: string): LockOwner | null {
+  try {
+    const parsed = JSON.parse(text) as Partial<LockOwner>;
+    if (typeof parsed === 'number') return Number.isInteger(parsed) && parsed > 0 ? { pid: parsed } : null;
+    if (typeof parsed.pid === 'number' && Number.isInteger(parsed.pid) && parsed.pid > 0) {
+      return { pid: parsed.pid, start: parsed.start, boot: parsed.boot };
+    }
+  } catch {
+    // not JSON
+  }
+  return null;
+}
+
+/** Whether the process that wrote a lock still runs (see lockDataDir). */
+export function ownerAlive(owner: LockOwner): boolean {
+  if (owner.pid === process.pid) return false;
+  const now = describeProcess(owner.pid);
+  if (now === null) return isAlive(owner.pid);
+  if (now === 'gone') return false;
+  if (now.state === 'Z' || now.state === 'X') return false;
+  if (owner.boot && now.boot && owner.boot !== now.boot) return false;
+  if (owner.start && owner.start !== now.start) return false;
+  return true;
+}
+
+/**
+ * What Linux's /proc says of a process: its state letter, start time (clock ticks since boot) and the
+ * boot id; 'gone' when there is no such process; null where /proc is not available (then only the pid
+ * is checked).
+ */
+function describeProcess(pid: number): { state: string; start: string; boot?: string } | 'gone' | null {
+  let stat: string;
+  try {
+    stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
+  } catch (error) {
+    if ((error as NodeJS.ErrnoException).code === 'ENOENT' && existsSync('/proc/self/stat')) return 'gone';
+    return null;
+  }
+  // "pid (comm) state ppid …": comm may hold spaces and parentheses, so fields count from the last ")".
+  const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+  const state = fields[0] ?? '';
+  const start = fields[19] ?? '';
+  let boot: string | undefined;
+  try {
+    boot = readFileSync('/proc/sys/kernel/random/boot_id', 'utf8').trim();
+  } catch {
+    boot = undefined;
+  }
+  return { state, start, ...(boot ? { boot } : {}) };
 }
 
 function isAlive(pid: number): boolean {

@@ -22,7 +22,7 @@ import { latestAllowedDate, liveEntryConditions, rewriteEntry, toEntry } from '.
 import { type EntryRules, normalizeEntry, sameEntryContent } from './entryRules';
 import { DomainError } from './errors';
 import { listActiveInsights } from './insights';
-import { liveMetricRows, rewriteMetric, toMetric } from './metrics';
+import { isUniqueViolation, liveMetricRows, rewriteMetric, sameJson, toMetric } from './metrics';
 import { entries, metrics, users } from './schema';
 
 type EntryRow = typeof entries.$inferSelect;
@@ -97,15 +97,20 @@ export async function* exportJson(db: Executor, userId: string, input: ExportInp
   yield `],"insights":${JSON.stringify(await listActiveInsights(db, userId))}}`;
 }
 
-/** A CSV cell per RFC 4180, neutralized against spreadsheet formula injection. */
+/**
+ * A CSV cell per RFC 4180, safe in every locale: quoted when it holds a comma, a semicolon (the
+ * separator where the decimal mark is a comma), a quote, CR or LF, and neutralized against formula
+ * injection.
+ */
 export function csvCell(value: string | number | boolean | null, text = true): string {
   if (value === null) return '';
   let cell = String(value);
-  // A text cell starting with = + - @ (or a tab/CR) would run as a formula in a spreadsheet: a
-  // leading quote disarms it. A cell that already starts with a quote gets one more, so that
-  // stripping one quote on import restores every cell exactly.
-  if (text && /^['=+\-@\t\r]/.test(cell)) cell = `'${cell}`;
-  return /[",\r\n]/.test(cell) ? `"${cell.replace(/"/g, '""')}"` : cell;
+  // A text cell whose first non-blank character is = + - @ (spreadsheets skip leading spaces, tabs
+  // and line breaks before a formula), or that starts with a tab or a line break, would run as a
+  // formula: a leading quote disarms it. A cell that already starts with a quote gets one more, so
+  // that stripping one quote on import restores every cell exactly.
+  if (text && /^(?:['\t\r\n]|\s*[=+\-@])/.test(cell)) cell = `'${cell}`;
+  return /[",;\r\n]/.test(cell) ? `"${cell.replace(/"/g, '""')}"` : cell;
 }
 
 /**
@@ -173,9 +178,14 @@ export async function* exportCsv(db: Executor, userId: string, input: ExportInpu
 // ---------------------------------------------------------------------------------------------
 // Import
 
-/** A stable id for `originalId` in `userId`'s account, for ids that are taken elsewhere: re-importing maps the same. */
-export function derivedId(userId: string, originalId: string): string {
-  const hex = createHash('sha256').update(`${userId}:${originalId}`).digest('hex');
+/**
+ * A stable id for `originalId` in `userId`'s account, for ids that are taken elsewhere: re-importing
+ * maps the same. `attempt` > 0 gives the next candidates, for when a derived id is itself taken by
+ * another account.
+ */
+export function derivedId(userId: string, originalId: string, attempt = 0): string {
+  const source = attempt === 0 ? `${userId}:${originalId}` : `${userId}:${originalId}:${attempt}`;
+  const hex = createHash('sha256').update(source).digest('hex');
   // Shaped as an RFC 9562 version 8 (custom) UUID.
   return `${hex.slice(0, 8)}-${hex.slice(8, 12)}-8${hex.slice(13, 16)}-${((Number.parseInt(hex[16]!, 16) & 0x3) | 0x8).toString(16)}${hex.slice(17, 20)}-${hex.slice(20, 32)}`;
 }
@@ -352,17 +362,50 @@ export async function importDocument(
     });
   } catch (error) {
     if (error instanceof DryRunRollback) return error.report;
+    // Another writer took one of the ids this import chose meanwhile: never a 500, and nothing written.
+    if (isUniqueViolation(error))
+      throw new DomainError('CONFLICT', 'an id of this import was taken meanwhile; try again');
     throw error;
   }
   return report;
 }
 
+/** How many derived ids are tried for one object before the import gives up with CONFLICT. */
+const DERIVED_ATTEMPTS = 8;
+
+/**
+ * The id under which `originalId`, taken by another account, lives in `userId`'s account: the first
+ * derived candidate that no other account holds (`own` says whether a row found there is ours to use).
+ * Deterministic, so a re-import finds the same id.
+ */
+async function derivedFor<R extends { id: string; userId: string }>(
+  find: (id: string) => Promise<R | undefined>,
+  userId: string,
+  originalId: string,
+  own: (row: R) => boolean,
+  what: string,
+): Promise<{ id: string; row: R | undefined }> {
+  for (let attempt = 0; attempt < DERIVED_ATTEMPTS; attempt++) {
+    const id = derivedId(userId, originalId, attempt);
+    const row = await find(id);
+    if (!row) return { id, row: undefined };
+    if (row.userId === userId && own(row)) return { id, row };
+  }
+  throw new DomainError('CONFLICT', `${what}: no free id could be derived for ${originalId}`, {
+    problems: [{ path: what, message: 'the id and the ids derived from it are in use' }],
+  });
+}
+
 async function importMetrics(run: ImportRun, list: DocumentMetric[]): Promise<Map<string, string>> {
   const { tx, userId, typed, options, report, changes } = run;
+  // Key-share locked until commit, as entry creates do: a metric deleted meanwhile is waited for and
+  // then not found, so the import never leaves live entries on a deleted metric.
   const mine = await tx
     .select()
     .from(metrics)
-    .where(and(eq(metrics.userId, userId), isNull(metrics.deletedAt)));
+    .where(and(eq(metrics.userId, userId), isNull(metrics.deletedAt)))
+    .orderBy(metrics.id)
+    .for('key share');
   const byId = new Map(mine.map((row) => [row.id, row]));
   const byName = new Map(mine.map((row) => [row.name.toLowerCase(), row]));
   const taken = list.length
@@ -380,10 +423,14 @@ async function importMetrics(run: ImportRun, list: DocumentMetric[]): Promise<Ma
         ).map((r) => r.id),
       )
     : new Set<string>();
+  const findMetricRow = async (id: string) => (await tx.select().from(metrics).where(eq(metrics.id, id)))[0];
   const mapping = new Map<string, string>();
   for (const [index, metric] of list.entries()) {
     const config = typed.get(metric.id)!.config;
-    const existing = byId.get(metric.id) ?? byName.get(metric.name.toLowerCase());
+    // The document's id, or the id derived for it here when another account holds it (an earlier import).
+    const derived = taken.has(metric.id) && !byId.has(metric.id) ? derivedId(userId, metric.id) : undefined;
+    const byOwnId = byId.get(metric.id) ?? (derived ? byId.get(derived) : undefined);
+    const existing = byOwnId ?? byName.get(metric.name.toLowerCase());
     if (existing) {
       if (existing.type !== metric.type) {
         throw new DomainError(
@@ -400,10 +447,10 @@ async function importMetrics(run: ImportRun, list: DocumentMetric[]): Promise<Ma
       const differs =
         existing.name !== metric.name ||
         existing.category !== metric.category ||
-        JSON.stringify(existing.config) !== JSON.stringify(config) ||
+        !sameJson(existing.config, config) ||
         existing.isActive !== metric.isActive;
-      if (differs && options.onConflict === 'overwrite' && existing.id === metric.id) {
-        const updated = await rewriteMetric(tx, existing, {
+      if (differs && options.onConflict === 'overwrite' && existing === byOwnId) {
+        const updated = await rewriteMetric(tx, userId, existing, {
           name: metric.name,
           type: metric.type,
           category: metric.category,
@@ -417,7 +464,10 @@ async function importMetrics(run: ImportRun, list: DocumentMetric[]): Promise<Ma
       }
       continue;
     }
-    const id = taken.has(metric.id) ? derivedId(userId, metric.id) : metric.id;
+    // A new metric needs an id no row holds: a deleted metric of ours keeps its id until purged.
+    const id = taken.has(metric.id)
+      ? (await derivedFor(findMetricRow, userId, metric.id, () => false, `metrics[${index}].id`)).id
+      : metric.id;
     const [created] = await tx
       .insert(metrics)
       .values({
@@ -446,15 +496,21 @@ async function importEntries(run: ImportRun, list: DocumentEntry[], metricIds: M
     const existing = new Map(
       (await tx.select().from(entries).where(inArray(entries.id, candidates))).map((row) => [row.id, row]),
     );
+    const findEntryRow = async (id: string) =>
+      existing.has(id) ? existing.get(id) : (await tx.select().from(entries).where(eq(entries.id, id)))[0];
     const inserts: (typeof entries.$inferInsert)[] = [];
-    for (const entry of batch) {
+    for (const [offset, entry] of batch.entries()) {
       // The rule validateDocument already passed every entry through: the same stored form as a create.
       const normalized = normalizeEntry(entry, rules.get(entry.metricId)!);
       if (!normalized.ok) throw new DomainError('BAD_REQUEST', normalized.problems[0]!.reason);
       const columns = { metricId: metricIds.get(entry.metricId)!, ...normalized.columns };
       const original = existing.get(entry.id);
-      const id = original && original.userId !== userId ? derivedId(userId, entry.id) : entry.id;
-      const row = id === entry.id ? (original?.userId === userId ? original : undefined) : existing.get(id);
+      // Only this account's rows are ever matched: an id held by another account maps to a derived
+      // one, and a derived id that another account holds (made on purpose or not) to the next.
+      const { id, row } =
+        original && original.userId !== userId
+          ? await derivedFor(findEntryRow, userId, entry.id, () => true, `entries[${start + offset}].id`)
+          : { id: entry.id, row: original };
       if (!row) {
         inserts.push({ id, userId, ...columns });
         continue;
@@ -464,7 +520,7 @@ async function importEntries(run: ImportRun, list: DocumentEntry[], metricIds: M
         report.entries.skipped += 1;
         continue;
       }
-      const updated = await rewriteEntry(tx, row, columns);
+      const updated = await rewriteEntry(tx, userId, row, columns);
       report.entries.updated += 1;
       changes.push({ entity: 'entry', entityId: row.id, op: 'upsert', data: toEntry(updated) });
     }

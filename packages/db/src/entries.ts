@@ -1,11 +1,14 @@
 import { randomUUID } from 'node:crypto';
 import { addDays, localToday } from '@lifexp/analytics';
-import type {
-  CreateEntryInput,
-  DeleteInput,
-  Entry,
-  ListEntriesInput,
-  UpdateEntryInput,
+import {
+  type CreateEntryInput,
+  type DeleteInput,
+  type Entry,
+  id as idSchema,
+  type ListEntriesInput,
+  localDate,
+  storedTime,
+  type UpdateEntryInput,
 } from '@lifexp/contracts';
 import { and, arrayContains, desc, eq, gte, inArray, isNull, lte, sql } from 'drizzle-orm';
 import { mutate } from './changes';
@@ -86,10 +89,15 @@ export async function createEntries(
 ): Promise<Entry[]> {
   const { result } = await mutate(db, userId, async (tx, record) => {
     const metricIds = [...new Set(input.entries.map((entry) => entry.metricId))];
+    // A key-share lock on each metric until commit: deleting or archiving it (which takes the row
+    // FOR UPDATE) waits for this create, or this create waits for it and then sees it deleted or
+    // archived. Either way no live entry is left on a deleted or archived metric.
     const owned = await tx
       .select()
       .from(metrics)
-      .where(and(eq(metrics.userId, userId), inArray(metrics.id, metricIds), isNull(metrics.deletedAt)));
+      .where(and(eq(metrics.userId, userId), inArray(metrics.id, metricIds), isNull(metrics.deletedAt)))
+      .orderBy(metrics.id)
+      .for('key share');
     const metricById = new Map(owned.map((metric) => [metric.id, metric]));
     const latestDate = await latestAllowedDate(tx, userId, options.timezone);
 
@@ -216,10 +224,11 @@ export async function createEntry(
 /** Writes normalized content over an entry (live again if it was deleted) and bumps its version. */
 export function rewriteEntry(
   tx: Tx,
+  userId: string,
   row: EntryRow,
   columns: EntryColumns & { metricId?: string },
 ): Promise<EntryRow> {
-  return rewriteRow(tx, entryKind, row, columns);
+  return rewriteRow(tx, entryKind, userId, row, columns);
 }
 
 export async function updateEntry(
@@ -246,7 +255,7 @@ export async function updateEntry(
       const [{ code, reason }] = normalized.problems as [EntryProblem];
       throw new DomainError(code, reason);
     }
-    const entry = toEntry(await rewriteEntry(tx, row, normalized.columns));
+    const entry = toEntry(await rewriteEntry(tx, userId, row, normalized.columns));
     record({
       entity: 'entry',
       entityId: entry.id,
@@ -266,7 +275,7 @@ export async function deleteEntry(db: Db, userId: string, input: DeleteInput): P
     await tx
       .update(entries)
       .set({ deletedAt: now, updatedAt: now, version: row.version + 1 })
-      .where(eq(entries.id, row.id));
+      .where(and(eq(entries.id, row.id), eq(entries.userId, userId)));
     record({ entity: 'entry', entityId: row.id, op: 'delete', clientMutationId: input.clientMutationId });
     return { id: row.id };
   });
@@ -286,15 +295,13 @@ function encodeCursor(row: EntryRow): string {
 function decodeCursor(cursor: string): Cursor {
   try {
     const [date, time, id] = JSON.parse(Buffer.from(cursor, 'base64url').toString('utf8')) as unknown[];
+    // Checked in full, as the database would read them: a cursor is client input like any other.
     if (
-      typeof date === 'string' &&
-      /^\d{4}-\d{2}-\d{2}$/.test(date) &&
-      typeof time === 'string' &&
-      /^\d{2}:\d{2}:\d{2}$/.test(time) &&
-      typeof id === 'string' &&
-      /^[0-9a-f-]{36}$/i.test(id)
+      localDate.safeParse(date).success &&
+      storedTime.safeParse(time).success &&
+      idSchema.safeParse(id).success
     ) {
-      return { date, time, id };
+      return { date, time, id } as Cursor;
     }
   } catch {
     // reported below

@@ -85,12 +85,27 @@ function sameMetricContent(row: MetricRow, input: CreateMetricInput): boolean {
     row.name === input.name &&
     row.type === input.type &&
     row.category === input.category &&
-    JSON.stringify(sortKeys(row.config)) === JSON.stringify(sortKeys(input.config))
+    sameJson(row.config, input.config)
   );
 }
 
-function sortKeys(value: Record<string, unknown>): Record<string, unknown> {
-  return Object.fromEntries(Object.entries(value).sort(([a], [b]) => a.localeCompare(b)));
+/**
+ * Whether two JSON values mean the same: object keys in any order (jsonb stores them in its own order),
+ * arrays in theirs. How configs are compared, never as stored text.
+ */
+export function sameJson(a: unknown, b: unknown): boolean {
+  return canonicalJson(a) === canonicalJson(b);
+}
+
+function canonicalJson(value: unknown): string {
+  if (Array.isArray(value)) return `[${value.map(canonicalJson).join(',')}]`;
+  if (value !== null && typeof value === 'object') {
+    const keys = Object.keys(value)
+      .filter((key) => (value as Record<string, unknown>)[key] !== undefined)
+      .sort();
+    return `{${keys.map((key) => `${JSON.stringify(key)}:${canonicalJson((value as Record<string, unknown>)[key])}`).join(',')}}`;
+  }
+  return JSON.stringify(value) ?? 'null';
 }
 
 /** PostgreSQL's unique_violation, however the driver wraps it. */
@@ -195,10 +210,11 @@ async function existingForReplay(tx: Tx, userId: string, input: CreateMetricInpu
 /** Writes new content over a metric and bumps its version. */
 export function rewriteMetric(
   tx: Tx,
+  userId: string,
   row: MetricRow,
   content: Pick<MetricRow, 'name' | 'type' | 'category' | 'config' | 'isActive'>,
 ): Promise<MetricRow> {
-  return rewriteRow(tx, metricKind, row, content);
+  return rewriteRow(tx, metricKind, userId, row, content);
 }
 
 async function countLiveEntries(
@@ -270,7 +286,7 @@ export async function updateMetric(
         );
       }
       const metric = toMetric(
-        await rewriteMetric(tx, row, {
+        await rewriteMetric(tx, userId, row, {
           name: input.name ?? row.name,
           category: input.category ?? row.category,
           isActive: input.isActive ?? row.isActive,
@@ -314,7 +330,7 @@ export async function deleteMetric(
     await tx
       .update(metrics)
       .set({ deletedAt: now, updatedAt: now, version: row.version + 1 })
-      .where(eq(metrics.id, row.id));
+      .where(and(eq(metrics.id, row.id), eq(metrics.userId, userId)));
     const clientMutationId = input.clientMutationId;
     for (const entry of deletedEntries)
       record({ entity: 'entry', entityId: entry.id, op: 'delete', clientMutationId });

@@ -52,10 +52,15 @@ export async function lockForWrite<T extends OwnedTable>(
   return row;
 }
 
-/** Writes new content over a row, live again if it was deleted, and bumps its version. */
+/**
+ * Writes new content over `userId`'s row, live again if it was deleted, and bumps its version. The
+ * update is scoped by the user as well as the id: a row of another account is never written, and
+ * asking to is the kind's not-found error.
+ */
 export async function rewriteRow<T extends OwnedTable>(
   tx: Tx,
   kind: OwnedKind<T, { version: number }>,
+  userId: string,
   row: T['$inferSelect'],
   content: Partial<T['$inferInsert']>,
 ): Promise<T['$inferSelect']> {
@@ -63,7 +68,8 @@ export async function rewriteRow<T extends OwnedTable>(
   const [updated] = await tx
     .update(table as OwnedTable)
     .set({ ...content, deletedAt: null, version: row.version + 1, updatedAt: new Date() })
-    .where(eq(table.id, row.id))
+    .where(and(eq(table.id, row.id), eq(table.userId, userId)))
     .returning();
+  if (!updated) throw kind.missing();
   return updated as T['$inferSelect'];
 }

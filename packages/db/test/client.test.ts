@@ -1,4 +1,5 @@
-import { mkdtempSync, rmSync } from 'node:fs';
+import { type ChildProcess, spawn } from 'node:child_process';
+import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { eq, sql } from 'drizzle-orm';
@@ -47,6 +48,85 @@ describe('createDb on PGlite with a data directory', () => {
       await reopened.close();
     }
     expect(await reopened.isReady()).toBe(false);
+  });
+});
+
+describe('the data directory lock after a crash', () => {
+  const dirs: string[] = [];
+  const children: ChildProcess[] = [];
+  const fresh = () => {
+    const dir = mkdtempSync(join(tmpdir(), 'lifexp-lock-'));
+    dirs.push(dir);
+    return dir;
+  };
+  afterAll(async () => {
+    for (const child of children) child.kill('SIGKILL');
+    for (const dir of dirs) rmSync(dir, { recursive: true, force: true });
+  });
+  const lockOf = (dir: string, owner: unknown) =>
+    writeFileSync(join(dir, 'lifexp.lock'), JSON.stringify(owner));
+  const procStat = (pid: number) => {
+    const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
+    const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+    return { state: fields[0]!, start: fields[19]! };
+  };
+  const boot = () => readFileSync('/proc/sys/kernel/random/boot_id', 'utf8').trim();
+  const opens = async (dir: string) => {
+    const database = await createDb({ dataDir: dir });
+    await database.close();
+    return true;
+  };
+  const running = async (command: string) => {
+    const child = spawn('sh', ['-c', command], { stdio: ['ignore', 'pipe', 'ignore'] });
+    children.push(child);
+    const firstLine = await new Promise<string>((resolve) =>
+      child.stdout!.once('data', (chunk) => resolve(String(chunk).trim())),
+    );
+    return { child, firstLine };
+  };
+
+  it('takes over a lock that names our own pid (a container restarting as the same pid)', async () => {
+    const dir = fresh();
+    lockOf(dir, { pid: process.pid, start: '1', boot: 'another-boot' });
+    expect(await opens(dir)).toBe(true);
+    writeFileSync(join(dir, 'lifexp.lock'), String(process.pid));
+    expect(await opens(dir)).toBe(true);
+  }, 120_000);
+
+  it.runIf(existsSync('/proc/self/stat'))(
+    'takes over a lock whose pid now belongs to another process, or to a zombie',
+    async () => {
+      // A live process under the lock's pid, but started at another time: the pid was reused.
+      const { child } = await running('echo up; exec sleep 60');
+      const reused = fresh();
+      lockOf(reused, { pid: child.pid, start: '1', boot: boot() });
+      expect(await opens(reused)).toBe(true);
+      const rebooted = fresh();
+      lockOf(rebooted, { pid: child.pid, start: procStat(child.pid!).start, boot: 'an-earlier-boot' });
+      expect(await opens(rebooted)).toBe(true);
+
+      // A killed process its parent has not reaped yet (still in the process table, as a zombie).
+      const { firstLine } = await running('sleep 60 & echo $!; kill -9 $!; exec sleep 60');
+      const zombie = Number(firstLine);
+      for (let i = 0; i < 500 && procStat(zombie).state !== 'Z'; i++)
+        await new Promise((r) => setImmediate(r));
+      expect(procStat(zombie).state).toBe('Z');
+      const dir = fresh();
+      lockOf(dir, { pid: zombie, start: procStat(zombie).start, boot: boot() });
+      expect(await opens(dir)).toBe(true);
+      writeFileSync(join(dir, 'lifexp.lock'), String(zombie));
+      expect(await opens(dir)).toBe(true);
+    },
+    240_000,
+  );
+
+  it.runIf(existsSync('/proc/self/stat'))('still refuses a live owner', async () => {
+    const { child } = await running('echo up; exec sleep 60');
+    const dir = fresh();
+    lockOf(dir, { pid: child.pid, start: procStat(child.pid!).start, boot: boot() });
+    await expect(createDb({ dataDir: dir })).rejects.toThrow(/in use by another process/);
+    writeFileSync(join(dir, 'lifexp.lock'), String(child.pid));
+    await expect(createDb({ dataDir: dir })).rejects.toThrow(/in use by another process/);
   });
 });
 

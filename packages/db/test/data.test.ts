@@ -88,6 +88,13 @@ it.each([
   ['two\nlines', true, '"two\nlines"'],
   ["'quoted", true, "''quoted"],
   [null, true, ''],
+  ['x;=1+1;', true, '"x;=1+1;"'],
+  ['a;b', true, '"a;b"'],
+  [' =1+1', true, "' =1+1"],
+  ['  @SUM(A1)', true, "'  @SUM(A1)"],
+  ['\n=1+1', true, `"'\n=1+1"`],
+  ['\r\n+1', true, `"'\r\n+1"`],
+  ['\t=1', true, "'\t=1"],
 ])('csvCell(%j, text=%s) is %j', (value, text, expected) => {
   expect(csvCell(value, text)).toBe(expected);
 });

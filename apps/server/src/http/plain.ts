@@ -5,6 +5,7 @@ import { Hono, type Context as HonoContext, type MiddlewareHandler } from 'hono'
 import type { ContentfulStatusCode } from 'hono/utils/http-status';
 import { clientAddress } from '../auth/address';
 import type { AppDeps } from '../deps';
+import { safeError } from '../errorLog';
 import { type Context, createContext } from '../trpc/context';
 import type { HonoEnv } from './env';
 import { crossSiteRefused } from './origin';
@@ -53,7 +54,7 @@ export function plainRoutes(deps: AppDeps): Hono<PlainEnv> {
       return errorResponse(c, error.code, error.message, error.details ?? null);
     if (error instanceof TRPCError && error.code !== 'INTERNAL_SERVER_ERROR')
       return errorResponse(c, error.code, error.message);
-    deps.log.error({ reqId: c.get('requestId'), err: error }, 'unhandled error');
+    deps.log.error({ reqId: c.get('requestId'), error: safeError(error) }, 'unhandled error');
     return errorResponse(c, 'INTERNAL_SERVER_ERROR', 'internal server error');
   });
   return app;

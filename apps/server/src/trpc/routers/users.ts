@@ -95,7 +95,9 @@ export const usersRouter = router({
   /** Removes the account with all its data and sessions. */
   deleteAccount: protectedCredentialProcedure.input(deleteAccountInput).mutation(async ({ ctx, input }) => {
     await deleteAccount(ctx.db, ctx.auth.user, input.password);
+    // Nothing of the account stays behind: its cached answers and its queued jobs go too.
     ctx.deps.analytics.forgetUser(ctx.auth.user.id);
+    await ctx.deps.jobs.forgetUser(ctx.auth.user.id);
     clearSessionCookie(ctx);
     return { ok: true as const };
   }),
