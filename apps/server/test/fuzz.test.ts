@@ -4,7 +4,7 @@ import { sql } from 'drizzle-orm';
 import fc from 'fast-check';
 import { expect, it } from 'vitest';
 import { arbitraryFromSchema, hostile, listProcedures, type ProcedureInfo, toJsonText } from './router';
-import { describeServer, signUp, type TestServer } from './support';
+import { describeServer, send as httpSend, signUp, type TestServer } from './support';
 
 /**
  * Property-based calls to every procedure of the router over real HTTP: inputs generated from each
@@ -63,7 +63,7 @@ async function send(url: string, procedure: ProcedureInfo, input: unknown, token
     procedure.type === 'mutation'
       ? `${url}/trpc/${procedure.path}`
       : `${url}/trpc/${procedure.path}${text === undefined ? '' : `?input=${encodeQuery(text)}`}`;
-  const response = await fetch(target, {
+  const response = await httpSend(target, {
     method: procedure.type === 'mutation' ? 'POST' : 'GET',
     headers,
     signal: abort.signal,
@@ -155,7 +155,7 @@ describeServer(
       await Promise.all(callers.map((caller, index) => run(caller, base + index)));
 
       // Still up, and still answering.
-      expect((await fetch(`${url}/healthz`)).status).toBe(200);
+      expect((await httpSend(`${url}/healthz`)).status).toBe(200);
       const made = [...counts.values()].reduce((sum, n) => sum + n, 0);
       console.log(
         `fuzz [${ctx().database.driver}] seed ${base}: ${made} calls over ${procedures.length} procedures;`,

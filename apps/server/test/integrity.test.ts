@@ -5,7 +5,7 @@ import { count, eq, sql } from 'drizzle-orm';
 import fc from 'fast-check';
 import { expect, it } from 'vitest';
 import { safeError } from '../src/errorLog';
-import { call, describeServer, eventually, signUp, type TestServer } from './support';
+import { call, describeServer, eventually, send, signUp, type TestServer } from './support';
 
 const NUL = String.fromCharCode(0);
 const LONE = String.fromCharCode(0xd83d);
@@ -94,7 +94,7 @@ describeServer('hostile text, cursors and logs', (ctx) => {
         code: 'BAD_REQUEST',
       });
     }
-    const upload = await fetch(`${ctx().url}/api/data/import`, {
+    const upload = await send(`${ctx().url}/api/data/import`, {
       method: 'POST',
       headers: { ...bearer(person), 'content-type': 'application/json' },
       body: JSON.stringify(attempts.at(-1)![1] as { document: unknown }).replace(/^\{"document":|\}$/g, ''),

@@ -3,7 +3,7 @@ import { sql } from 'drizzle-orm';
 import fc from 'fast-check';
 import { expect, it } from 'vitest';
 import { arbitraryFromSchema, idPaths, listProcedures, type ProcedureInfo, toJsonText } from './router';
-import { describeServer, signUp, type TestServer } from './support';
+import { describeServer, send as httpSend, signUp, type TestServer } from './support';
 
 /**
  * The cross-tenant matrix, generated from the router: every procedure whose input takes an id
@@ -56,12 +56,12 @@ async function send(url: string, procedure: ProcedureInfo, input: unknown, token
   const text = toJsonText(input);
   const response =
     procedure.type === 'mutation'
-      ? await fetch(`${url}/trpc/${procedure.path}`, {
+      ? await httpSend(`${url}/trpc/${procedure.path}`, {
           method: 'POST',
           headers: { authorization: `Bearer ${token}`, 'content-type': 'application/json' },
           body: text,
         })
-      : await fetch(`${url}/trpc/${procedure.path}?input=${encodeURIComponent(text)}`, {
+      : await httpSend(`${url}/trpc/${procedure.path}?input=${encodeURIComponent(text)}`, {
           headers: { authorization: `Bearer ${token}` },
         });
   return { status: response.status, body: await response.text() };
