@@ -7,12 +7,11 @@
 // --hammers H concurrent hostile callers (8).
 
 import { addDays, localToday } from '@lifexp/analytics';
-import { createLogger, loadConfig } from '@lifexp/config';
 import { createSession, registerUser } from '@lifexp/db';
-import { type RunningServer, startServer } from '@lifexp/server/runtime';
+import type { RunningServer } from '@lifexp/server/runtime';
 import { sql } from 'drizzle-orm';
 import { createWriterProbe, type PhaseFigures, quantile } from './insights.ts';
-import { machineLine, numberFlag, withThrowawayDatabase } from './support.ts';
+import { machineLine, numberFlag, startLifeXp, withThrowawayDatabase } from './support.ts';
 
 const round = (value: number, digits = 1) =>
   Number.isFinite(value) ? Math.round(value * 10 ** digits) / 10 ** digits : null;
@@ -105,17 +104,7 @@ export async function runHostileBench(): Promise<void> {
   const hammers = numberFlag('hammers', 8, 1, 64);
   console.log(`hostile — start: ${machineLine()}`);
   await withThrowawayDatabase(async ({ url }) => {
-    const server = await startServer(
-      loadConfig({
-        NODE_ENV: 'production',
-        HOST: '127.0.0.1',
-        PORT: '0',
-        DATABASE_URL: url,
-        LOG_LEVEL: 'silent',
-        INSIGHTS_DEBOUNCE_SECONDS: '3600',
-      }),
-      { log: createLogger({ logLevel: 'silent' }) },
-    );
+    const server = await startLifeXp(url, 10);
     let probe: Awaited<ReturnType<typeof createWriterProbe>> | undefined;
     let peakRss = process.memoryUsage().rss;
     const sampler = setInterval(() => {

@@ -11,14 +11,13 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import { pathToFileURL } from 'node:url';
 import { localToday } from '@lifexp/analytics';
 import { createLifeXPClient } from '@lifexp/client';
-import { createLogger, loadConfig } from '@lifexp/config';
 import { correlationsInput, type SyncEvent } from '@lifexp/contracts';
 import { createDemoDocument, createSession, importDocument, loadDailySeries, registerUser } from '@lifexp/db';
 import { computeCorrelations, toSeriesInput } from '@lifexp/insights';
-import { type RunningServer, startServer } from '@lifexp/server/runtime';
+import type { RunningServer } from '@lifexp/server/runtime';
 import { sql } from 'drizzle-orm';
 import WebSocket from 'ws';
-import { machineLine, numberFlag, withThrowawayDatabase } from './support.ts';
+import { machineLine, numberFlag, startLifeXp, withThrowawayDatabase } from './support.ts';
 
 const DAYS = 1095;
 const NOISE_METRICS = 53; // + the demo's 7 = 60 metrics
@@ -356,18 +355,7 @@ export async function runInsightsBench(): Promise<void> {
   console.log(`insights — start: ${machineLine()}`);
 
   await withThrowawayDatabase(async ({ url }) => {
-    const server = await startServer(
-      loadConfig({
-        NODE_ENV: 'production',
-        HOST: '127.0.0.1',
-        PORT: '0',
-        DATABASE_URL: url,
-        LOG_LEVEL: 'silent',
-        // The writes below must not queue recomputes of their own: this bench drives them itself.
-        INSIGHTS_DEBOUNCE_SECONDS: '3600',
-      }),
-      { log: createLogger({ logLevel: 'silent' }) },
-    );
+    const server = await startLifeXp(url, 10);
     let probe: Awaited<ReturnType<typeof createWriterProbe>> | undefined;
     try {
       const { config } = server.deps;

@@ -294,13 +294,12 @@ function writerIndexes(sockets: number): number[] {
 }
 
 /** Connects N devices (A and B of each user; B reports changes), writes, and closes them. */
-async function deliveryCase(
-  wsUrl: string,
-  writeUrl: string,
-  all: User[],
-  sockets: number,
-  rampMs: number,
-): Promise<DeliveryFigures & { connected: number; connectSeconds: number }> {
+
+/**
+ * The sockets of a run: two devices per user (the first listens, the second records when a write
+ * arrives), the writing users, and the pending deliveries their writes wait for.
+ */
+function deviceLayout(all: User[], sockets: number) {
   const users = all.slice(0, Math.ceil(sockets / 2));
   const writers = writerIndexes(sockets).map((index) => all[index]!);
   const pending = new Map<string, (receivedAt: number) => void>();
@@ -310,6 +309,17 @@ async function deliveryCase(
     specs.push({ token: user.tokenA });
     if (specs.length < sockets) specs.push({ token: user.tokenB, onChange });
   }
+  return { writers, pending, specs };
+}
+
+async function deliveryCase(
+  wsUrl: string,
+  writeUrl: string,
+  all: User[],
+  sockets: number,
+  rampMs: number,
+): Promise<DeliveryFigures & { connected: number; connectSeconds: number }> {
+  const { writers, pending, specs } = deviceLayout(all, sockets);
   const connecting = performance.now();
   const { sockets: open } = await connectAll(wsUrl, specs, rampMs);
   const connectSeconds = (performance.now() - connecting) / 1000;
@@ -458,15 +468,7 @@ async function floodCase(
   const { config } = server.deps;
   const wsUrl = server.url.replace(/^http/, 'ws');
   const writeUrl = `${server.url}/trpc/entries.create`;
-  const users = all.slice(0, Math.ceil(sockets / 2));
-  const writers = writerIndexes(sockets).map((index) => all[index]!);
-  const pending = new Map<string, (receivedAt: number) => void>();
-  const onChange: OnChange = (clientMutationId, receivedAt) => pending.get(clientMutationId)?.(receivedAt);
-  const specs: DeviceSpec[] = [];
-  for (const user of users) {
-    specs.push({ token: user.tokenA });
-    if (specs.length < sockets) specs.push({ token: user.tokenB, onChange });
-  }
+  const { writers, pending, specs } = deviceLayout(all, sockets);
   // Connected over the usual ramp, then left to settle: "at rest" is measured on a quiet server.
   const { sockets: open } = await connectAll(wsUrl, specs, RAMP_SECONDS * 1000);
   const attackers: WebSocket[] = [];
