@@ -3,36 +3,12 @@
 import { describe, expect, it } from 'vitest';
 import type { DailySeries, ScanOptions } from '../src/index';
 import { correlationPValue, correlationScan, pearson, residualValues } from '../src/index';
-import { computed, expectJsonSafe, expectRel } from './helpers';
-
-/** Mulberry32: seeded, so every run sees the same data. */
-function prng(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
+import { computed, expectJsonSafe, expectRel, noise } from './helpers';
 
 const DAYS = 365;
 
 function generator(seed: number) {
-  const rand = prng(seed);
-  const gauss = () => Math.sqrt(-2 * Math.log(rand() + 1e-300)) * Math.cos(2 * Math.PI * rand());
-  /** Unit-variance AR(1). */
-  const ar = (phi: number, n = DAYS) => {
-    const out = new Float64Array(n);
-    let v = gauss();
-    const k = Math.sqrt(1 - phi * phi);
-    for (let d = 0; d < n; d++) {
-      if (d > 0) v = phi * v + k * gauss();
-      out[d] = v;
-    }
-    return out;
-  };
+  const { rand, gauss, ar } = noise(seed, DAYS);
   /** AR(1) plus a straight line changing by `change` over the year. */
   const drift = (phi: number, change: number) => ar(phi).map((v, d) => v + (change * d) / (DAYS - 1));
   /** A random walk with unit steps plus white noise of sd `noise`. */

@@ -1,6 +1,7 @@
 // Test helpers: relative-error assertions and unwrapping of computable results.
 import { expect } from 'vitest';
 import type { Result } from '../src/index';
+import { seededRandom } from '../src/index';
 
 /** |actual − expected| / |expected| ≤ tol (absolute error when expected is 0). */
 export function expectRel(actual: number, expected: number, tol: number, label = ''): void {
@@ -28,4 +29,24 @@ export function expectJsonSafe(value: unknown): void {
   };
   walk(value, '$');
   expect(JSON.parse(JSON.stringify(value))).toEqual(value);
+}
+
+/**
+ * Seeded noise for simulated series: uniform draws, standard normals (Box–Muller) and unit-variance
+ * AR(1) series of `days` days.
+ */
+export function noise(seed: number, days: number) {
+  const rand = seededRandom(seed);
+  const gauss = () => Math.sqrt(-2 * Math.log(rand() + 1e-300)) * Math.cos(2 * Math.PI * rand());
+  const ar = (phi: number, n = days) => {
+    const out = new Float64Array(n);
+    let v = gauss();
+    const k = Math.sqrt(1 - phi * phi);
+    for (let d = 0; d < n; d++) {
+      if (d > 0) v = phi * v + k * gauss();
+      out[d] = v;
+    }
+    return out;
+  };
+  return { rand, gauss, ar };
 }

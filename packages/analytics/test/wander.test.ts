@@ -11,27 +11,14 @@ import {
   localMeanSquares,
   longestRunAtBound,
   residualValues,
-  seededRandom,
   varianceConcentration,
 } from '../src/index';
-import { expectRel } from './helpers';
+import { expectRel, noise } from './helpers';
 
 const DAYS = 365;
 
 function generator(seed: number) {
-  const rand = seededRandom(seed);
-  const gauss = () => Math.sqrt(-2 * Math.log(rand() + 1e-300)) * Math.cos(2 * Math.PI * rand());
-  /** Unit-variance AR(1). */
-  const ar = (phi: number, n = DAYS) => {
-    const out = new Float64Array(n);
-    let v = gauss();
-    const k = Math.sqrt(1 - phi * phi);
-    for (let d = 0; d < n; d++) {
-      if (d > 0) v = phi * v + k * gauss();
-      out[d] = v;
-    }
-    return out;
-  };
+  const { rand, gauss, ar } = noise(seed, DAYS);
   /** A random walk with steps of sd `step` on top of a unit-variance AR(1) with φ = 0.3. */
   const walk = (step: number) => {
     let w = 0;
