@@ -3,8 +3,8 @@ import { testDrivers } from '@lifexp/db/testing';
 import { sql } from 'drizzle-orm';
 import fc from 'fast-check';
 import { expect, it } from 'vitest';
-import { arbitraryFromSchema, hostile, listProcedures, type ProcedureInfo, toJsonText } from './router';
-import { describeServer, send as httpSend, signUp, type TestServer } from './support';
+import { arbitraryFromSchema, callProcedure, hostile, listProcedures } from './router';
+import { describeServer, send, signUp, type TestServer } from './support';
 
 /**
  * Property-based calls to every procedure of the router over real HTTP: inputs generated from each
@@ -42,37 +42,6 @@ async function stateOf(ctx: TestServer, userId: string): Promise<string> {
       (select coalesce(max(seq), 0) from sync_state where user_id = ${userId})::text as seq,
       (select md5(preferences::text || timezone || password_hash) from users where id = ${userId}) as account`);
   return JSON.stringify(rowsOf(result)[0]);
-}
-
-/** Percent-encodes UTF-8 bytes: the query string of a GET call. */
-function encodeQuery(text: string): string {
-  return [...new TextEncoder().encode(text)]
-    .map((byte) =>
-      (byte >= 0x30 && byte <= 0x39) || (byte >= 0x41 && byte <= 0x5a) || (byte >= 0x61 && byte <= 0x7a)
-        ? String.fromCharCode(byte)
-        : `%${byte.toString(16).padStart(2, '0')}`,
-    )
-    .join('');
-}
-
-async function send(url: string, procedure: ProcedureInfo, input: unknown, token: string) {
-  const text = input === undefined ? undefined : toJsonText(input);
-  const headers = { authorization: `Bearer ${token}`, 'content-type': 'application/json' };
-  const abort = new AbortController();
-  const target =
-    procedure.type === 'mutation'
-      ? `${url}/trpc/${procedure.path}`
-      : `${url}/trpc/${procedure.path}${text === undefined ? '' : `?input=${encodeQuery(text)}`}`;
-  const response = await httpSend(target, {
-    method: procedure.type === 'mutation' ? 'POST' : 'GET',
-    headers,
-    signal: abort.signal,
-    ...(procedure.type === 'mutation' ? { body: text ?? '' } : {}),
-  });
-  // A subscription over HTTP may stream: its status is what matters.
-  const body = procedure.type === 'subscription' ? '' : await response.text();
-  abort.abort();
-  return { status: response.status, body };
 }
 
 describeServer(
@@ -123,7 +92,7 @@ describeServer(
         await fc.assert(
           fc.asyncProperty(arbitrary, async ({ procedure, input }) => {
             const before = await stateOf(ctx(), caller.userId);
-            const answer = await send(url, procedure, input, caller.token);
+            const answer = await callProcedure(url, procedure, input, caller.token);
             counts.set(procedure.path, (counts.get(procedure.path) ?? 0) + 1);
             statuses.set(answer.status, (statuses.get(answer.status) ?? 0) + 1);
             if (answer.status >= 500) {
@@ -155,7 +124,7 @@ describeServer(
       await Promise.all(callers.map((caller, index) => run(caller, base + index)));
 
       // Still up, and still answering.
-      expect((await httpSend(`${url}/healthz`)).status).toBe(200);
+      expect((await send(`${url}/healthz`)).status).toBe(200);
       const made = [...counts.values()].reduce((sum, n) => sum + n, 0);
       console.log(
         `fuzz [${ctx().database.driver}] seed ${base}: ${made} calls over ${procedures.length} procedures;`,

@@ -1,6 +1,7 @@
 import fc from 'fast-check';
 import { z } from 'zod';
 import { appRouter } from '../src/trpc/router';
+import { send as httpSend } from './support';
 
 /**
  * The router as data, for the suites that must cover every procedure, today's and tomorrow's: each
@@ -311,4 +312,39 @@ export function hostile(base: fc.Arbitrary<unknown>): fc.Arbitrary<unknown> {
 
 function structuredCloneSafe(value: unknown): unknown {
   return value === undefined ? undefined : JSON.parse(JSON.stringify(value));
+}
+
+/** Percent-encodes UTF-8 bytes: the query string of a GET call. */
+function encodeQuery(text: string): string {
+  return [...new TextEncoder().encode(text)]
+    .map((byte) =>
+      (byte >= 0x30 && byte <= 0x39) || (byte >= 0x41 && byte <= 0x5a) || (byte >= 0x61 && byte <= 0x7a)
+        ? String.fromCharCode(byte)
+        : `%${byte.toString(16).padStart(2, '0')}`,
+    )
+    .join('');
+}
+
+/**
+ * One call of a procedure over HTTP with a bearer token, as any client sends it: a mutation as a POST
+ * body, a query or subscription as `?input=`. A subscription may stream: only its status is read.
+ */
+export async function callProcedure(url: string, procedure: ProcedureInfo, input: unknown, token: string) {
+  const text = input === undefined ? undefined : toJsonText(input);
+  const headers = { authorization: `Bearer ${token}`, 'content-type': 'application/json' };
+  const abort = new AbortController();
+  const target =
+    procedure.type === 'mutation'
+      ? `${url}/trpc/${procedure.path}`
+      : `${url}/trpc/${procedure.path}${text === undefined ? '' : `?input=${encodeQuery(text)}`}`;
+  const response = await httpSend(target, {
+    method: procedure.type === 'mutation' ? 'POST' : 'GET',
+    headers,
+    signal: abort.signal,
+    ...(procedure.type === 'mutation' ? { body: text ?? '' } : {}),
+  });
+  // A subscription over HTTP may stream: its status is what matters.
+  const body = procedure.type === 'subscription' ? '' : await response.text();
+  abort.abort();
+  return { status: response.status, body };
 }

@@ -2,8 +2,15 @@ import { rowsOf } from '@lifexp/db';
 import { sql } from 'drizzle-orm';
 import fc from 'fast-check';
 import { expect, it } from 'vitest';
-import { arbitraryFromSchema, idPaths, listProcedures, type ProcedureInfo, toJsonText } from './router';
-import { describeServer, send as httpSend, signUp, type TestServer } from './support';
+import {
+  arbitraryFromSchema,
+  callProcedure,
+  idPaths,
+  listProcedures,
+  type ProcedureInfo,
+  toJsonText,
+} from './router';
+import { describeServer, signUp, type TestServer } from './support';
 
 /**
  * The cross-tenant matrix, generated from the router: every procedure whose input takes an id
@@ -50,21 +57,6 @@ function plant(input: unknown, path: string[], id: string): boolean {
   }
   if (record[head] === undefined) record[head] = rest[0] === '*' ? [{}] : {};
   return plant(record[head], rest, id);
-}
-
-async function send(url: string, procedure: ProcedureInfo, input: unknown, token: string) {
-  const text = toJsonText(input);
-  const response =
-    procedure.type === 'mutation'
-      ? await httpSend(`${url}/trpc/${procedure.path}`, {
-          method: 'POST',
-          headers: { authorization: `Bearer ${token}`, 'content-type': 'application/json' },
-          body: text,
-        })
-      : await httpSend(`${url}/trpc/${procedure.path}?input=${encodeURIComponent(text)}`, {
-          headers: { authorization: `Bearer ${token}` },
-        });
-  return { status: response.status, body: await response.text() };
 }
 
 describeServer(
@@ -128,7 +120,7 @@ describeServer(
       let calls = 0;
       const covered = new Map<string, number>();
       const check = async (procedure: ProcedureInfo, input: unknown) => {
-        const answer = await send(url, procedure, input, attacker.token);
+        const answer = await callProcedure(url, procedure, input, attacker.token);
         calls++;
         const where = `${procedure.path} ${toJsonText(input).slice(0, 300)} → ${answer.status} ${answer.body.slice(0, 300)}`;
         expect([200, 400, 404, 409], where).toContain(answer.status);
@@ -180,7 +172,7 @@ describeServer(
             [key]: document,
             ...(procedure.json?.properties?.onConflict ? { onConflict } : {}),
           };
-          const answer = await send(url, procedure, input, attacker.token);
+          const answer = await callProcedure(url, procedure, input, attacker.token);
           calls++;
           expect(answer.status, answer.body.slice(0, 300)).toBeLessThan(500);
           expect(answer.body.includes(SECRET)).toBe(false);
