@@ -9,6 +9,7 @@ import { safeError } from './errorLog';
 import { closingBodyLimit, type HonoEnv } from './http/env';
 import { fileRoutes } from './http/files';
 import { hostAllowed } from './http/origin';
+import { unsubscribeRoutes } from './http/unsubscribe';
 import { createContext } from './trpc/context';
 import { appRouter } from './trpc/router';
 
@@ -102,6 +103,7 @@ export function createApp(deps: AppDeps, state: ServerState): Hono<HonoEnv> {
   );
 
   app.route('/', fileRoutes(deps));
+  app.route('/', unsubscribeRoutes(deps));
 
   app.notFound((c) => c.json({ error: 'not found' }, 404));
   app.onError((error, c) => {

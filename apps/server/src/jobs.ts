@@ -18,6 +18,8 @@ export interface Jobs {
    * after deleteAccount, nothing in the queue names the user.
    */
   forgetUser(userId: string): Promise<number>;
+  /** Called after each recompute that stored a new insight set (the new-insight notice hooks in here). */
+  onRecomputed(listener: (userId: string, setId: string) => Promise<void>): void;
   boss: PgBoss;
   stop(): Promise<void>;
 }
@@ -35,6 +37,7 @@ export async function startJobs(
   analytics: AnalyticsService,
   log: Logger,
 ): Promise<Jobs> {
+  const recomputed: ((userId: string, setId: string) => Promise<void>)[] = [];
   const boss =
     database.driver === 'pglite' && database.pglite
       ? new PgBoss({ db: fromPglite(database.pglite), backend: 'pglite' })
@@ -53,7 +56,14 @@ export async function startJobs(
     RECOMPUTE_QUEUE,
     { pollingIntervalSeconds: config.jobsPollSeconds, batchSize: 1 },
     async ([job]) => {
-      if (job) await analytics.recompute(job.data.userId);
+      if (!job) return;
+      const stored = await analytics.recompute(job.data.userId);
+      for (const listener of recomputed) {
+        // A listener's failure is its own: the recompute itself succeeded and is not retried.
+        await listener(job.data.userId, stored.setId).catch((error: unknown) =>
+          log.error({ error: safeError(error), userId: job.data.userId }, 'after-recompute work failed'),
+        );
+      }
     },
   );
   await boss.work(SWEEP_QUEUE, { pollingIntervalSeconds: 30 }, async () => {
@@ -67,6 +77,9 @@ export async function startJobs(
   const requestedAt = new Map<string, number>();
   return {
     boss,
+    onRecomputed(listener) {
+      recomputed.push(listener);
+    },
     requestRecompute(userId) {
       const now = Date.now();
       const window = config.insightsDebounceSeconds * 1000;
@@ -85,23 +98,26 @@ export async function startJobs(
     },
     async forgetUser(userId) {
       requestedAt.delete(userId);
-      let removed = 0;
-      for (const queue of [RECOMPUTE_QUEUE]) {
-        for (;;) {
-          const jobs = await boss.findJobs(queue, { data: { userId }, limit: 1_000 });
-          if (jobs.length === 0) break;
-          await boss.deleteJob(
-            queue,
-            jobs.map((job) => job.id),
-          );
-          removed += jobs.length;
-          if (jobs.length < 1_000) break;
-        }
-      }
-      return removed;
+      return removeUserJobs(boss, RECOMPUTE_QUEUE, userId);
     },
     async stop() {
       await boss.stop({ graceful: true, timeout: 5_000 });
     },
   };
+}
+
+/** Removes every job of a queue whose data names the user (waiting, retrying, running or kept). */
+export async function removeUserJobs(boss: PgBoss, queue: string, userId: string): Promise<number> {
+  let removed = 0;
+  for (;;) {
+    const jobs = await boss.findJobs(queue, { data: { userId }, limit: 1_000 });
+    if (jobs.length === 0) break;
+    await boss.deleteJob(
+      queue,
+      jobs.map((job) => job.id),
+    );
+    removed += jobs.length;
+    if (jobs.length < 1_000) break;
+  }
+  return removed;
 }

@@ -14,6 +14,7 @@ import type { AppDeps } from './deps';
 import { carriesSessionCookie, crossSiteRefused, hostAllowed } from './http/origin';
 import { type Jobs, startJobs } from './jobs';
 import { startMaintenance } from './maintenance';
+import { type NotificationsService, startNotifications } from './notifications';
 import { authenticatedSockets, CLOSE_CODES, type SyncHub, startSyncHub } from './sync/hub';
 import { createContext } from './trpc/context';
 import { appRouter } from './trpc/router';
@@ -57,22 +58,26 @@ export async function createServerCore(
     (await createDb({ databaseUrl: config.databaseUrl, dataDir: config.dataDir, poolMax: config.dbPoolMax }));
   let hub: SyncHub;
   let jobs: Jobs;
+  let notifications: NotificationsService;
   const analytics = createAnalyticsService(config, database, log);
   try {
     hub = await startSyncHub(database, log, { sessionRecheckMs: config.sessionRecheckMs });
     jobs = await startJobs(config, database, analytics, log);
+    notifications = await startNotifications(config, database, jobs.boss, log);
+    jobs.onRecomputed((userId, setId) => notifications.afterRecompute(userId, setId));
   } catch (error) {
     await analytics.close();
     await database.close();
     throw error;
   }
-  const deps: AppDeps = { config, database, log, hub, analytics, jobs };
+  const deps: AppDeps = { config, database, log, hub, analytics, jobs, notifications };
   const state: ServerState = { shuttingDown: false };
   return {
     deps,
     state,
     app: createApp(deps, state),
     async stop() {
+      await notifications.stop();
       await jobs.stop();
       await analytics.close();
       await hub.close();

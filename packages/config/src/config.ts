@@ -112,6 +112,40 @@ const envSchema = z.object({
   WS_MAX_MESSAGES_PER_SECOND: integer(1, 100_000).default(50),
   WS_MESSAGE_BURST: integer(1, 1_000_000).default(200),
   WS_AUTH_GRACE_MS: integer(100, 600_000).default(10_000),
+  // Notifications
+  NOTIFICATIONS_TICK_SECONDS: integer(1, 3600).default(60),
+  APP_URL: origin.optional(),
+  PUBLIC_URL: origin.optional(),
+  VAPID_PUBLIC_KEY: z
+    .string()
+    .regex(/^[A-Za-z0-9_-]{80,100}$/, { error: 'must be a base64url P-256 public key' })
+    .optional(),
+  VAPID_PRIVATE_KEY: z
+    .string()
+    .regex(/^[A-Za-z0-9_-]{40,50}$/, { error: 'must be a base64url P-256 private key' })
+    .optional(),
+  VAPID_SUBJECT: z
+    .string()
+    .regex(/^(mailto:\S+@\S+|https:\/\/\S+)$/, { error: 'must be a mailto: or https: URL' })
+    .default('mailto:notifications@lifexp.invalid'),
+  SMTP_URL: z
+    .string()
+    .refine((value) => /^smtps?:\/\/\S+$/.test(value) && URL.canParse(value), {
+      error: 'must be an smtp:// or smtps:// URL',
+    })
+    .optional(),
+  SMTP_FROM: z.string().min(3).max(200).default('Life XP <notifications@lifexp.invalid>'),
+  OUTBOUND_CA_FILE: z.string().min(1).optional(),
+  OUTBOUND_TIMEOUT_MS: integer(500, 60_000).default(10_000),
+  WEBHOOKS_ALLOW_PRIVATE: z
+    .enum(['true', 'false', '1', '0'], { error: 'must be true or false' })
+    .default('false')
+    .transform((value) => value === 'true' || value === '1'),
+  WEBHOOKS_MAX_PER_ACCOUNT: integer(1, 100).default(10),
+  WEBHOOKS_RETRY_LIMIT: integer(0, 20).default(5),
+  WEBHOOKS_RETRY_DELAY_SECONDS: integer(1, 3600).default(30),
+  WEBHOOKS_DISABLE_AFTER: integer(1, 1000).default(15),
+  PUSH_MAX_SUBSCRIPTIONS_PER_ACCOUNT: integer(1, 100).default(20),
 });
 
 export interface Config {
@@ -201,6 +235,32 @@ export interface Config {
   wsMessageBurst: number;
   /** A WebSocket without a valid session is closed after this long. */
   wsAuthGraceMs: number;
+  /** How often the notification scheduler looks for due notices. */
+  notificationsTickSeconds: number;
+  /** The dashboard's origin, for deep links in notices (default: the first of ALLOWED_ORIGINS). */
+  appUrl: string;
+  /** This server's public origin, for unsubscribe links (default: http://HOST:PORT). */
+  publicUrl: string;
+  /** VAPID keys for Web Push; unset: generated on first start and stored in the database. */
+  vapidPublicKey: string | undefined;
+  vapidPrivateKey: string | undefined;
+  vapidSubject: string;
+  /** Email notices go through this SMTP server; unset: no email channel. */
+  smtpUrl: string | undefined;
+  smtpFrom: string;
+  /** PEM file of extra CA certificates trusted for push endpoints and webhooks. */
+  outboundCaFile: string | undefined;
+  /** A push, webhook or SMTP call that takes longer is given up. */
+  outboundTimeoutMs: number;
+  /** Let webhooks and push endpoints reach private, loopback and link-local addresses. */
+  webhooksAllowPrivate: boolean;
+  webhooksMaxPerAccount: number;
+  /** Retries of one webhook delivery, with exponential backoff from WEBHOOKS_RETRY_DELAY_SECONDS. */
+  webhooksRetryLimit: number;
+  webhooksRetryDelaySeconds: number;
+  /** Failed attempts in a row after which a webhook is paused (and its owner told in-app). */
+  webhooksDisableAfter: number;
+  pushMaxSubscriptionsPerAccount: number;
 }
 
 /** A configuration problem, described in one line that names the variable. */
@@ -221,6 +281,11 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     throw new ConfigError(`invalid configuration: ${problems.join('; ')}`);
   }
   const value = parsed.data;
+  if ((value.VAPID_PUBLIC_KEY === undefined) !== (value.VAPID_PRIVATE_KEY === undefined)) {
+    throw new ConfigError(
+      'invalid configuration: VAPID_PUBLIC_KEY and VAPID_PRIVATE_KEY must be set together',
+    );
+  }
   // `pnpm start` runs inside apps/server; a relative DATA_DIR is taken from where the command was typed.
   const base = env.INIT_CWD ?? process.cwd();
   return {
@@ -272,5 +337,22 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     wsMaxMessagesPerSecond: value.WS_MAX_MESSAGES_PER_SECOND,
     wsMessageBurst: value.WS_MESSAGE_BURST,
     wsAuthGraceMs: value.WS_AUTH_GRACE_MS,
+    notificationsTickSeconds: value.NOTIFICATIONS_TICK_SECONDS,
+    appUrl: value.APP_URL ?? value.ALLOWED_ORIGINS[0] ?? 'http://localhost:5173',
+    publicUrl:
+      value.PUBLIC_URL ?? `http://${value.HOST.includes(':') ? `[${value.HOST}]` : value.HOST}:${value.PORT}`,
+    vapidPublicKey: value.VAPID_PUBLIC_KEY,
+    vapidPrivateKey: value.VAPID_PRIVATE_KEY,
+    vapidSubject: value.VAPID_SUBJECT,
+    smtpUrl: value.SMTP_URL,
+    smtpFrom: value.SMTP_FROM,
+    outboundCaFile: value.OUTBOUND_CA_FILE,
+    outboundTimeoutMs: value.OUTBOUND_TIMEOUT_MS,
+    webhooksAllowPrivate: value.WEBHOOKS_ALLOW_PRIVATE,
+    webhooksMaxPerAccount: value.WEBHOOKS_MAX_PER_ACCOUNT,
+    webhooksRetryLimit: value.WEBHOOKS_RETRY_LIMIT,
+    webhooksRetryDelaySeconds: value.WEBHOOKS_RETRY_DELAY_SECONDS,
+    webhooksDisableAfter: value.WEBHOOKS_DISABLE_AFTER,
+    pushMaxSubscriptionsPerAccount: value.PUSH_MAX_SUBSCRIPTIONS_PER_ACCOUNT,
   };
 }

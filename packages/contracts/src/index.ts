@@ -3,6 +3,7 @@ export * from './common-passwords';
 export * from './data';
 export * from './entries';
 export * from './metrics';
+export * from './notifications';
 export * from './primitives';
 export * from './sync';
 export * from './users';

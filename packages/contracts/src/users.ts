@@ -1,5 +1,6 @@
 import { z } from 'zod';
 import { commonPasswords } from './common-passwords';
+import { notificationSettings } from './notifications';
 import { text } from './primitives';
 
 /** Trimmed and lower-cased; a practical shape check, not RFC 5322. */
@@ -62,6 +63,8 @@ const preferenceFields = {
   ui: z.record(text().max(64), jsonValue).refine((value) => JSON.stringify(value).length <= MAX_UI_BYTES, {
     error: `must be at most ${MAX_UI_BYTES} bytes of JSON`,
   }),
+  /** Reminders, streak and insight notices, the weekly summary, quiet hours and channels. */
+  notifications: notificationSettings,
 };
 type Fields = typeof preferenceFields;
 

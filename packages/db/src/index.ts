@@ -9,6 +9,7 @@ export * from './entryRules';
 export * from './errors';
 export * from './insights';
 export * from './metrics';
+export * from './notifications';
 export * from './passwords';
 export * as schema from './schema';
 export * from './series';

@@ -72,29 +72,52 @@ export function xpForLevel(level: number): number {
   return (100 * (level - 1) * level) / 2;
 }
 
-export async function computeProgress(db: Executor, userId: string): Promise<Progress> {
-  const [user] = await db.select({ timezone: users.timezone }).from(users).where(eq(users.id, userId));
+/** The logged days of a user, oldest first: date, entries and distinct metrics. */
+async function loggedDays(db: Executor, userId: string) {
   const result = await db.execute(sql`
     select to_char(${entries.date}, 'YYYY-MM-DD') as date, count(*)::int as entries,
       count(distinct ${entries.metricId})::int as metrics
     from ${entries}
     where ${entries.userId} = ${userId} and ${entries.deletedAt} is null
     group by ${entries.date} order by ${entries.date}`);
-  const days = rowsOf<{ date: string; entries: number; metrics: number }>(result);
-  let xp = 0;
+  return rowsOf<{ date: string; entries: number; metrics: number }>(result);
+}
+
+/** The XP each logged day earned (a day's XP depends only on it and the days before it). */
+function tallyXp(days: { date: string; metrics: number }[]) {
   let run = 0;
-  let longest = 0;
   let previous: string | null = null;
-  for (const day of days) {
+  return days.map((day) => {
     run = previous !== null && addDays(previous, 1) === day.date ? run + 1 : 1;
-    longest = Math.max(longest, run);
-    xp +=
-      XP_PER_DAY + XP_PER_METRIC * Math.min(day.metrics, XP_METRICS_CAP) + Math.min(run - 1, XP_STREAK_CAP);
     previous = day.date;
-  }
+    const xp =
+      XP_PER_DAY + XP_PER_METRIC * Math.min(day.metrics, XP_METRICS_CAP) + Math.min(run - 1, XP_STREAK_CAP);
+    return { date: day.date, xp, run };
+  });
+}
+
+/** XP earned by the days from `from` to `to`, inclusive. */
+export async function xpEarnedBetween(
+  db: Executor,
+  userId: string,
+  from: string,
+  to: string,
+): Promise<number> {
+  return tallyXp(await loggedDays(db, userId))
+    .filter((day) => day.date >= from && day.date <= to)
+    .reduce((sum, day) => sum + day.xp, 0);
+}
+
+export async function computeProgress(db: Executor, userId: string): Promise<Progress> {
+  const [user] = await db.select({ timezone: users.timezone }).from(users).where(eq(users.id, userId));
+  const days = await loggedDays(db, userId);
+  const tallied = tallyXp(days);
+  const xp = tallied.reduce((sum, day) => sum + day.xp, 0);
+  const longest = tallied.reduce((most, day) => Math.max(most, day.run), 0);
+  const last = tallied.at(-1);
   // A streak is current while its last day is today or yesterday (today may not be logged yet).
   const today = localToday(user?.timezone ?? 'UTC');
-  const current = previous !== null && (previous === today || addDays(previous, 1) === today) ? run : 0;
+  const current = last && (last.date === today || addDays(last.date, 1) === today) ? last.run : 0;
   let level = 1;
   while (xpForLevel(level + 1) <= xp) level += 1;
   return {

@@ -191,3 +191,72 @@ export const changeLog = pgTable(
   },
   (t) => [primaryKey({ columns: [t.userId, t.seq] }), index('change_log_created_idx').on(t.createdAt)],
 );
+
+// Notices for a user. The unique (user, key, local date) makes each scheduled notice happen once per
+// local day, whichever server instance's scheduler finds it first. Every notice is a row, whichever
+// channels are on; the in-app list shows those with `in_app` once they are delivered.
+export const notifications = pgTable(
+  'notifications',
+  {
+    ...ownedByUser(),
+    kind: text('kind').notNull(),
+    dedupeKey: text('dedupe_key').notNull(),
+    localDate: date('local_date', { mode: 'string' }).notNull(),
+    title: text('title').notNull(),
+    body: text('body').notNull(),
+    link: text('link').notNull(),
+    data: jsonb('data').$type<Record<string, unknown>>().notNull().default({}),
+    inApp: boolean('in_app').notNull().default(true),
+    // Not before this instant (the end of quiet hours).
+    deliverAfter: timestamp('deliver_after', { withTimezone: true, mode: 'date' }).notNull().defaultNow(),
+    deliveredAt: timestamp('delivered_at', { withTimezone: true, mode: 'date' }),
+    readAt: timestamp('read_at', { withTimezone: true, mode: 'date' }),
+    createdAt: timestamp('created_at', { withTimezone: true, mode: 'date' }).notNull().defaultNow(),
+  },
+  (t) => [
+    uniqueIndex('notifications_once_idx').on(t.userId, t.dedupeKey, t.localDate),
+    index('notifications_user_delivered_idx').on(t.userId, t.deliveredAt, t.id),
+    index('notifications_pending_idx').on(t.deliverAfter).where(sql`${t.deliveredAt} is null`),
+  ],
+);
+
+// Web Push subscriptions: an endpoint belongs to one browser, so it is unique across users.
+export const pushSubscriptions = pgTable(
+  'push_subscriptions',
+  {
+    ...ownedByUser(),
+    endpoint: text('endpoint').notNull(),
+    p256dh: text('p256dh').notNull(),
+    auth: text('auth').notNull(),
+    createdAt: timestamp('created_at', { withTimezone: true, mode: 'date' }).notNull().defaultNow(),
+  },
+  (t) => [
+    uniqueIndex('push_subscriptions_endpoint_idx').on(t.endpoint),
+    index('push_subscriptions_user_idx').on(t.userId),
+  ],
+);
+
+export const webhooks = pgTable(
+  'webhooks',
+  {
+    ...ownedByUser(),
+    url: text('url').notNull(),
+    description: text('description'),
+    // The Standard Webhooks signing secret (whsec_…), shown to the user once, when created.
+    secret: text('secret').notNull(),
+    enabled: boolean('enabled').notNull().default(true),
+    consecutiveFailures: integer('consecutive_failures').notNull().default(0),
+    lastError: text('last_error'),
+    disabledAt: timestamp('disabled_at', { withTimezone: true, mode: 'date' }),
+    ...timestamps,
+  },
+  (t) => [index('webhooks_user_idx').on(t.userId)],
+);
+
+// Secrets the server makes for itself on first start and every instance shares (VAPID keys, the key
+// of unsubscribe links).
+export const serverSecrets = pgTable('server_secrets', {
+  name: text('name').primaryKey(),
+  value: jsonb('value').$type<Record<string, string>>().notNull(),
+  createdAt: timestamp('created_at', { withTimezone: true, mode: 'date' }).notNull().defaultNow(),
+});

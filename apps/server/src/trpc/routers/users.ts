@@ -98,6 +98,7 @@ export const usersRouter = router({
     // Nothing of the account stays behind: its cached answers and its queued jobs go too.
     ctx.deps.analytics.forgetUser(ctx.auth.user.id);
     await ctx.deps.jobs.forgetUser(ctx.auth.user.id);
+    await ctx.deps.notifications.forgetUser(ctx.auth.user.id);
     clearSessionCookie(ctx);
     return { ok: true as const };
   }),
