@@ -193,30 +193,37 @@ export interface WebhookMessage {
   verified: boolean;
 }
 
-/** A webhook receiver: verifies each request with the endpoint's secret; answers `status` (settable). */
+/**
+ * A webhook receiver: verifies each request with the secret set for its path; answers `status`
+ * (settable) to verified requests and 400 to the others.
+ */
 export async function startWebhookReceiver() {
-  const received: WebhookMessage[] = [];
-  let secret = '';
+  const received: (WebhookMessage & { path: string })[] = [];
+  const secrets = new Map<string, string>();
   let status = 200;
   const server = http.createServer(async (request, response) => {
     const body = (await readBody(request)).toString('utf8');
+    const path = request.url ?? '';
     let verified = false;
     try {
-      new Webhook(secret).verify(body, request.headers as Record<string, string>);
+      new Webhook(secrets.get(path) ?? 'whsec_AAAA').verify(body, request.headers as Record<string, string>);
       verified = true;
     } catch {
       verified = false;
     }
-    received.push({ id: String(request.headers['webhook-id']), body: JSON.parse(body), verified });
+    received.push({ id: String(request.headers['webhook-id']), path, body: JSON.parse(body), verified });
     response.writeHead(verified ? status : 400).end();
   });
   const port = await listen(server);
+  const base = `http://127.0.0.1:${port}`;
   return {
-    url: `http://127.0.0.1:${port}/hooks/lifexp`,
+    url: `${base}/hooks/lifexp`,
     port,
     received,
-    setSecret: (value: string) => {
-      secret = value;
+    /** The URL of another path of this receiver (each path has its own secret). */
+    urlFor: (path: string) => `${base}${path}`,
+    setSecret: (value: string, path = '/hooks/lifexp') => {
+      secrets.set(path, value);
     },
     setStatus: (value: number) => {
       status = value;
