@@ -238,7 +238,7 @@ if (testDrivers.includes('postgres')) {
 
     it('exactly once per user, notice and local date', async () => {
       const [a, b] = servers as [RunningServer, RunningServer];
-      const people = [];
+      const people: (Awaited<ReturnType<typeof signUp>> & { path: string })[] = [];
       for (let i = 0; i < 8; i += 1) {
         const person = await signUp(i % 2 ? a.url : b.url);
         const path = `/twice/${person.user.id}`;

@@ -1,3 +1,4 @@
+/// <reference path="./http_ece.d.ts" />
 import { execFileSync } from 'node:child_process';
 import { createECDH, createPublicKey, randomBytes, verify } from 'node:crypto';
 import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
