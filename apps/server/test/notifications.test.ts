@@ -179,13 +179,15 @@ describeServer(
       expect(rows.map((row) => row.dedupeKey)).toEqual(['reminder:11:00']);
       expect(rows[0]?.body).toMatch(/^Sleep is still open for today/);
       expect(rows[0]?.data).toEqual({ missing: ['Sleep'] });
-      // Another user's metric ids in a reminder name nothing of theirs: it does not fire.
+      // A reminder may name only the caller's own metrics: another user's is NOT_FOUND, nothing saved.
       const other = await signUp(ctx().url);
-      await other.client.users.updatePreferences.mutate({
-        preferences: { notifications: { reminders: [{ time: '10:00', metricIds: [sleep.id] }] } },
-      });
-      await tick('2026-02-03T10:00:00Z');
-      expect(await noticesOf(ctx().database.db, other.user.id)).toHaveLength(0);
+      const refused = await errorOf(
+        other.client.users.updatePreferences.mutate({
+          preferences: { notifications: { reminders: [{ time: '10:00', metricIds: [sleep.id] }] } },
+        }),
+      );
+      expect(refused).toMatchObject({ code: 'NOT_FOUND', message: 'metric not found' });
+      expect((await other.client.users.profile.query()).preferences).toEqual({});
     });
 
     it('streak at risk: a streak of 3 days and nothing today, at the chosen time; not for 2 days', async () => {

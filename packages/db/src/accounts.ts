@@ -1,10 +1,10 @@
 import type { Preferences, PublicUser } from '@lifexp/contracts';
-import { eq, sql } from 'drizzle-orm';
+import { and, eq, inArray, isNull, sql } from 'drizzle-orm';
 import { mutate } from './changes';
 import type { Db, Executor } from './client';
 import { DomainError } from './errors';
 import { hashPassword, verifyAgainstDummy, verifyPassword } from './passwords';
-import { users } from './schema';
+import { metrics, users } from './schema';
 import { createSession, endSessions } from './sessions';
 import {
   accountPolicy,
@@ -90,6 +90,7 @@ export async function updatePreferences(
 ): Promise<UserRow> {
   const { result } = await mutate(db, userId, async (tx, record) => {
     const current = await getUser(tx, userId);
+    await checkReminderMetrics(tx, userId, input.preferences?.notifications);
     const merged: Record<string, unknown> = { ...current.preferences };
     for (const [key, value] of Object.entries(input.preferences ?? {})) {
       if (value === null) delete merged[key];
@@ -105,6 +106,21 @@ export async function updatePreferences(
     return row;
   });
   return result;
+}
+
+/** A reminder may name only the user's own live metrics: any other id is NOT_FOUND, as everywhere. */
+async function checkReminderMetrics(tx: Executor, userId: string, notifications: unknown): Promise<void> {
+  const reminders = (notifications as { reminders?: { metricIds?: string[] }[] } | null | undefined)
+    ?.reminders;
+  const ids = [...new Set((reminders ?? []).flatMap((reminder) => reminder.metricIds ?? []))];
+  if (ids.length === 0) return;
+  const found = await tx
+    .select({ id: metrics.id })
+    .from(metrics)
+    .where(and(eq(metrics.userId, userId), inArray(metrics.id, ids), isNull(metrics.deletedAt)));
+  const known = new Set(found.map((row) => row.id));
+  const missing = ids.find((id) => !known.has(id));
+  if (missing) throw new DomainError('NOT_FOUND', 'metric not found', { metricId: missing });
 }
 
 /** Removes the user; foreign keys cascade to every row of theirs (sessions, metrics, entries, log…). */
