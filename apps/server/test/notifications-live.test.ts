@@ -16,7 +16,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { type RunningServer, startServer } from '../src/server';
 import { call, describeServer, eventually, send, signUp, wsClient } from './support';
 
-// Real time, real sinks: the scheduler ticks every second, a person sets a reminder for the current
+// Real time, real sinks: the scheduler ticks every second, a person sets a reminder for the next
 // minute and receives it once on every channel — in-app (list and live sync event), Web Push (an
 // HTTPS push service that checks the VAPID JWT and decrypts), a signed webhook and an email.
 
@@ -52,7 +52,7 @@ const settle = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms))
 describeServer(
   'notifications end to end',
   (ctx) => {
-    it('a reminder for this minute arrives once on each enabled channel', async () => {
+    it('a reminder for the next minute arrives once on each enabled channel', async () => {
       const { client, user, token, email } = await signUp(ctx().url);
       const zone = 'Asia/Kolkata';
       await client.users.updatePreferences.mutate({ timezone: zone });
@@ -79,10 +79,12 @@ describeServer(
         'the stream to start',
       );
 
+      // A reminder for the next minute, as a person would set it.
+      const minute = Math.floor(Date.now() / 60_000) * 60_000 + 60_000;
       await client.users.updatePreferences.mutate({
         preferences: {
           notifications: {
-            reminders: [{ time: wallTime(Date.now(), zone).time }],
+            reminders: [{ time: wallTime(minute, zone).time }],
             channels: { email: true },
           },
         },
@@ -91,7 +93,7 @@ describeServer(
       const pushed = await eventually(async () => {
         const found = sinks.push.received.filter((m) => browser.endpoint.endsWith(m.path));
         return found.length > 0 ? found : undefined;
-      }, 'the push message');
+      }, 'the push message', 100_000);
       const hooked = await eventually(async () => {
         const found = sinks.webhooks.received.filter((m) => m.path === path);
         return found.length > 0 ? found : undefined;
@@ -112,7 +114,9 @@ describeServer(
       const list = await client.notifications.list.query();
       expect(list.items).toHaveLength(1);
       const notice = list.items[0]!;
-      expect(notice).toMatchObject({ kind: 'reminder', localDate: wallTime(Date.now(), zone).date });
+      expect(notice).toMatchObject({ kind: 'reminder', localDate: wallTime(minute, zone).date });
+      // Not before its minute.
+      expect(Date.parse(notice.createdAt)).toBeGreaterThanOrEqual(minute);
 
       expect(sinks.push.received.filter((m) => browser.endpoint.endsWith(m.path))).toHaveLength(1);
       expect(pushed[0]?.payload).toMatchObject({
@@ -180,7 +184,7 @@ describeServer(
         removed: 0,
       });
       expect(await client.push.unsubscribe.mutate({ endpoint: browser.endpoint })).toEqual({ removed: 1 });
-    });
+    }, 150_000);
 
     it('push.subscribe validates the subscription and bounds how many an account keeps', async () => {
       const { client } = await signUp(ctx().url);

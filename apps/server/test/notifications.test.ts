@@ -260,6 +260,37 @@ describeServer(
       expect(await noticesOf(db, quiet.user.id)).toHaveLength(0);
     });
 
+    it('a real recompute job that finds a strong link tells the user once, with a link to it', async () => {
+      const account = await person(ctx(), 'UTC', { newInsights: true });
+      const sleep = await account.client.metrics.create.mutate({
+        name: 'Sleep',
+        type: 'number',
+        category: 'sleep',
+      });
+      const moodMetric = await mood(account.client);
+      const today = new Date().toISOString().slice(0, 10);
+      const day = (i: number) =>
+        new Date(Date.parse(`${today}T00:00:00Z`) - i * 86_400_000).toISOString().slice(0, 10);
+      // 120 days: mood follows sleep closely (a strong, non-tentative correlation).
+      const values = Array.from({ length: 120 }, (_, i) => ((i * 7919) % 13) / 2 + 4);
+      await account.client.entries.createMany.mutate({
+        entries: values.flatMap((hours, i) => [
+          { metricId: sleep.id, value: hours, date: day(i) },
+          { metricId: moodMetric.id, value: Math.max(1, Math.min(5, Math.round(hours - 4))), date: day(i) },
+        ]),
+      });
+      const notice = await eventually(async () => {
+        const rows = await noticesOf(ctx().database.db, account.user.id);
+        return rows.find((row) => row.kind === 'insight' && row.deliveredAt);
+      }, 'the new-insight notice after the recompute');
+      expect(notice.body).toMatch(/sleep|mood/i);
+      const [insight] = await ctx()
+        .database.db.select()
+        .from(schema.insights)
+        .where(eq(schema.insights.id, notice.link.replace('/insights/', '')));
+      expect(insight).toMatchObject({ userId: account.user.id, isActive: true, type: 'correlation' });
+    });
+
     it('in-app off: nothing in the list, but the notice still happens once', async () => {
       const { client, user } = await person(ctx(), 'UTC', {
         reminders: [{ time: '09:00' }],
@@ -465,6 +496,7 @@ describeServer(
   {
     NOTIFICATIONS_TICK_SECONDS: '3600',
     JOBS_POLL_SECONDS: '1',
+    INSIGHTS_DEBOUNCE_SECONDS: '0',
     WEBHOOKS_ALLOW_PRIVATE: 'true',
     WEBHOOKS_MAX_PER_ACCOUNT: '3',
     WEBHOOKS_RETRY_LIMIT: '2',
