@@ -107,3 +107,58 @@ describe('limits', () => {
     },
   );
 });
+
+describe('notification settings', () => {
+  it('defaults: a minute tick, private addresses refused, no email, links on the first allowed origin', () => {
+    const config = loadConfig({ ALLOWED_ORIGINS: 'https://app.example.com', PORT: '8080' });
+    expect(config).toMatchObject({
+      notificationsTickSeconds: 60,
+      webhooksAllowPrivate: false,
+      smtpUrl: undefined,
+      appUrl: 'https://app.example.com',
+      publicUrl: 'http://127.0.0.1:8080',
+      vapidPublicKey: undefined,
+      webhooksMaxPerAccount: 10,
+      webhooksRetryLimit: 5,
+      webhooksDisableAfter: 15,
+      pushMaxSubscriptionsPerAccount: 20,
+    });
+  });
+
+  it('reads the notification variables', () => {
+    const config = loadConfig({
+      NOTIFICATIONS_TICK_SECONDS: '5',
+      APP_URL: 'https://dash.example.com/',
+      PUBLIC_URL: 'https://api.example.com',
+      SMTP_URL: 'smtps://user:secret@mail.example.com:465',
+      SMTP_FROM: 'Life XP <hello@example.com>',
+      WEBHOOKS_ALLOW_PRIVATE: '1',
+      VAPID_PUBLIC_KEY: `B${'a'.repeat(86)}`,
+      VAPID_PRIVATE_KEY: 'b'.repeat(43),
+      VAPID_SUBJECT: 'https://example.com/contact',
+    });
+    expect(config).toMatchObject({
+      notificationsTickSeconds: 5,
+      appUrl: 'https://dash.example.com',
+      publicUrl: 'https://api.example.com',
+      smtpUrl: 'smtps://user:secret@mail.example.com:465',
+      webhooksAllowPrivate: true,
+      vapidSubject: 'https://example.com/contact',
+    });
+  });
+
+  it('refuses bad values, naming the variable', () => {
+    for (const [env, name] of [
+      [{ NOTIFICATIONS_TICK_SECONDS: '0' }, 'NOTIFICATIONS_TICK_SECONDS'],
+      [{ SMTP_URL: 'http://mail.example.com' }, 'SMTP_URL'],
+      [{ APP_URL: 'https://app.example.com/path' }, 'APP_URL'],
+      [{ VAPID_SUBJECT: 'someone' }, 'VAPID_SUBJECT'],
+      [{ WEBHOOKS_ALLOW_PRIVATE: 'yes' }, 'WEBHOOKS_ALLOW_PRIVATE'],
+      [{ WEBHOOKS_RETRY_LIMIT: '21' }, 'WEBHOOKS_RETRY_LIMIT'],
+      [{ VAPID_PUBLIC_KEY: `B${'a'.repeat(86)}` }, 'VAPID_PRIVATE_KEY'],
+    ] as const) {
+      expect(() => loadConfig(env), name).toThrow(ConfigError);
+      expect(() => loadConfig(env), name).toThrow(name);
+    }
+  });
+});
