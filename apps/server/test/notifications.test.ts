@@ -226,6 +226,47 @@ describeServer(
       expect(rows[0]?.body).toMatch(/^You gained 39 XP this week\./);
     });
 
+    it('weekly summary: the strongest finding and the trends that turned since a week before', async () => {
+      const account = await person(ctx(), 'UTC', { weeklySummary: { enabled: true, day: 0, time: '18:00' } });
+      const { db } = ctx().database;
+      const focus = { id: randomUUID(), name: 'Focus' };
+      const trend = (direction: string) => ({
+        type: 'trend' as const,
+        confidence: 0.9,
+        dateFrom: null,
+        dateTo: null,
+        data: { metric: focus, direction, tentative: false, sentence: `Focus is going ${direction}.` },
+      });
+      const old = await storeInsightSet(db, account.user.id, [trend('up')]);
+      await db
+        .update(schema.insights)
+        .set({ createdAt: new Date('2026-02-01T04:00:00Z') })
+        .where(eq(schema.insights.setId, old.setId));
+      await storeInsightSet(db, account.user.id, [
+        trend('down'),
+        {
+          type: 'correlation',
+          confidence: 0.95,
+          dateFrom: null,
+          dateTo: null,
+          data: {
+            a: { id: randomUUID(), name: 'Sleep' },
+            b: { id: randomUUID(), name: 'Mood' },
+            lag: 0,
+            tentative: false,
+            significant: true,
+            sentence: 'More sleep, better mood.',
+          },
+        },
+      ]);
+      await tick('2026-02-15T18:00:00Z');
+      const [row] = await noticesOf(db, account.user.id);
+      expect(row?.body).toBe(
+        'You gained 0 XP this week. Strongest finding: More sleep, better mood. Turned around: Focus (now down).',
+      );
+      expect(row?.data).toMatchObject({ turned: [{ metric: 'Focus', from: 'up', to: 'down' }] });
+    });
+
     it('new insight: a significant, non-tentative finding after a recompute, at most one notice a day', async () => {
       const account = await person(ctx(), 'UTC', { newInsights: true });
       const quiet = await person(ctx(), 'UTC', { newInsights: false });
