@@ -90,10 +90,14 @@ describeServer(
         },
       });
 
-      const pushed = await eventually(async () => {
-        const found = sinks.push.received.filter((m) => browser.endpoint.endsWith(m.path));
-        return found.length > 0 ? found : undefined;
-      }, 'the push message', 100_000);
+      const pushed = await eventually(
+        async () => {
+          const found = sinks.push.received.filter((m) => browser.endpoint.endsWith(m.path));
+          return found.length > 0 ? found : undefined;
+        },
+        'the push message',
+        100_000,
+      );
       const hooked = await eventually(async () => {
         const found = sinks.webhooks.received.filter((m) => m.path === path);
         return found.length > 0 ? found : undefined;
