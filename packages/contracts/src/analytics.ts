@@ -30,6 +30,18 @@ export const trendsInput = orderedRange(z.strictObject({ ...dateRange, metricId:
 );
 export type TrendsInput = z.infer<typeof trendsInput>;
 
+/** One metric's daily values, as the statistics see them (for charts). */
+export const seriesInput = orderedRange(z.strictObject({ ...dateRange, metricId: id }));
+export type SeriesInput = z.infer<typeof seriesInput>;
+
+export interface DailySeriesResult {
+  metric: MetricRef & { type: string };
+  /** The first day, YYYY-MM-DD: `values[i]` is the value of `start + i` days; null where unknown. */
+  start: string | null;
+  to: string;
+  values: (number | null)[];
+}
+
 export const insightKinds = ['correlation', 'trend', 'pattern', 'streak', 'recommendation'] as const;
 export const insightsInput = z
   .strictObject({ types: z.array(z.enum(insightKinds)).min(1).max(5).optional() })

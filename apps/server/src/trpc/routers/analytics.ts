@@ -1,5 +1,12 @@
-import { correlationsInput, insightsInput, trendsInput } from '@lifexp/contracts';
-import { computeProgress, listActiveInsights } from '@lifexp/db';
+import { addDays } from '@lifexp/analytics';
+import {
+  correlationsInput,
+  type DailySeriesResult,
+  insightsInput,
+  seriesInput,
+  trendsInput,
+} from '@lifexp/contracts';
+import { computeProgress, getMetric, listActiveInsights, loadDailySeries } from '@lifexp/db';
 import { protectedProcedure, router } from '../init';
 
 export const analyticsRouter = router({
@@ -15,6 +22,37 @@ export const analyticsRouter = router({
   insights: protectedProcedure
     .input(insightsInput)
     .query(({ ctx, input }) => listActiveInsights(ctx.db, ctx.auth.user.id, input.types)),
+  /**
+   * One metric's daily values as the statistics see them (the day's entries combined by its
+   * aggregation, missing days per its policy), for charts; at most ANALYTICS_MAX_DAYS days.
+   */
+  series: protectedProcedure.input(seriesInput).query(async ({ ctx, input }): Promise<DailySeriesResult> => {
+    const metric = await getMetric(ctx.db, ctx.auth.user.id, input.metricId);
+    const loaded = await loadDailySeries(ctx.db, ctx.auth.user.id, {
+      from: input.from,
+      to: input.to,
+      metricIds: [metric.id],
+      includeArchived: true,
+    });
+    const notBefore = addDays(loaded.to, -(ctx.deps.config.analyticsMaxDays - 1));
+    const found = loaded.series[0];
+    if (!found)
+      return {
+        metric: { id: metric.id, name: metric.name, type: metric.type },
+        start: null,
+        to: loaded.to,
+        values: [],
+      };
+    // The newest ANALYTICS_MAX_DAYS days at most.
+    const skip = Math.max(0, Math.round((Date.parse(notBefore) - Date.parse(found.start)) / 86_400_000));
+    const values = Array.from(found.values.subarray(skip), (value) => (Number.isNaN(value) ? null : value));
+    return {
+      metric: { id: metric.id, name: metric.name, type: metric.type },
+      start: skip > 0 ? notBefore : found.start,
+      to: loaded.to,
+      values,
+    };
+  }),
   /** Experience points and level from logging consistency (formula in docs/design.md). */
   progress: protectedProcedure.query(({ ctx }) => computeProgress(ctx.db, ctx.auth.user.id)),
 });
