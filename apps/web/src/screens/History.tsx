@@ -2,7 +2,7 @@ import type { Entry } from '@lifexp/contracts';
 import { useInfiniteQuery, useMutation, useQuery, useQueryClient } from '@tanstack/react-query';
 import { useNavigate, useSearch } from '@tanstack/react-router';
 import { useEffect, useRef, useState } from 'react';
-import { codeOf, type Outputs, useTRPC } from '../api';
+import { codeOf, type Outputs, useTRPC, useTRPCClient } from '../api';
 import { formatValue, parseTags } from '../lib/format';
 import type { HistorySearch } from '../router';
 import { Empty, ErrorNote } from '../ui';
@@ -12,6 +12,7 @@ type Metric = Outputs['metrics']['list'][number];
 /** Entries, newest first, filtered by the URL's search params; more load as the list scrolls. */
 export function History() {
   const trpc = useTRPC();
+  const client = useTRPCClient();
   const search = useSearch({ from: '/history' });
   const navigate = useNavigate({ from: '/history' });
   const metrics = useQuery(trpc.metrics.list.queryOptions({ includeArchived: true }));
@@ -23,11 +24,14 @@ export function History() {
     ...(search.metricId ? { metricId: search.metricId } : {}),
     ...(search.tag ? { tag: search.tag } : {}),
   };
-  const entries = useInfiniteQuery(
-    trpc.entries.list.infiniteQueryOptions(filters, {
-      getNextPageParam: (page) => page.nextCursor ?? undefined,
-    }),
-  );
+  // Pages follow the answer's opaque cursor (the list's input is strict: only the cursor is added).
+  const entries = useInfiniteQuery({
+    queryKey: trpc.entries.list.infiniteQueryKey(filters),
+    queryFn: ({ pageParam, signal }) =>
+      client.entries.list.query({ ...filters, ...(pageParam ? { cursor: pageParam } : {}) }, { signal }),
+    initialPageParam: undefined as string | undefined,
+    getNextPageParam: (page) => page.nextCursor ?? undefined,
+  });
   const sentinel = useRef<HTMLDivElement>(null);
   useEffect(() => {
     const node = sentinel.current;

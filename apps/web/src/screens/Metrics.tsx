@@ -181,8 +181,15 @@ function MetricForm({ metric, onDone }: { metric: Metric | null; onDone: () => v
   const errors = fieldErrors(active.error, ['name', 'category', 'config', 'type']);
   const set = <K extends keyof MetricDraft>(key: K, value: MetricDraft[K]) =>
     setDraft((current) => ({ ...current, [key]: value }));
+  // A new type starts from its own defaults: a rating's 1–5 range is no number's bound.
   const setType = (type: MetricType) =>
-    setDraft((current) => ({ ...current, type, aggregation: DEFAULT_AGGREGATION[type] }));
+    setDraft((current) => ({
+      ...current,
+      type,
+      aggregation: DEFAULT_AGGREGATION[type],
+      min: type === 'rating' ? '1' : '',
+      max: type === 'rating' ? '5' : '',
+    }));
 
   const submit = (event: React.FormEvent) => {
     event.preventDefault();
