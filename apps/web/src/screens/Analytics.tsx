@@ -243,9 +243,7 @@ export function heatColor(effect: number | undefined): string {
 
 function Correlations({ metrics }: { metrics: Metric[] }) {
   const trpc = useTRPC();
-  const all = useQuery(
-    trpc.analytics.correlations.queryOptions({ all: true, maxLag: 1, minN: 7, limit: 200 }),
-  );
+  const all = useQuery(trpc.analytics.correlations.queryOptions({ all: true, maxLag: 1, limit: 200 }));
   const answer = all.data as CorrelationsResult | undefined;
   const findings = answer?.findings ?? [];
   const significant = findings.filter((finding) => finding.significant);

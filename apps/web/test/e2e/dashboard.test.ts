@@ -1,6 +1,8 @@
 import { readFileSync, rmSync } from 'node:fs';
+import { join } from 'node:path';
 import type { Browser, BrowserContext, Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
+import { measure } from '../../scripts/size';
 import {
   addDays,
   buildDashboard,
@@ -113,6 +115,24 @@ describe('the dashboard in Chromium', () => {
     expect((await page.request.get('/healthz')).headers()['content-type']).toContain('application/json');
   });
 
+  it('loads at most 250 KiB of gzipped JavaScript first, the charts only with their screen', () => {
+    const size = measure(app.dist);
+    console.log(
+      `initial JavaScript: ${(size.initialBytes / 1024).toFixed(1)} KiB gzip; on demand: ${size.lazy
+        .map((chunk) => `${chunk.file} ${(chunk.gzipBytes / 1024).toFixed(1)} KiB`)
+        .join(', ')}`,
+    );
+    expect(size.initial.length).toBeGreaterThan(0);
+    expect(size.initialBytes).toBeLessThanOrEqual(250 * 1024);
+    const analytics = size.lazy.find((chunk) => chunk.file.includes('Analytics'));
+    expect(analytics).toBeDefined();
+    // recharts lives in the analytics chunk, not in the first load.
+    for (const file of size.initial) {
+      expect(readFileSync(join(app.dist, file), 'utf8')).not.toContain('recharts-surface');
+    }
+    expect(readFileSync(join(app.dist, analytics!.file), 'utf8')).toContain('recharts-surface');
+  });
+
   it('signs up (errors beside their field, time zone from the browser), creates four metrics and logs a week', async () => {
     const { page } = context;
     await page.goto('/');
@@ -203,25 +223,54 @@ describe('the dashboard in Chromium', () => {
 
   it('renders the charts with the data: daily points, the Theil–Sen line, weekday bars, the heatmap and XP', async () => {
     const { page } = context;
+    // Two more months before the week logged by hand (correlations need more than a week), written
+    // as another device would: one batch over the API.
+    const metrics = await query<MetricRow[]>(page, 'metrics.list');
+    const id = (name: string) => metrics.find((m) => m.name === name)!.id;
+    const entries = [];
+    for (let back = 7; back < 67; back++) {
+      const date = addDays(today, -back);
+      const sleep = 6 + ((back * 7) % 5) / 2;
+      entries.push(
+        { metricId: id('Sleep'), value: Math.round(sleep * 3600), date },
+        {
+          metricId: id('Mood'),
+          value: Math.min(5, Math.max(1, Math.round(sleep - 4 + ((back * 3) % 3) - 1))),
+          date,
+        },
+        { metricId: id('Coffee'), value: back % 3 === 0, date },
+        { metricId: id('Weight'), value: 72 - back * 0.01, date },
+      );
+    }
+    const seeded = await page.request.post('/trpc/entries.createMany', {
+      headers: { origin: app.url, 'content-type': 'application/json' },
+      data: { entries },
+    });
+    expect(seeded.status()).toBe(200);
+
     await page.goto('/analytics');
     await page.getByRole('heading', { name: 'Mood over time' }).waitFor();
     const points = page.locator('.recharts-scatter-symbol');
-    await expect.poll(() => points.count()).toBe(7);
-    // A flat trend is a horizontal path, which has no height: attached is what can be waited for.
+    await expect.poll(() => points.count()).toBe(67);
+    // The trend line is drawn across the whole range (a flat one is a path without height).
     const trendPath = page.locator('.recharts-line-curve');
     await trendPath.first().waitFor({ state: 'attached' });
     expect((await trendPath.first().getAttribute('d'))?.length).toBeGreaterThan(10);
-    await expect.poll(() => page.locator('.recharts-bar-rectangle').count()).toBeGreaterThan(0);
+    await page.getByTestId('trend-summary').waitFor();
+    expect(await page.getByTestId('trend-summary').textContent()).toMatch(/per week.*Mann–Kendall p = /);
+    await expect.poll(() => page.locator('.recharts-bar-rectangle').count()).toBe(7);
     await page.getByRole('table', { name: 'Correlation heatmap of metric pairs' }).waitFor();
-    await expect.poll(() => page.locator('.heatmap td[aria-label*="r = "]').count()).toBeGreaterThan(0);
+    // Every pair of the four metrics was tested: 6 pairs, each shown twice (above and below the diagonal).
+    await expect.poll(() => page.locator('.heatmap td[aria-label*="r = "]').count()).toBe(12);
     const progress = page.getByRole('region', { name: 'Progress' });
     await expect.poll(() => progress.textContent()).toContain('XP');
-    await page.getByLabel('Metric').selectOption({ label: 'Sleep' });
+    expect(await progress.textContent()).toContain('67 days logged');
+    await page.getByRole('combobox', { name: 'Metric' }).selectOption({ label: 'Sleep' });
     await page.getByRole('heading', { name: 'Sleep over time' }).waitFor();
-    await expect.poll(() => points.count()).toBe(7);
-    await page.getByLabel('Metric').selectOption({ label: 'Mood' });
+    await expect.poll(() => points.count()).toBe(67);
+    await page.getByRole('combobox', { name: 'Metric' }).selectOption({ label: 'Mood' });
     await page.getByRole('heading', { name: 'Mood over time' }).waitFor();
-    await expect.poll(() => points.count()).toBe(7);
+    await expect.poll(() => points.count()).toBe(67);
     await screenshot(page, 'analytics');
   });
 
@@ -241,6 +290,32 @@ describe('the dashboard in Chromium', () => {
       await expect.poll(() => moodList.locator('li').count(), { timeout: 30_000 }).toBe(before + 1);
       expect(await moodList.textContent()).toContain('5 / 5');
       await screenshot(second.page, 'second-device-live');
+
+      // An edit based on a version another device has since changed: the other change is shown and
+      // the person chooses.
+      const { page } = context;
+      const moodId = (await query<MetricRow[]>(page, 'metrics.list')).find((m) => m.name === 'Mood')!.id;
+      await page.goto(`/history?metricId=${moodId}&from=${today}&to=${today}`);
+      const row = page.locator('tbody tr[data-entry]').first();
+      const entryId = (await row.getAttribute('data-entry'))!;
+      await row.getByRole('button', { name: /^Edit / }).click();
+      const stale = await query<EntryRow>(second.page, 'entries.get', { id: entryId });
+      const changed = await second.page.request.post('/trpc/entries.update', {
+        headers: { origin: app.url, 'content-type': 'application/json' },
+        data: { id: entryId, baseVersion: stale.version, value: 1, notes: 'from the phone' },
+      });
+      expect(changed.status()).toBe(200);
+      await row.getByRole('textbox', { name: /^Value of / }).fill('2');
+      await row.getByRole('button', { name: /^Save / }).click();
+      const conflict = page.locator('tr.conflict');
+      await conflict.getByText('Changed on another device.').waitFor();
+      expect(await conflict.textContent()).toContain('1 / 5');
+      expect(await conflict.textContent()).toContain('from the phone');
+      await screenshot(page, 'history-conflict');
+      await conflict.getByRole('button', { name: 'Use mine' }).click();
+      await expect.poll(() => page.locator('tr.conflict').count()).toBe(0);
+      const saved = await query<EntryRow>(page, 'entries.get', { id: entryId });
+      expect(saved).toMatchObject({ value: 2, version: stale.version + 2 });
     } finally {
       await second.context.close();
     }
