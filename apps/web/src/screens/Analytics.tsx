@@ -1,5 +1,5 @@
 import { addDays, streaks, theilSen, weekdayPattern } from '@lifexp/analytics';
-import type { CorrelationFinding, CorrelationsResult, TrendFinding } from '@lifexp/contracts';
+import type { CorrelationFinding } from '@lifexp/contracts';
 import { useQuery } from '@tanstack/react-query';
 import { useNavigate, useSearch } from '@tanstack/react-router';
 import {
@@ -121,9 +121,7 @@ function MetricAnalytics({ metric }: { metric: Metric }) {
   const trends = useQuery(trpc.analytics.trends.queryOptions({ metricId: metric.id }));
   const scale = scaleOf(metric);
   const unit = unitOf(metric);
-  // The service's answers are typed by their contracts (the procedures return them as computed).
-  const trendAnswer = trends.data as TrendFinding[] | undefined;
-  const trend = trendAnswer?.find((finding) => finding.metric.id === metric.id);
+  const trend = trends.data?.find((finding) => finding.metric.id === metric.id);
   if (series.error) return <ErrorNote error={series.error} />;
   if (!series.data) return <div className="card chart-card" aria-busy="true" />;
   const { points, line } = chartData(series.data, scale);
@@ -244,7 +242,7 @@ export function heatColor(effect: number | undefined): string {
 function Correlations({ metrics }: { metrics: Metric[] }) {
   const trpc = useTRPC();
   const all = useQuery(trpc.analytics.correlations.queryOptions({ all: true, maxLag: 1, limit: 200 }));
-  const answer = all.data as CorrelationsResult | undefined;
+  const answer = all.data;
   const findings = answer?.findings ?? [];
   const significant = findings.filter((finding) => finding.significant);
   const cell = new Map<string, CorrelationFinding>();
