@@ -6,6 +6,7 @@ import { measure } from '../../scripts/size';
 import {
   addDays,
   buildDashboard,
+  clearScreenshots,
   launchBrowser,
   newContext,
   query,
@@ -19,7 +20,7 @@ import {
 // The dashboard in a real Chromium against the real server (production mode, embedded database),
 // serving a fresh build. The scenarios run in order on one account, as a person would use it.
 
-vi.setConfig({ testTimeout: 240_000, hookTimeout: 240_000 });
+vi.setConfig({ testTimeout: 240_000, hookTimeout: 420_000 });
 
 const EMAIL = 'ada@example.com';
 const PASSWORD = 'a long and careful passphrase';
@@ -82,6 +83,7 @@ async function addMetric(
 const today = todayIn(TZ);
 
 beforeAll(async () => {
+  clearScreenshots();
   const dist = buildDashboard();
   [app, browser] = await Promise.all([startServer(dist), launchBrowser()]);
   context = await open();

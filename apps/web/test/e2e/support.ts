@@ -59,7 +59,7 @@ export async function startServer(dist: string, env: Record<string, string> = {}
   });
   const url = await new Promise<string>((resolveUrl, reject) => {
     let buffered = '';
-    const timer = setTimeout(() => reject(new Error(`server did not start:\n${logs.join('\n')}`)), 120_000);
+    const timer = setTimeout(() => reject(new Error(`server did not start:\n${logs.join('\n')}`)), 300_000);
     child.stdout!.on('data', (chunk: Buffer) => {
       buffered += chunk.toString();
       const lines = buffered.split('\n');
@@ -129,6 +129,11 @@ export async function newContext(browser: Browser, baseURL: string): Promise<Bro
     viewport: { width: 1280, height: 860 },
     acceptDownloads: true,
   });
+}
+
+/** Starts a run's screenshots afresh, so the folder shows this run only. */
+export function clearScreenshots(): void {
+  rmSync(screenshotDir, { recursive: true, force: true });
 }
 
 let shot = 0;
