@@ -7,4 +7,8 @@ import { fileURLToPath } from 'node:url';
 const root = join(dirname(fileURLToPath(import.meta.url)), '..');
 if (existsSync(join(root, 'dist', 'index.html'))) process.exit(0);
 console.log('building the dashboard (apps/web/dist)…');
-execFileSync('pnpm', ['exec', 'vite', 'build', '--logLevel', 'warn'], { cwd: root, stdio: 'inherit' });
+execFileSync('pnpm', ['exec', 'vite', 'build', '--logLevel', 'warn'], {
+  cwd: root,
+  stdio: 'inherit',
+  env: { ...process.env, NODE_ENV: 'production' },
+});
