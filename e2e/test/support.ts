@@ -78,7 +78,14 @@ export async function startTestServer(
   env: Record<string, string> = {},
   database?: Database,
 ): Promise<TestServer> {
-  const config = loadConfig({ NODE_ENV: 'production', PORT: '0', HOST: '127.0.0.1', ...ONE_ADDRESS, ...env });
+  const config = loadConfig({
+    NODE_ENV: 'production',
+    PORT: '0',
+    HOST: '127.0.0.1',
+    WEB_DIST_DIR: 'none',
+    ...ONE_ADDRESS,
+    ...env,
+  });
   const { lines, log } = memoryLog();
   const server = await startServer(config, { log, ...(database ? { database } : {}) });
   return { server, url: server.url, logs: lines };

@@ -10,6 +10,7 @@ import { closingBodyLimit, type HonoEnv } from './http/env';
 import { fileRoutes } from './http/files';
 import { hostAllowed } from './http/origin';
 import { unsubscribeRoutes } from './http/unsubscribe';
+import { webRoutes } from './http/web';
 import { createContext } from './trpc/context';
 import { appRouter } from './trpc/router';
 
@@ -19,7 +20,7 @@ export interface ServerState {
 
 const incomingRequestId = /^[\w.-]{1,64}$/;
 
-/** The HTTP application: health probes and tRPC over HTTP. */
+/** The HTTP application: health probes, tRPC over HTTP, file routes and the dashboard's build. */
 export function createApp(deps: AppDeps, state: ServerState): Hono<HonoEnv> {
   const app = new Hono<HonoEnv>();
 
@@ -104,6 +105,8 @@ export function createApp(deps: AppDeps, state: ServerState): Hono<HonoEnv> {
 
   app.route('/', fileRoutes(deps));
   app.route('/', unsubscribeRoutes(deps));
+  // The dashboard's build, when there is one: every other GET is a file of it or its index.html.
+  if (deps.config.webDistDir) app.route('/', webRoutes(deps.config.webDistDir));
 
   app.notFound((c) => c.json({ error: 'not found' }, 404));
   app.onError((error, c) => {

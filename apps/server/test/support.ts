@@ -59,6 +59,8 @@ export function describeServer(
         NODE_ENV: 'production',
         PORT: '0',
         REGISTRATIONS_PER_ADDRESS: '100000',
+        // The API alone, whether or not this checkout has a dashboard build (web.test.ts sets one).
+        WEB_DIST_DIR: 'none',
         ...env,
       });
       const { lines, log } = memoryLog();

@@ -1,4 +1,6 @@
-import { isAbsolute, resolve } from 'node:path';
+import { existsSync } from 'node:fs';
+import { dirname, isAbsolute, join, resolve } from 'node:path';
+import { fileURLToPath } from 'node:url';
 import { z } from 'zod';
 
 // The one place that reads the environment. Everything else receives a typed Config.
@@ -38,6 +40,7 @@ const envSchema = z.object({
     })
     .optional(),
   DATA_DIR: z.string().min(1).default('.data'),
+  WEB_DIST_DIR: z.string().min(1).optional(),
   ALLOWED_ORIGINS: z
     .string()
     .default('http://localhost:5173,http://127.0.0.1:5173')
@@ -157,6 +160,11 @@ export interface Config {
   databaseUrl: string | undefined;
   /** Absolute path of the embedded database's directory (unused when databaseUrl is set). */
   dataDir: string;
+  /**
+   * Absolute path of the built dashboard served at `/`, or undefined to serve none: WEB_DIST_DIR, or
+   * the web app's build in this checkout (apps/web/dist) when it exists; `WEB_DIST_DIR=none` turns it off.
+   */
+  webDistDir: string | undefined;
   allowedOrigins: string[];
   logLevel: (typeof logLevels)[number];
   shutdownTimeoutMs: number;
@@ -268,6 +276,22 @@ export class ConfigError extends Error {
   override name = 'ConfigError';
 }
 
+/** The web app's build folder in a checkout of the repository, if it has been built. */
+const CHECKOUT_WEB_DIST = resolve(dirname(fileURLToPath(import.meta.url)), '../../../apps/web/dist');
+
+function webDistDir(given: string | undefined, base: string): string | undefined {
+  if (given === 'none') return undefined;
+  if (given === undefined)
+    return existsSync(join(CHECKOUT_WEB_DIST, 'index.html')) ? CHECKOUT_WEB_DIST : undefined;
+  const dir = isAbsolute(given) ? given : resolve(base, given);
+  if (!existsSync(join(dir, 'index.html'))) {
+    throw new ConfigError(
+      `invalid configuration: WEB_DIST_DIR has no index.html (got ${JSON.stringify(given)})`,
+    );
+  }
+  return dir;
+}
+
 export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
   // An empty variable means "not set", as in most shells' `VAR= command`.
   const present = Object.fromEntries(Object.entries(env).filter(([, value]) => value !== ''));
@@ -295,6 +319,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     port: value.PORT,
     databaseUrl: value.DATABASE_URL,
     dataDir: isAbsolute(value.DATA_DIR) ? value.DATA_DIR : resolve(base, value.DATA_DIR),
+    webDistDir: webDistDir(value.WEB_DIST_DIR, base),
     allowedOrigins: value.ALLOWED_ORIGINS,
     logLevel: value.LOG_LEVEL,
     shutdownTimeoutMs: value.SHUTDOWN_TIMEOUT_MS,

@@ -1,7 +1,9 @@
 import { z } from 'zod';
-import { entryValue, notes, tags } from './entries';
-import { category, clientMutationId, metricName, metricTypes } from './metrics';
+import { insight } from './analytics';
+import { entry, entryValue, notes, tags } from './entries';
+import { category, clientMutationId, metric, metricName, metricTypes } from './metrics';
 import { cleanJson, dateRange, id, localDate, orderedRange, text, timeOfDay } from './primitives';
+import { publicUser } from './users';
 
 export const EXPORT_FORMAT_VERSION = 1;
 export const CSV_COLUMNS = [
@@ -94,14 +96,41 @@ export interface ImportProblem {
   message: string;
 }
 
-export interface ImportCounts {
-  created: number;
-  updated: number;
-  skipped: number;
-}
+export const importCounts = z
+  .object({ created: z.number().int(), updated: z.number().int(), skipped: z.number().int() })
+  .meta({ id: 'ImportCounts' });
+export type ImportCounts = z.infer<typeof importCounts>;
 
-export interface ImportReport {
-  dryRun: boolean;
-  metrics: ImportCounts;
-  entries: ImportCounts;
-}
+export const importReport = z
+  .object({ dryRun: z.boolean(), metrics: importCounts, entries: importCounts })
+  .meta({
+    id: 'ImportReport',
+    example: {
+      dryRun: false,
+      metrics: { created: 2, updated: 0, skipped: 0 },
+      entries: { created: 14, updated: 0, skipped: 0 },
+    },
+  });
+export type ImportReport = z.infer<typeof importReport>;
+
+/** A document as `data.export` writes it (what `data.import` reads back). */
+export const exportedDocument = z
+  .object({
+    format: z.literal('lifexp'),
+    version: z.literal(EXPORT_FORMAT_VERSION),
+    exportedAt: z.string(),
+    user: publicUser.omit({ id: true }),
+    metrics: z.array(metric),
+    entries: z.array(entry),
+    insights: z.array(insight),
+  })
+  .meta({ id: 'ExportDocument' });
+export type ExportedDocument = z.infer<typeof exportedDocument>;
+
+/** `data.export`: the document itself (format json) or the CSV text (format csv). */
+export const exportResult = z
+  .discriminatedUnion('format', [
+    z.object({ format: z.literal('json'), filename: z.string(), content: exportedDocument }),
+    z.object({ format: z.literal('csv'), filename: z.string(), content: z.string() }),
+  ])
+  .meta({ id: 'Export' });

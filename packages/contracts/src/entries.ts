@@ -69,16 +69,46 @@ export const listEntriesInput = orderedRange(
 ).default({ limit: 100 });
 export type ListEntriesInput = z.infer<typeof listEntriesInput>;
 
-export interface Entry {
-  id: string;
-  metricId: string;
-  value: number | boolean | string;
-  numericValue: number | null;
-  date: string;
-  time: string | null;
-  notes: string | null;
-  tags: string[];
-  version: number;
-  createdAt: string;
-  updatedAt: string;
-}
+/** An entry as the API returns it. */
+export const entry = z
+  .object({
+    id: z.string(),
+    metricId: z.string(),
+    value: z.union([z.number(), z.boolean(), z.string()]),
+    /** The number the analytics use: binary 0/1, text null. */
+    numericValue: z.number().nullable(),
+    date: z.string(),
+    time: z.string().nullable(),
+    notes: z.string().nullable(),
+    tags: z.array(z.string()),
+    /** Starts at 1 and grows with every change: the `baseVersion` (or `If-Match`) of the next write. */
+    version: z.number().int(),
+    createdAt: z.string(),
+    updatedAt: z.string(),
+  })
+  .meta({
+    id: 'Entry',
+    example: {
+      id: '5f0e3a1c-7b2d-4e8f-9c6a-1d2e3f4a5b6c',
+      metricId: '0b5c8f5e-2c1d-4f7a-9a51-3c0e2f6d9a10',
+      value: 4,
+      numericValue: 4,
+      date: '2026-11-25',
+      time: '21:30:00',
+      notes: null,
+      tags: ['work'],
+      version: 1,
+      createdAt: '2026-11-25T21:30:05.000Z',
+      updatedAt: '2026-11-25T21:30:05.000Z',
+    },
+  });
+export type Entry = z.infer<typeof entry>;
+
+/** One page of entries, newest first; `nextCursor` fetches the next (null on the last page). */
+export const entryPage = z
+  .object({ items: z.array(entry), nextCursor: z.string().nullable() })
+  .meta({ id: 'EntryPage' });
+
+export const entryList = z.array(entry).meta({ id: 'EntryList' });
+
+export const deletedEntry = z.object({ id: z.string() }).meta({ id: 'DeletedEntry' });

@@ -154,14 +154,45 @@ export function parseMetricConfig(
   return metricConfigs[type].safeParse(config ?? {}) as z.ZodSafeParseResult<TypedMetric['config']>;
 }
 
-export interface Metric {
-  id: string;
-  name: string;
-  type: MetricType;
-  category: (typeof categories)[number];
-  config: TypedMetric['config'];
-  isActive: boolean;
-  version: number;
-  createdAt: string;
-  updatedAt: string;
-}
+const metricFields = {
+  id: z.string(),
+  name: z.string(),
+  category,
+  isActive: z.boolean(),
+  /** Starts at 1 and grows with every change: the `baseVersion` (or `If-Match`) of the next write. */
+  version: z.number().int(),
+  createdAt: z.string(),
+  updatedAt: z.string(),
+};
+
+/** A metric as the API returns it: its type with the matching, defaults-filled config. */
+export const metric = z
+  .discriminatedUnion('type', [
+    z.object({ ...metricFields, type: z.literal('rating'), config: ratingConfig }),
+    z.object({ ...metricFields, type: z.literal('duration'), config: durationConfig }),
+    z.object({ ...metricFields, type: z.literal('binary'), config: binaryConfig }),
+    z.object({ ...metricFields, type: z.literal('number'), config: numberConfig }),
+    z.object({ ...metricFields, type: z.literal('text'), config: textConfig }),
+  ])
+  .meta({
+    id: 'Metric',
+    example: {
+      id: '0b5c8f5e-2c1d-4f7a-9a51-3c0e2f6d9a10',
+      name: 'Mood',
+      type: 'rating',
+      category: 'mood',
+      config: { min: 1, max: 5, aggregation: 'mean', missing: 'unknown' },
+      isActive: true,
+      version: 1,
+      createdAt: '2026-11-25T08:00:00.000Z',
+      updatedAt: '2026-11-25T08:00:00.000Z',
+    },
+  });
+export type Metric = z.infer<typeof metric>;
+
+/** The answer of a metric's deletion: its entries went with it. */
+export const deletedMetric = z
+  .object({ id: z.string(), deletedEntries: z.number().int() })
+  .meta({ id: 'DeletedMetric' });
+
+export const metricList = z.array(metric).meta({ id: 'MetricList' });

@@ -98,3 +98,6 @@ export function orderedRange<T extends z.ZodType<{ from?: string | undefined; to
     path: ['to'],
   });
 }
+
+/** The answer of `system.ping`: the API and the database answered. */
+export const pong = z.object({ ok: z.literal(true), time: z.string() }).meta({ id: 'Pong' });

@@ -1,18 +1,24 @@
 import { z } from 'zod';
 
 /** One change of a user's data, as the sync stream and sync.pull deliver it. */
-export interface ChangeEvent {
-  kind: 'change';
-  seq: number;
-  entity: 'metric' | 'entry' | 'user' | 'insights' | (string & {});
-  op: 'upsert' | 'delete';
-  id: string;
-  /** The whole object for an upsert; null for a delete. */
-  data: unknown;
-  /** The client-supplied id of the write that caused the change, so a device recognizes its own writes. */
-  clientMutationId: string | null;
-  at: string;
-}
+export const changeEvent = z
+  .object({
+    kind: z.literal('change'),
+    seq: z.number().int(),
+    /** metric, entry, user, insights or import (a large import: reload). */
+    entity: z.string() as z.ZodType<'metric' | 'entry' | 'user' | 'insights' | (string & {})>,
+    op: z.enum(['upsert', 'delete']),
+    id: z.string(),
+    /** The whole object for an upsert; null for a delete. */
+    data: z.unknown(),
+    /** The client-supplied id of the write that caused the change, so a device recognizes its own writes. */
+    clientMutationId: z.string().nullable(),
+    at: z.string(),
+  })
+  .meta({ id: 'ChangeEvent' });
+export type ChangeEvent = z.infer<typeof changeEvent>;
+
+const resyncReason = z.enum(['cursor-too-old', 'cursor-ahead']);
 
 /**
  * The stream cannot replay from the client's cursor (it is older than the retained log, or from
@@ -21,7 +27,7 @@ export interface ChangeEvent {
 export interface ResyncEvent {
   kind: 'resync';
   seq: number;
-  reason: 'cursor-too-old' | 'cursor-ahead';
+  reason: z.infer<typeof resyncReason>;
 }
 
 /** The first event of a stream started without a cursor: changes after `seq` will follow. */
@@ -54,3 +60,15 @@ export const pullInput = z.strictObject({
   limit: z.number().int().min(1).max(1000).default(500),
 });
 export type PullInput = z.infer<typeof pullInput>;
+
+/** One page of `sync.pull`: the events after `after`, or the resync to do instead. */
+export const pullResult = z
+  .object({
+    events: z.array(changeEvent),
+    resync: z.object({ seq: z.number().int(), reason: resyncReason }).nullable(),
+    /** The newest seq of the user's log. */
+    latest: z.number().int(),
+    /** More events follow: pull again with `after` set to the last event's seq. */
+    hasMore: z.boolean(),
+  })
+  .meta({ id: 'SyncPage' });

@@ -110,11 +110,44 @@ export const changePasswordInput = z.strictObject({
 
 export const deleteAccountInput = z.strictObject({ password: passwordAttempt });
 
-export const publicUser = z.object({
-  id: z.string(),
-  email: z.string(),
-  timezone: z.string(),
-  preferences: preferences,
-  createdAt: z.string(),
-});
+export const publicUser = z
+  .object({
+    id: z.string(),
+    email: z.string(),
+    timezone: z.string(),
+    preferences: preferences,
+    createdAt: z.string(),
+  })
+  .meta({
+    id: 'User',
+    example: {
+      id: '3e1f5a7b-9c2d-4e6f-8a0b-1c2d3e4f5a6b',
+      email: 'ada@example.com',
+      timezone: 'Europe/Berlin',
+      preferences: { theme: 'dark', weekStartsOn: 1 },
+      createdAt: '2026-11-20T10:00:00.000Z',
+    },
+  });
 export type PublicUser = z.infer<typeof publicUser>;
+
+/** A new session: the token for `Authorization: Bearer`, also set as a cookie for browsers. */
+export const signedIn = z.object({ user: publicUser, token: z.string() }).meta({
+  id: 'Session',
+  example: {
+    user: {
+      id: '3e1f5a7b-9c2d-4e6f-8a0b-1c2d3e4f5a6b',
+      email: 'ada@example.com',
+      timezone: 'Europe/Berlin',
+      preferences: {},
+      createdAt: '2026-11-20T10:00:00.000Z',
+    },
+    token: 'k3m9q2w7x4z8c5v6b2n7m4p9.<secret>',
+  },
+});
+
+export const ok = z.object({ ok: z.literal(true) }).meta({ id: 'Ok' });
+
+/** Sessions ended on other devices (logoutAll, changePassword). */
+export const endedSessions = z
+  .object({ ok: z.literal(true), endedSessions: z.number().int() })
+  .meta({ id: 'EndedSessions' });

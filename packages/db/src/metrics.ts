@@ -20,9 +20,8 @@ export function toMetric(row: MetricRow): Metric {
   return {
     id: row.id,
     name: row.name,
-    type: row.type,
+    ...typedMetric(row),
     category: row.category as Metric['category'],
-    config: row.config as TypedMetric['config'],
     isActive: row.isActive,
     version: row.version,
     createdAt: row.createdAt.toISOString(),

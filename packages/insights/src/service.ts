@@ -1,6 +1,6 @@
 import { addDays, localToday } from '@lifexp/analytics';
 import type { Config, Logger } from '@lifexp/config';
-import type { CorrelationsInput, TrendsInput } from '@lifexp/contracts';
+import type { CorrelationsInput, CorrelationsResult, TrendFinding, TrendsInput } from '@lifexp/contracts';
 import {
   type Database,
   DomainError,
@@ -43,8 +43,8 @@ export function toSeriesInput(series: MetricSeries): SeriesInput {
 }
 
 export interface AnalyticsService {
-  correlations(userId: string, params: CorrelationsInput): Promise<unknown>;
-  trends(userId: string, params: TrendsInput): Promise<unknown>;
+  correlations(userId: string, params: CorrelationsInput): Promise<CorrelationsResult>;
+  trends(userId: string, params: TrendsInput): Promise<TrendFinding[]>;
   /** Recomputes and stores the user's insight set; returns its summary. */
   recompute(userId: string): Promise<{ setId: string; count: number }>;
   /** Drops every cached answer of the user (their account is gone). */

@@ -1,4 +1,4 @@
-import { changesInput, pullInput } from '@lifexp/contracts';
+import { changesInput, pullInput, pullResult } from '@lifexp/contracts';
 import { changeStream, pullChanges } from '../../sync/stream';
 import { protectedProcedure, router } from '../init';
 
@@ -13,5 +13,6 @@ export const syncRouter = router({
   /** The same events over HTTP, in pages, for clients without a socket. */
   pull: protectedProcedure
     .input(pullInput)
+    .output(pullResult)
     .query(({ ctx, input }) => pullChanges(ctx, ctx.auth.user.id, input)),
 });

@@ -1,8 +1,12 @@
 import {
   changePasswordInput,
   deleteAccountInput,
+  endedSessions,
   loginInput,
+  ok,
+  publicUser,
   registerInput,
+  signedIn,
   updatePreferencesInput,
 } from '@lifexp/contracts';
 import {
@@ -47,59 +51,72 @@ function clearSessionCookie(ctx: Context): void {
 }
 
 export const usersRouter = router({
-  register: credentialProcedure.input(registerInput).mutation(async ({ ctx, input }) =>
-    withSessionCookie(
-      ctx,
-      await signUp(ctx.db, input, requester(ctx), {
-        registrationsPerAddress: ctx.deps.config.registrationsPerAddress,
-      }),
+  register: credentialProcedure
+    .input(registerInput)
+    .output(signedIn)
+    .mutation(async ({ ctx, input }) =>
+      withSessionCookie(
+        ctx,
+        await signUp(ctx.db, input, requester(ctx), {
+          registrationsPerAddress: ctx.deps.config.registrationsPerAddress,
+        }),
+      ),
     ),
-  ),
 
   login: credentialProcedure
     .input(loginInput)
+    .output(signedIn)
     .mutation(async ({ ctx, input }) =>
       withSessionCookie(ctx, await signIn(ctx.db, input, requester(ctx, input.email))),
     ),
 
-  logout: protectedProcedure.mutation(async ({ ctx }) => {
+  logout: protectedProcedure.output(ok).mutation(async ({ ctx }) => {
     await endSessions(ctx.db, ctx.auth.user.id, { only: ctx.auth.session.id });
     clearSessionCookie(ctx);
     return { ok: true as const };
   }),
 
   /** Signs out every other device; this one stays signed in. */
-  logoutAll: protectedProcedure.mutation(async ({ ctx }) => {
+  logoutAll: protectedProcedure.output(endedSessions).mutation(async ({ ctx }) => {
     const ended = await endSessions(ctx.db, ctx.auth.user.id, { allBut: ctx.auth.session.id });
     return { ok: true as const, endedSessions: ended };
   }),
 
-  profile: protectedProcedure.query(async ({ ctx }) => toPublicUser(await getUser(ctx.db, ctx.auth.user.id))),
+  profile: protectedProcedure
+    .output(publicUser)
+    .query(async ({ ctx }) => toPublicUser(await getUser(ctx.db, ctx.auth.user.id))),
 
   updatePreferences: protectedProcedure
     .input(updatePreferencesInput)
+    .output(publicUser)
     .mutation(async ({ ctx, input }) =>
       toPublicUser(await updatePreferences(ctx.db, ctx.auth.user.id, input)),
     ),
 
   /** Changes the password and signs out every other device. */
-  changePassword: protectedCredentialProcedure.input(changePasswordInput).mutation(async ({ ctx, input }) => {
-    const ended = await changePassword(
-      ctx.db,
-      { user: ctx.auth.user, sessionId: ctx.auth.session.id },
-      input,
-    );
-    return { ok: true as const, endedSessions: ended };
-  }),
+  changePassword: protectedCredentialProcedure
+    .input(changePasswordInput)
+    .output(endedSessions)
+    .mutation(async ({ ctx, input }) => {
+      const ended = await changePassword(
+        ctx.db,
+        { user: ctx.auth.user, sessionId: ctx.auth.session.id },
+        input,
+      );
+      return { ok: true as const, endedSessions: ended };
+    }),
 
   /** Removes the account with all its data and sessions. */
-  deleteAccount: protectedCredentialProcedure.input(deleteAccountInput).mutation(async ({ ctx, input }) => {
-    await deleteAccount(ctx.db, ctx.auth.user, input.password);
-    // Nothing of the account stays behind: its cached answers and its queued jobs go too.
-    ctx.deps.analytics.forgetUser(ctx.auth.user.id);
-    await ctx.deps.jobs.forgetUser(ctx.auth.user.id);
-    await ctx.deps.notifications.forgetUser(ctx.auth.user.id);
-    clearSessionCookie(ctx);
-    return { ok: true as const };
-  }),
+  deleteAccount: protectedCredentialProcedure
+    .input(deleteAccountInput)
+    .output(ok)
+    .mutation(async ({ ctx, input }) => {
+      await deleteAccount(ctx.db, ctx.auth.user, input.password);
+      // Nothing of the account stays behind: its cached answers and its queued jobs go too.
+      ctx.deps.analytics.forgetUser(ctx.auth.user.id);
+      await ctx.deps.jobs.forgetUser(ctx.auth.user.id);
+      await ctx.deps.notifications.forgetUser(ctx.auth.user.id);
+      clearSessionCookie(ctx);
+      return { ok: true as const };
+    }),
 });

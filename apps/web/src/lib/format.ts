@@ -1,0 +1,147 @@
+import type { Metric } from '@lifexp/contracts';
+
+// Pure helpers for showing and reading values: no React, no I/O (unit-tested on their own).
+
+/** Today's calendar date in a time zone, YYYY-MM-DD. */
+export function todayIn(timeZone: string, now: Date = new Date()): string {
+  return new Intl.DateTimeFormat('en-CA', {
+    timeZone,
+    year: 'numeric',
+    month: '2-digit',
+    day: '2-digit',
+  }).format(now);
+}
+
+/** The date `days` after (or before) a YYYY-MM-DD date. */
+export function shiftDate(date: string, days: number): string {
+  const time = Date.parse(`${date}T00:00:00Z`) + days * 86_400_000;
+  return new Date(time).toISOString().slice(0, 10);
+}
+
+/** The browser's time zone, or UTC when it has none that the server would take. */
+export function browserTimeZone(): string {
+  try {
+    return Intl.DateTimeFormat().resolvedOptions().timeZone || 'UTC';
+  } catch {
+    return 'UTC';
+  }
+}
+
+/** Hours and minutes typed by a person → seconds; null when neither is a usable number. */
+export function durationSeconds(hours: string, minutes: string): number | null {
+  const h = hours.trim() === '' ? 0 : Number(hours);
+  const m = minutes.trim() === '' ? 0 : Number(minutes);
+  if (!Number.isFinite(h) || !Number.isFinite(m) || h < 0 || m < 0) return null;
+  if (hours.trim() === '' && minutes.trim() === '') return null;
+  return Math.round(h * 3600 + m * 60);
+}
+
+/** Seconds → "7 h 30 min" (or "45 min", "0 min"). */
+export function formatDuration(seconds: number): string {
+  const total = Math.round(seconds / 60);
+  const h = Math.floor(total / 60);
+  const m = total % 60;
+  if (h === 0) return `${m} min`;
+  return m === 0 ? `${h} h` : `${h} h ${m} min`;
+}
+
+/** Seconds in a duration metric's display unit, as a number for charts. */
+export function inDisplayUnit(seconds: number, unit: 'seconds' | 'minutes' | 'hours'): number {
+  if (unit === 'hours') return seconds / 3600;
+  if (unit === 'minutes') return seconds / 60;
+  return seconds;
+}
+
+/** The unit a metric's numbers are shown in ("h", "kg", …), or "" when it has none. */
+export function unitOf(metric: Pick<Metric, 'type' | 'config'>): string {
+  if (metric.type === 'number') return (metric.config as { unit?: string }).unit ?? '';
+  if (metric.type === 'duration') {
+    const unit = (metric.config as { displayUnit?: string }).displayUnit ?? 'minutes';
+    return unit === 'hours' ? 'h' : unit === 'minutes' ? 'min' : 's';
+  }
+  return '';
+}
+
+/** A stored value as a person reads it, in the metric's terms. */
+export function formatValue(
+  metric: Pick<Metric, 'type' | 'config'>,
+  value: number | boolean | string,
+): string {
+  switch (metric.type) {
+    case 'binary':
+      return value === true ? 'Yes' : 'No';
+    case 'duration':
+      return typeof value === 'number' ? formatDuration(value) : String(value);
+    case 'number': {
+      const { unit, decimals } = metric.config as { unit?: string; decimals?: number };
+      const shown =
+        typeof value === 'number' && decimals !== undefined ? value.toFixed(decimals) : String(value);
+      return unit ? `${shown} ${unit}` : shown;
+    }
+    case 'rating': {
+      const { max } = metric.config as { max: number };
+      return `${value} / ${max}`;
+    }
+    default:
+      return String(value);
+  }
+}
+
+/** A p or q value as the findings print it: "< 0.001" or three significant digits. */
+export function formatP(p: number): string {
+  if (p < 0.001) return '< 0.001';
+  return p < 0.01 ? p.toFixed(3) : p.toFixed(2);
+}
+
+/** A signed number with a fixed number of decimals: "+0.31", "−1.20". */
+export function signed(value: number, decimals = 2): string {
+  const text = Math.abs(value).toFixed(decimals);
+  return value > 0 ? `+${text}` : value < 0 ? `−${text}` : text;
+}
+
+/** "sleep, late" → ["sleep", "late"]: tags as typed, trimmed, empty ones dropped. */
+export function parseTags(text: string): string[] {
+  return text
+    .split(',')
+    .map((tag) => tag.trim())
+    .filter(Boolean);
+}
+
+/** The error shape the API sends (tRPC's data), as much of it as the forms use. */
+export interface ApiErrorData {
+  code?: string;
+  zodError?: { errors?: string[]; properties?: Record<string, { errors?: string[] }> } | null;
+  details?: unknown;
+}
+
+/**
+ * Which form field an API error belongs to, and what to say there. Schema errors name their field;
+ * the rest go by code: a taken email to the email field, wrong credentials to the password.
+ */
+export function fieldErrors(
+  error: { message: string; data?: ApiErrorData | null } | null | undefined,
+  fields: readonly string[],
+  byCode: Record<string, string> = {},
+): Record<string, string> {
+  if (!error) return {};
+  const result: Record<string, string> = {};
+  const properties = error.data?.zodError?.properties ?? {};
+  for (const field of fields) {
+    const messages = properties[field]?.errors;
+    if (messages?.length) result[field] = messages.join('; ');
+  }
+  if (Object.keys(result).length > 0) return result;
+  const code = error.data?.code;
+  const field = (code && byCode[code]) || 'form';
+  return { [field]: error.message || 'Something went wrong' };
+}
+
+/** Whether an error means the request never reached the server (offline, connection refused). */
+export function isNetworkError(error: unknown): boolean {
+  if (typeof navigator !== 'undefined' && navigator.onLine === false) return true;
+  const candidate = error as { data?: unknown; cause?: unknown; message?: string } | null;
+  if (!candidate) return false;
+  if (candidate.data) return false;
+  if (candidate.cause instanceof TypeError) return true;
+  return /fetch|network|Failed to fetch|NetworkError|Load failed/i.test(candidate.message ?? '');
+}

@@ -1,0 +1,95 @@
+import {
+  createRootRoute,
+  createRoute,
+  createRouter,
+  Link,
+  lazyRouteComponent,
+  Outlet,
+} from '@tanstack/react-router';
+import * as z from 'zod/mini';
+import { History } from './screens/History';
+import { Insights } from './screens/Insights';
+import { Metrics } from './screens/Metrics';
+import { Settings } from './screens/Settings';
+import { Today } from './screens/Today';
+import { Shell } from './shell';
+
+// Search parameters are part of the URL a person can bookmark or edit: each is checked, and one
+// that does not fit is dropped rather than breaking the screen.
+const day = z.catch(z.optional(z.string().check(z.regex(/^\d{4}-\d{2}-\d{2}$/))), undefined);
+const uuid = z.catch(z.optional(z.uuid()), undefined);
+
+export const historySearch = z.object({
+  from: day,
+  to: day,
+  metricId: uuid,
+  tag: z.catch(z.optional(z.string().check(z.minLength(1), z.maxLength(64))), undefined),
+});
+export type HistorySearch = z.infer<typeof historySearch>;
+
+export const analyticsSearch = z.object({ metricId: uuid });
+export const todaySearch = z.object({ date: day });
+
+const rootRoute = createRootRoute({
+  component: () => (
+    <Shell>
+      <Outlet />
+    </Shell>
+  ),
+  notFoundComponent: () => (
+    <section className="card">
+      <h1>Not found</h1>
+      <p>
+        There is no page here. <Link to="/">Go to Today</Link>
+      </p>
+    </section>
+  ),
+});
+
+const todayRoute = createRoute({
+  getParentRoute: () => rootRoute,
+  path: '/',
+  validateSearch: todaySearch,
+  component: Today,
+});
+const metricsRoute = createRoute({ getParentRoute: () => rootRoute, path: '/metrics', component: Metrics });
+const historyRoute = createRoute({
+  getParentRoute: () => rootRoute,
+  path: '/history',
+  validateSearch: historySearch,
+  component: History,
+});
+// The charts (recharts and the statistics) load only when this screen is opened.
+const analyticsRoute = createRoute({
+  getParentRoute: () => rootRoute,
+  path: '/analytics',
+  validateSearch: analyticsSearch,
+  component: lazyRouteComponent(() => import('./screens/Analytics'), 'Analytics'),
+});
+const insightsRoute = createRoute({
+  getParentRoute: () => rootRoute,
+  path: '/insights',
+  component: Insights,
+});
+const settingsRoute = createRoute({
+  getParentRoute: () => rootRoute,
+  path: '/settings',
+  component: Settings,
+});
+
+const routeTree = rootRoute.addChildren([
+  todayRoute,
+  metricsRoute,
+  historyRoute,
+  analyticsRoute,
+  insightsRoute,
+  settingsRoute,
+]);
+
+export const router = createRouter({ routeTree, defaultPreload: 'intent', scrollRestoration: true });
+
+declare module '@tanstack/react-router' {
+  interface Register {
+    router: typeof router;
+  }
+}
