@@ -294,6 +294,10 @@ function complete(document: OpenAPIObject): OpenAPIObject {
   const components = document.components as Json & { schemas: Record<string, unknown> };
   for (const name of Object.keys(components.schemas))
     if (name.startsWith('error.')) delete components.schemas[name];
+  // Any JSON value, bounded by the server: said in words, as a self-referencing schema would give
+  // generated clients a type that refers to itself (which TypeScript refuses).
+  const json = components.schemas.JsonValue as { description?: string } | undefined;
+  if (json) components.schemas.JsonValue = { description: json.description };
   components.responses = Object.fromEntries(
     Object.entries(errorResponses).map(([name, description]) => [
       name,
