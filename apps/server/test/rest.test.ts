@@ -1,4 +1,5 @@
 import { randomUUID } from 'node:crypto';
+import { request as httpRequest } from 'node:http';
 import { createTRPCClient, createWSClient, wsLink } from '@trpc/client';
 import { describe, expect, it } from 'vitest';
 import WebSocket from 'ws';
@@ -395,6 +396,34 @@ describeServer(
       );
 
       expectError(await api(url, 'GET', '/api/nothing-here', { token }), 404, 'NOT_FOUND');
+      // DNS rebinding: a Host this server does not answer to, with the same error body.
+      const misdirected = await new Promise<Answer>((resolve, reject) => {
+        const target = new URL(`${url}/api/users/profile`);
+        const request = httpRequest(
+          {
+            host: target.hostname,
+            port: target.port,
+            path: target.pathname,
+            headers: { host: 'evil.example' },
+          },
+          (response) => {
+            let text = '';
+            response.on('data', (chunk) => {
+              text += chunk;
+            });
+            response.on('end', () =>
+              resolve({
+                status: response.statusCode ?? 0,
+                headers: new Headers(response.headers as Record<string, string>),
+                body: JSON.parse(text),
+              }),
+            );
+          },
+        );
+        request.on('error', reject);
+        request.end();
+      });
+      expectError(misdirected, 421, 'MISDIRECTED_REQUEST');
       const wrongMethod = await api(url, 'PATCH', '/api/metrics', { token, body: {} });
       expectError(wrongMethod, 405, 'METHOD_NOT_SUPPORTED');
       expect(wrongMethod.headers.get('allow')).toBe('GET, POST');
