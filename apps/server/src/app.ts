@@ -1,14 +1,14 @@
 import { randomUUID } from 'node:crypto';
 import { fetchRequestHandler } from '@trpc/server/adapters/fetch';
 import { Hono } from 'hono';
-import { createMiddleware } from 'hono/factory';
 import { secureHeaders } from 'hono/secure-headers';
 import { clientAddress } from './auth/address';
 import type { AppDeps } from './deps';
 import { safeError } from './errorLog';
+import { apiRoutes } from './http/api';
 import { closingBodyLimit, type HonoEnv } from './http/env';
-import { fileRoutes } from './http/files';
 import { hostAllowed } from './http/origin';
+import { errorResponse } from './http/plain';
 import { unsubscribeRoutes } from './http/unsubscribe';
 import { webRoutes } from './http/web';
 import { createContext } from './trpc/context';
@@ -20,7 +20,7 @@ export interface ServerState {
 
 const incomingRequestId = /^[\w.-]{1,64}$/;
 
-/** The HTTP application: health probes, tRPC over HTTP, file routes and the dashboard's build. */
+/** The HTTP application: health probes, tRPC over HTTP, the REST API with its documents under /api, and the dashboard's build. */
 export function createApp(deps: AppDeps, state: ServerState): Hono<HonoEnv> {
   const app = new Hono<HonoEnv>();
 
@@ -54,12 +54,13 @@ export function createApp(deps: AppDeps, state: ServerState): Hono<HonoEnv> {
   });
 
   // DNS rebinding: the API answers only to the host names it is configured for (see http/origin).
-  const misdirected = createMiddleware<HonoEnv>(async (c, next) => {
+  const MISDIRECTED = 'unexpected Host: this server does not answer to that name (see ALLOWED_HOSTS)';
+  app.use('/trpc/*', async (c, next) => {
     if (hostAllowed(c.req.header('host') ?? null, deps.config)) return next();
     return c.json(
       {
         error: {
-          message: 'unexpected Host: this server does not answer to that name (see ALLOWED_HOSTS)',
+          message: MISDIRECTED,
           code: -32600,
           data: { code: 'MISDIRECTED_REQUEST', httpStatus: 421, requestId: c.get('requestId') },
         },
@@ -67,8 +68,15 @@ export function createApp(deps: AppDeps, state: ServerState): Hono<HonoEnv> {
       421,
     );
   });
-  app.use('/trpc/*', misdirected);
-  app.use('/api/*', misdirected);
+  app.use('/api/*', async (c, next) => {
+    if (hostAllowed(c.req.header('host') ?? null, deps.config)) return next();
+    return errorResponse(c, 'MISDIRECTED_REQUEST', MISDIRECTED, null, 421);
+  });
+  // Bodies under /api are bounded like tRPC's; an import upload has its own, larger limit.
+  const apiBodyLimit = closingBodyLimit(deps.config.maxBodyBytes, (c) =>
+    errorResponse(c, 'PAYLOAD_TOO_LARGE', `the body exceeds ${deps.config.maxBodyBytes} bytes`),
+  );
+  app.use('/api/*', (c, next) => (c.req.path === '/api/data/import' ? next() : apiBodyLimit(c, next)));
 
   app.use(
     '/trpc/*',
@@ -103,8 +111,8 @@ export function createApp(deps: AppDeps, state: ServerState): Hono<HonoEnv> {
     }),
   );
 
-  app.route('/', fileRoutes(deps));
   app.route('/', unsubscribeRoutes(deps));
+  app.route('/', apiRoutes(deps));
   // The dashboard's build, when there is one: every other GET is a file of it or its index.html.
   if (deps.config.webDistDir) app.route('/', webRoutes(deps.config.webDistDir));
 

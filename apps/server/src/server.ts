@@ -202,11 +202,14 @@ export async function startServer(
   };
 }
 
+const SOCKET_PATHS = new Set(['/trpc', '/trpc/', '/socket', '/socket/']);
+
 /** Why a WebSocket upgrade is refused (an HTTP status line), or undefined to accept it. */
 function upgradeRefusal(req: IncomingMessage, config: Config, state: ServerState): string | undefined {
   if (state.shuttingDown) return '503 Service Unavailable';
   const path = (req.url ?? '').split('?')[0];
-  if (path !== '/trpc' && path !== '/trpc/') return '404 Not Found';
+  // /socket is the original design's path; /trpc the tRPC clients' default.
+  if (!SOCKET_PATHS.has(path ?? '')) return '404 Not Found';
   // The same rule as for HTTP requests (http/origin): the Host must be one of ours (DNS rebinding),
   // and a foreign page must not open a socket — in particular one that would ride the user's cookie.
   const headers = { get: (name: string) => headerValue(req.headers[name]) };

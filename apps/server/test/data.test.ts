@@ -23,8 +23,12 @@ async function upload(account: Account, body: string, options: { type?: string; 
   });
   return {
     status: response.status,
+    // An error is the body of every /api error: {code, message, details?, requestId}.
     body: (await response.json()) as Record<string, unknown> & {
-      error?: { code: string; message: string; details: { problems: { path: string; message: string }[] } };
+      code?: string;
+      message?: string;
+      requestId?: string;
+      details?: { problems: { path: string; message: string }[] };
     },
   };
 }
@@ -310,8 +314,8 @@ describeServer(
       const target = await account(ctx());
       const result = await upload(target, JSON.stringify(mutateDoc(document)));
       expect(result.status).toBe(400);
-      expect(result.body.error?.code).toBe('BAD_REQUEST');
-      expect(result.body.error?.details.problems.some((problem) => problem.path.includes(path))).toBe(true);
+      expect(result.body.code).toBe('BAD_REQUEST');
+      expect(result.body.details?.problems.some((problem) => problem.path.includes(path))).toBe(true);
       const viaTrpc = await errorOf(target.client.data.import.mutate({ document: mutateDoc(document) }));
       expect(viaTrpc.code).toBe('BAD_REQUEST');
       expect(await target.client.metrics.list.query({ includeArchived: true })).toEqual([]);
@@ -324,18 +328,16 @@ describeServer(
       const target = await account(ctx());
       const truncated = await upload(target, text.slice(0, text.length / 2));
       expect(truncated.status).toBe(400);
-      expect(truncated.body.error?.message).toMatch(/not valid JSON/);
+      expect(truncated.body.message).toMatch(/not valid JSON/);
       const csv = await upload(target, 'date,time,metric\n2026-01-01,,x\n', { type: 'text/csv' });
       expect(csv.status).toBe(400);
-      expect(csv.body.error?.message).toMatch(/lacks the column/);
+      expect(csv.body.message).toMatch(/lacks the column/);
       const badRow = await upload(
         target,
         'date,time,metric,category,type,value,unit,notes,tags\n2026-01-01,,Mood,mood,rating,high,,,\n',
         { type: 'text/csv' },
       );
-      expect(badRow.body.error?.details.problems).toEqual([
-        { path: 'rows[2].value', message: 'must be a number' },
-      ]);
+      expect(badRow.body.details?.problems).toEqual([{ path: 'rows[2].value', message: 'must be a number' }]);
       expect(await target.client.metrics.list.query({ includeArchived: true })).toEqual([]);
     });
 
@@ -388,7 +390,7 @@ describeServer(
         JSON.stringify({ format: 'lifexp', version: 1, metrics: [], entries: [], pad: 'x'.repeat(70_000) }),
       );
       expect(big.status).toBe(413);
-      expect(big.body.error?.code).toBe('PAYLOAD_TOO_LARGE');
+      expect(big.body).toMatchObject({ code: 'PAYLOAD_TOO_LARGE', requestId: expect.any(String) });
       const anonymous = await send(`${ctx().url}/api/analytics/export`);
       expect(anonymous.status).toBe(401);
       const anonymousImport = await send(`${ctx().url}/api/data/import`, { method: 'POST', body: '{}' });

@@ -57,11 +57,14 @@ export const updateEntryInput = z.strictObject({
 });
 export type UpdateEntryInput = z.infer<typeof updateEntryInput>;
 
+const tagFilter = text().trim().toLowerCase().min(1).max(64);
+
 export const listEntriesInput = orderedRange(
   z.strictObject({
     ...dateRange,
     metricId: id.optional(),
-    tag: text().trim().toLowerCase().min(1).max(64).optional(),
+    /** Entries carrying this tag, or every one of these tags. */
+    tag: z.union([tagFilter, z.array(tagFilter).min(1).max(MAX_TAGS)]).optional(),
     /** Opaque: the nextCursor of the previous page. */
     cursor: text().max(200).optional(),
     limit: z.number().int().min(1).max(500).default(100),

@@ -101,3 +101,14 @@ export function orderedRange<T extends z.ZodType<{ from?: string | undefined; to
 
 /** The answer of `system.ping`: the API and the database answered. */
 export const pong = z.object({ ok: z.literal(true), time: z.string() }).meta({ id: 'Pong' });
+
+/** The body of every error of the REST API. */
+export const apiError = z.object({
+  /** BAD_REQUEST, UNAUTHORIZED, FORBIDDEN, NOT_FOUND, CONFLICT, PAYLOAD_TOO_LARGE, TOO_MANY_REQUESTS, … */
+  code: z.string().meta({ example: 'CONFLICT' }),
+  message: z.string().meta({ example: 'the entry has changed (it is at version 4); reload and retry' }),
+  /** Field problems (`issues: [{path, message}]`), the current object of a conflict, a retry delay… */
+  details: z.record(z.string(), z.unknown()).optional(),
+  /** The X-Request-Id of the request: quote it when reporting a problem. */
+  requestId: z.string(),
+});

@@ -38,16 +38,21 @@ export const timezone = text()
 
 const MAX_UI_BYTES = 8 * 1024;
 
-const jsonValue: z.ZodType<unknown> = z.lazy(() =>
-  z.union([
-    text().max(1024),
-    z.number().finite(),
-    z.boolean(),
-    z.null(),
-    z.array(jsonValue).max(100),
-    z.record(text().max(64), jsonValue),
-  ]),
-);
+const jsonValue: z.ZodType<unknown> = z
+  .lazy(() =>
+    z.union([
+      text().max(1024),
+      z.number().finite(),
+      z.boolean(),
+      z.null(),
+      z.array(jsonValue).max(100),
+      z.record(text().max(64), jsonValue),
+    ]),
+  )
+  .meta({
+    id: 'JsonValue',
+    description: 'Any JSON value (strings up to 1024 characters, lists up to 100 items)',
+  });
 
 const preferenceFields = {
   theme: z.enum(['system', 'light', 'dark']),

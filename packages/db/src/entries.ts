@@ -354,7 +354,9 @@ export function listEntriesQuery(db: Executor, userId: string, input: ListEntrie
           ...input,
           metricIds: input.metricId ? [input.metricId] : undefined,
         }),
-        input.tag ? arrayContains(entries.tags, [input.tag]) : undefined,
+        input.tag
+          ? arrayContains(entries.tags, typeof input.tag === 'string' ? [input.tag] : input.tag)
+          : undefined,
         cursor
           ? sql`(${entries.date}, ${timeKey}, ${entries.id}) < (${cursor.date}::date, ${cursor.time}::time, ${cursor.id}::uuid)`
           : undefined,

@@ -1,11 +1,12 @@
 import { exportInput, importOptions } from '@lifexp/contracts';
 import { exportStream, importText } from '@lifexp/db';
 import { TRPCError } from '@trpc/server';
-import type { Context as HonoContext } from 'hono';
+import type { Hono, Context as HonoContext } from 'hono';
 import { z } from 'zod';
 import type { AppDeps } from '../deps';
 import { closingBodyLimit } from './env';
-import { errorResponse, type PlainEnv, plainRoutes, signedIn } from './plain';
+import { issuesMessage } from './issues';
+import { errorResponse, type PlainEnv, signedIn } from './plain';
 
 /** Streams an async generator of text as a response body, pulling one chunk at a time. */
 function streamOf(chunks: AsyncGenerator<string>): ReadableStream<Uint8Array> {
@@ -24,8 +25,7 @@ function streamOf(chunks: AsyncGenerator<string>): ReadableStream<Uint8Array> {
 
 function parsed<T>(result: { success: true; data: T } | { success: false; error: z.ZodError }): T {
   if (result.success) return result.data;
-  const message = result.error.issues.map((i) => `${i.path.join('.') || 'input'}: ${i.message}`).join('; ');
-  throw new TRPCError({ code: 'BAD_REQUEST', message });
+  throw new TRPCError({ code: 'BAD_REQUEST', message: issuesMessage(result.error), cause: result.error });
 }
 
 function userOf(c: HonoContext<PlainEnv>) {
@@ -37,9 +37,7 @@ function userOf(c: HonoContext<PlainEnv>) {
  * File routes beside tRPC: the streamed export (the seed's `GET /api/analytics/export`) and an
  * upload route for imports too large for a tRPC call.
  */
-export function fileRoutes(deps: AppDeps) {
-  const app = plainRoutes(deps);
-
+export function fileRoutes(app: Hono<PlainEnv>, deps: AppDeps): void {
   app.get('/api/analytics/export', signedIn(), (c) => {
     const { db, userId } = userOf(c);
     const query = c.req.query();
@@ -78,5 +76,4 @@ export function fileRoutes(deps: AppDeps) {
       return c.json(report);
     },
   );
-  return app;
 }

@@ -3,32 +3,61 @@ import { TRPCError } from '@trpc/server';
 import { getHTTPStatusCodeFromError } from '@trpc/server/http';
 import { Hono, type Context as HonoContext, type MiddlewareHandler } from 'hono';
 import type { ContentfulStatusCode } from 'hono/utils/http-status';
+import { ZodError } from 'zod';
 import { clientAddress } from '../auth/address';
 import type { AppDeps } from '../deps';
 import { safeError } from '../errorLog';
 import { type Context, createContext } from '../trpc/context';
 import type { HonoEnv } from './env';
+import { fieldIssues, issuesMessage } from './issues';
 import { crossSiteRefused } from './origin';
 
-// The pipeline of the plain HTTP routes (files in and out): the same context, authentication, CSRF
-// rule and error codes as the tRPC procedures, so a route handler only does its own work.
+// The pipeline of every route under /api — the REST form of the procedures and the plain routes
+// (files in and out): the same context, authentication, CSRF rule and error codes as the tRPC
+// procedures, and one error body, so a route handler only does its own work.
 
 export type PlainEnv = HonoEnv & { Variables: { ctx: Context } };
 
-type ErrorCode = DomainError['code'];
+type ErrorCode = DomainError['code'] | TRPCError['code'];
 
-/** The one error body of the plain routes: `{error: {code, message, details, requestId}}`. */
+/**
+ * The one error body of every route under /api (REST procedures and plain routes alike):
+ * `{code, message, details?, requestId}`, with the status of the code. A 401 names the scheme to
+ * use; a retry delay becomes `Retry-After`.
+ */
 export function errorResponse<E extends HonoEnv>(
   c: HonoContext<E>,
-  code: ErrorCode | TRPCError['code'],
+  code: ErrorCode | 'MISDIRECTED_REQUEST',
   message: string,
   details: unknown = null,
+  status?: number,
 ): Response {
-  const status = getHTTPStatusCodeFromError(new TRPCError({ code })) as ContentfulStatusCode;
+  const answer = (status ??
+    getHTTPStatusCodeFromError(new TRPCError({ code: code as ErrorCode }))) as ContentfulStatusCode;
   const retryAfter = (details as { retryAfterSeconds?: unknown } | null)?.retryAfterSeconds;
   if (typeof retryAfter === 'number') c.header('Retry-After', String(retryAfter));
+  if (answer === 401) c.header('WWW-Authenticate', 'Bearer');
   const requestId = (c as unknown as HonoContext<HonoEnv>).get('requestId');
-  return c.json({ error: { code, message, details, requestId } }, status);
+  return c.json({ code, message, ...(details == null ? {} : { details }), requestId }, answer);
+}
+
+/**
+ * An exception as the error body: a data-layer failure (DomainError) and a tRPC error with its own
+ * code and details, refused input with the path of every field (`details.issues`), anything else
+ * a logged 500 that says nothing of its cause.
+ */
+export function errorFromException<E extends HonoEnv>(c: HonoContext<E>, deps: AppDeps, error: unknown) {
+  const cause = error instanceof TRPCError ? error.cause : undefined;
+  const domain = error instanceof DomainError ? error : cause instanceof DomainError ? cause : undefined;
+  if (domain) return errorResponse(c, domain.code, domain.message, domain.details ?? null);
+  if (error instanceof TRPCError && error.code !== 'INTERNAL_SERVER_ERROR') {
+    if (cause instanceof ZodError)
+      return errorResponse(c, error.code, issuesMessage(cause), { issues: fieldIssues(cause) });
+    return errorResponse(c, error.code, error.message);
+  }
+  const requestId = (c as unknown as HonoContext<HonoEnv>).get('requestId');
+  deps.log.error({ reqId: requestId, error: safeError(cause ?? error) }, 'unhandled error');
+  return errorResponse(c, 'INTERNAL_SERVER_ERROR', 'internal server error');
 }
 
 /**
@@ -38,7 +67,7 @@ export function errorResponse<E extends HonoEnv>(
  */
 export function plainRoutes(deps: AppDeps): Hono<PlainEnv> {
   const app = new Hono<PlainEnv>();
-  app.use('*', async (c, next) => {
+  app.use('/api/*', async (c, next) => {
     const resHeaders = new Headers();
     const ctx = await createContext(deps, 'http', c.get('requestId'), {
       headers: c.req.raw.headers,
@@ -47,16 +76,13 @@ export function plainRoutes(deps: AppDeps): Hono<PlainEnv> {
     });
     c.set('ctx', ctx);
     await next();
-    for (const [key, value] of resHeaders) c.res.headers.append(key, value);
+    // Cookies add up; anything else the procedure set (Retry-After) replaces the route's own.
+    for (const [key, value] of resHeaders) {
+      if (key === 'set-cookie') c.res.headers.append(key, value);
+      else c.res.headers.set(key, value);
+    }
   });
-  app.onError((error, c) => {
-    if (error instanceof DomainError)
-      return errorResponse(c, error.code, error.message, error.details ?? null);
-    if (error instanceof TRPCError && error.code !== 'INTERNAL_SERVER_ERROR')
-      return errorResponse(c, error.code, error.message);
-    deps.log.error({ reqId: c.get('requestId'), error: safeError(error) }, 'unhandled error');
-    return errorResponse(c, 'INTERNAL_SERVER_ERROR', 'internal server error');
-  });
+  app.onError((error, c) => errorFromException(c, deps, error));
   return app;
 }
 

@@ -1,38 +1,46 @@
 import { DomainError } from '@lifexp/db';
 import { initTRPC, TRPCError } from '@trpc/server';
+import type { OpenApiMeta } from 'trpc-to-openapi';
 import { ZodError, z } from 'zod';
+import { issuesMessage } from '../http/issues';
 import { crossSiteRefused } from '../http/origin';
 import type { Context } from './context';
 
-const t = initTRPC.context<Context>().create({
-  // Stack traces are added back below only outside production.
-  isDev: false,
-  errorFormatter({ shape, error, ctx }) {
-    const production = ctx?.deps.config.env !== 'development' && ctx?.deps.config.env !== 'test';
-    const internal = error.code === 'INTERNAL_SERVER_ERROR';
-    const zodError = error.cause instanceof ZodError ? error.cause : null;
-    let message = shape.message;
-    // An unexpected error's message may carry internals (SQL, paths): production answers generically.
-    if (internal && production) message = 'Internal server error';
-    if (zodError)
-      message = zodError.issues
-        .map((issue) => `${issue.path.join('.') || 'input'}: ${issue.message}`)
-        .join('; ');
-    return {
-      ...shape,
-      message,
-      data: {
-        code: shape.data.code,
-        httpStatus: shape.data.httpStatus,
-        path: shape.data.path,
-        requestId: ctx?.requestId,
-        zodError: zodError ? z.treeifyError(zodError) : null,
-        details: error.cause instanceof DomainError ? (error.cause.details ?? null) : null,
-        ...(production ? {} : { stack: error.stack }),
-      },
-    };
-  },
-});
+/**
+ * A procedure's REST form (trpc-to-openapi): its method and path under /api, summary and tags;
+ * `created` makes a successful call answer 201 Created.
+ */
+export type ApiMeta = OpenApiMeta<{ created?: boolean }>;
+
+const t = initTRPC
+  .context<Context>()
+  .meta<ApiMeta>()
+  .create({
+    // Stack traces are added back below only outside production.
+    isDev: false,
+    errorFormatter({ shape, error, ctx }) {
+      const production = ctx?.deps.config.env !== 'development' && ctx?.deps.config.env !== 'test';
+      const internal = error.code === 'INTERNAL_SERVER_ERROR';
+      const zodError = error.cause instanceof ZodError ? error.cause : null;
+      let message = shape.message;
+      // An unexpected error's message may carry internals (SQL, paths): production answers generically.
+      if (internal && production) message = 'Internal server error';
+      if (zodError) message = issuesMessage(zodError);
+      return {
+        ...shape,
+        message,
+        data: {
+          code: shape.data.code,
+          httpStatus: shape.data.httpStatus,
+          path: shape.data.path,
+          requestId: ctx?.requestId,
+          zodError: zodError ? z.treeifyError(zodError) : null,
+          details: error.cause instanceof DomainError ? (error.cause.details ?? null) : null,
+          ...(production ? {} : { stack: error.stack }),
+        },
+      };
+    },
+  });
 
 export const router = t.router;
 

@@ -14,6 +14,14 @@ const TRPC_EXPORT_MAX_BYTES = 8 * 1024 * 1024;
 export const dataRouter = router({
   /** The user's data as a JSON document or CSV text (for large exports: GET /api/analytics/export). */
   export: protectedProcedure
+    .meta({
+      openapi: {
+        method: 'GET',
+        path: '/api/data/export',
+        summary: 'All of the user’s data in one answer (JSON document or CSV text)',
+        tags: ['data'],
+      },
+    })
     .input(exportInput)
     .output(exportResult)
     .query(async ({ ctx, input }) => {

@@ -12,6 +12,14 @@ export const syncRouter = router({
 
   /** The same events over HTTP, in pages, for clients without a socket. */
   pull: protectedProcedure
+    .meta({
+      openapi: {
+        method: 'GET',
+        path: '/api/sync/changes',
+        summary: 'The changes after a seq, in pages (the live stream for clients without a socket)',
+        tags: ['sync'],
+      },
+    })
     .input(pullInput)
     .output(pullResult)
     .query(({ ctx, input }) => pullChanges(ctx, ctx.auth.user.id, input)),

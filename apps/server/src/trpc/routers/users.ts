@@ -52,6 +52,16 @@ function clearSessionCookie(ctx: Context): void {
 
 export const usersRouter = router({
   register: credentialProcedure
+    .meta({
+      openapi: {
+        method: 'POST',
+        path: '/api/users/register',
+        summary: 'Creates an account and signs in',
+        tags: ['users'],
+        protect: false,
+      },
+      created: true,
+    })
     .input(registerInput)
     .output(signedIn)
     .mutation(async ({ ctx, input }) =>
@@ -64,29 +74,64 @@ export const usersRouter = router({
     ),
 
   login: credentialProcedure
+    .meta({
+      openapi: {
+        method: 'POST',
+        path: '/api/users/login',
+        summary: 'Signs in',
+        tags: ['users'],
+        protect: false,
+      },
+    })
     .input(loginInput)
     .output(signedIn)
     .mutation(async ({ ctx, input }) =>
       withSessionCookie(ctx, await signIn(ctx.db, input, requester(ctx, input.email))),
     ),
 
-  logout: protectedProcedure.output(ok).mutation(async ({ ctx }) => {
-    await endSessions(ctx.db, ctx.auth.user.id, { only: ctx.auth.session.id });
-    clearSessionCookie(ctx);
-    return { ok: true as const };
-  }),
+  logout: protectedProcedure
+    .meta({
+      openapi: { method: 'POST', path: '/api/users/logout', summary: 'Ends this session', tags: ['users'] },
+    })
+    .output(ok)
+    .mutation(async ({ ctx }) => {
+      await endSessions(ctx.db, ctx.auth.user.id, { only: ctx.auth.session.id });
+      clearSessionCookie(ctx);
+      return { ok: true as const };
+    }),
 
   /** Signs out every other device; this one stays signed in. */
-  logoutAll: protectedProcedure.output(endedSessions).mutation(async ({ ctx }) => {
-    const ended = await endSessions(ctx.db, ctx.auth.user.id, { allBut: ctx.auth.session.id });
-    return { ok: true as const, endedSessions: ended };
-  }),
+  logoutAll: protectedProcedure
+    .meta({
+      openapi: {
+        method: 'POST',
+        path: '/api/users/logout-all',
+        summary: 'Signs out every other device',
+        tags: ['users'],
+      },
+    })
+    .output(endedSessions)
+    .mutation(async ({ ctx }) => {
+      const ended = await endSessions(ctx.db, ctx.auth.user.id, { allBut: ctx.auth.session.id });
+      return { ok: true as const, endedSessions: ended };
+    }),
 
   profile: protectedProcedure
+    .meta({
+      openapi: { method: 'GET', path: '/api/users/profile', summary: 'The signed-in user', tags: ['users'] },
+    })
     .output(publicUser)
     .query(async ({ ctx }) => toPublicUser(await getUser(ctx.db, ctx.auth.user.id))),
 
   updatePreferences: protectedProcedure
+    .meta({
+      openapi: {
+        method: 'PUT',
+        path: '/api/users/preferences',
+        summary: 'Changes the time zone or preferences',
+        tags: ['users'],
+      },
+    })
     .input(updatePreferencesInput)
     .output(publicUser)
     .mutation(async ({ ctx, input }) =>
@@ -95,6 +140,14 @@ export const usersRouter = router({
 
   /** Changes the password and signs out every other device. */
   changePassword: protectedCredentialProcedure
+    .meta({
+      openapi: {
+        method: 'PUT',
+        path: '/api/users/password',
+        summary: 'Changes the password and signs out every other device',
+        tags: ['users'],
+      },
+    })
     .input(changePasswordInput)
     .output(endedSessions)
     .mutation(async ({ ctx, input }) => {
@@ -108,6 +161,14 @@ export const usersRouter = router({
 
   /** Removes the account with all its data and sessions. */
   deleteAccount: protectedCredentialProcedure
+    .meta({
+      openapi: {
+        method: 'POST',
+        path: '/api/users/delete-account',
+        summary: 'Removes the account with all its data',
+        tags: ['users'],
+      },
+    })
     .input(deleteAccountInput)
     .output(ok)
     .mutation(async ({ ctx, input }) => {

@@ -1,0 +1,44 @@
+import { readFile } from 'node:fs/promises';
+import { dirname, join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { Scalar } from '@scalar/hono-api-reference';
+import type { AppDeps } from '../deps';
+import { fileRoutes } from './files';
+import { openApiDocument } from './openapi';
+import { plainRoutes } from './plain';
+import { dispatch } from './rest';
+
+const DOCS_SCRIPT = '/api/docs/standalone.js';
+
+let script: Promise<string> | undefined;
+
+/** Scalar's browser bundle, from our own dependencies: the docs page loads nothing from elsewhere. */
+function docsScript(): Promise<string> {
+  script ??= readFile(
+    join(dirname(fileURLToPath(import.meta.resolve('@scalar/api-reference'))), 'browser', 'standalone.js'),
+    'utf8',
+  );
+  return script;
+}
+
+/**
+ * Everything under /api, on one pipeline (session, CSRF, error body: see plain.ts): the streamed
+ * export and the import upload, the OpenAPI document and its interactive page, and the REST form of
+ * every procedure.
+ */
+export function apiRoutes(deps: AppDeps) {
+  const app = plainRoutes(deps);
+  fileRoutes(app, deps);
+  app.get('/api/openapi.json', (c) => c.json(openApiDocument()));
+  app.get(
+    '/api/docs',
+    Scalar({ url: '/api/openapi.json', cdn: DOCS_SCRIPT, withDefaultFonts: false, pageTitle: 'Life XP API' }),
+  );
+  app.get(DOCS_SCRIPT, async (c) => {
+    c.header('Content-Type', 'text/javascript; charset=utf-8');
+    c.header('Cache-Control', 'public, max-age=86400');
+    return c.body(await docsScript());
+  });
+  app.all('/api/*', dispatch);
+  return app;
+}
