@@ -2,6 +2,7 @@ import type { Config, Logger } from '@lifexp/config';
 import type { Database } from '@lifexp/db';
 import type { AnalyticsService } from '@lifexp/insights';
 import type { Jobs } from './jobs';
+import type { ServerMetrics } from './metrics';
 import type { SyncHub } from './sync/hub';
 
 /** What the server is built from; created once at start-up. */
@@ -12,4 +13,6 @@ export interface AppDeps {
   hub: SyncHub;
   analytics: AnalyticsService;
   jobs: Jobs;
+  /** Prometheus metrics; null unless METRICS_TOKEN is set. */
+  metrics: ServerMetrics | null;
 }

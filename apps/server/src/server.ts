@@ -12,8 +12,9 @@ import { createApp, logProcedureError, type ServerState } from './app';
 import { clientAddress, headerValue } from './auth/address';
 import type { AppDeps } from './deps';
 import { carriesSessionCookie, crossSiteRefused, hostAllowed } from './http/origin';
-import { type Jobs, startJobs } from './jobs';
+import { type Jobs, runsJobs, startJobs } from './jobs';
 import { startMaintenance } from './maintenance';
+import { createMetrics } from './metrics';
 import { authenticatedSockets, CLOSE_CODES, type SyncHub, startSyncHub } from './sync/hub';
 import { createContext } from './trpc/context';
 import { appRouter } from './trpc/router';
@@ -66,13 +67,15 @@ export async function createServerCore(
     await database.close();
     throw error;
   }
-  const deps: AppDeps = { config, database, log, hub, analytics, jobs };
+  const metrics = config.metricsToken ? createMetrics(config.role) : null;
+  const deps: AppDeps = { config, database, log, hub, analytics, jobs, metrics };
   const state: ServerState = { shuttingDown: false };
   return {
     deps,
     state,
     app: createApp(deps, state),
     async stop() {
+      metrics?.stop();
       await jobs.stop();
       await analytics.close();
       await hub.close();
@@ -92,6 +95,7 @@ export async function startServer(
 
   const httpServer = createAdaptorServer({ fetch: app.fetch }) as Server;
   const wss = new WebSocketServer({ noServer: true, maxPayload: config.wsMaxPayloadBytes });
+  deps.metrics?.bind({ sockets: () => wss.clients.size, jobs: deps.jobs, analytics: deps.analytics });
   const socketsByAddress = new Map<string, number>();
   // Registered before tRPC's handler, so the limits see every socket (and every message) first.
   wss.on('connection', (ws: WebSocket, req: IncomingMessage) => {
@@ -151,10 +155,11 @@ export async function startServer(
       `cannot listen on ${config.host}:${config.port}: ${code ?? (error as Error).message}`,
     );
   }
-  const maintenance = startMaintenance(deps);
+  // Housekeeping runs where the jobs run (idempotent, so several workers may run it).
+  const maintenance = runsJobs(config.role) ? startMaintenance(deps) : { stop() {} };
   const { port } = httpServer.address() as AddressInfo;
   const url = `http://${config.host.includes(':') ? `[${config.host}]` : config.host}:${port}`;
-  log.info({ url, driver: deps.database.driver, env: config.env }, 'listening');
+  log.info({ url, driver: deps.database.driver, env: config.env, role: config.role }, 'listening');
 
   let closing: Promise<void> | undefined;
   async function shutdown(): Promise<void> {
@@ -201,7 +206,8 @@ export async function startServer(
 function upgradeRefusal(req: IncomingMessage, config: Config, state: ServerState): string | undefined {
   if (state.shuttingDown) return '503 Service Unavailable';
   const path = (req.url ?? '').split('?')[0];
-  if (path !== '/trpc' && path !== '/trpc/') return '404 Not Found';
+  // A worker serves its health probes and metrics only.
+  if ((path !== '/trpc' && path !== '/trpc/') || config.role === 'worker') return '404 Not Found';
   // The same rule as for HTTP requests (http/origin): the Host must be one of ours (DNS rebinding),
   // and a foreign page must not open a socket — in particular one that would ride the user's cookie.
   const headers = { get: (name: string) => headerValue(req.headers[name]) };

@@ -5,6 +5,10 @@ import { z } from 'zod';
 
 const logLevels = ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'] as const;
 
+/** What a process runs: `web` serves HTTP and WebSocket, `worker` runs the job queues, `all` both. */
+export const roles = ['all', 'web', 'worker'] as const;
+export type Role = (typeof roles)[number];
+
 const integer = (min: number, max: number) =>
   z.coerce
     .number({ error: `must be an integer from ${min} to ${max}` })
@@ -102,6 +106,12 @@ const envSchema = z.object({
         }),
       ),
     ),
+  ROLE: z.enum(roles, { error: 'must be all, web or worker' }).default('all'),
+  PUBLIC_ORIGIN: origin.optional(),
+  METRICS_TOKEN: z
+    .string()
+    .regex(/^[\x21-\x7e]{32,512}$/, { error: 'must be 32 to 512 printable characters without spaces' })
+    .optional(),
   DEVICE_COOKIE_SECRET: z.string().min(32, { error: 'must be at least 32 characters' }).optional(),
   // Limits (see docs/configuration.md § Limits)
   MAX_BATCH_SIZE: integer(1, 1000).default(50),
@@ -116,6 +126,15 @@ const envSchema = z.object({
 
 export interface Config {
   env: 'production' | 'development' | 'test';
+  /** What this process runs (ROLE); the embedded database allows only `all`. */
+  role: Role;
+  /**
+   * Where people reach the service (PUBLIC_ORIGIN), for links; it is also an allowed origin (and
+   * so an allowed host).
+   */
+  publicOrigin: string | undefined;
+  /** Bearer token of GET /metrics; unset: the endpoint does not exist. */
+  metricsToken: string | undefined;
   /** Where the command was typed (pnpm runs scripts inside the package): relative paths start here. */
   workingDirectory: string;
   host: string;
@@ -203,6 +222,9 @@ export interface Config {
   wsAuthGraceMs: number;
 }
 
+/** Variables whose values never appear in an error message (they end up in logs). */
+const SECRETS = new Set(['DATABASE_URL', 'DEVICE_COOKIE_SECRET', 'METRICS_TOKEN']);
+
 /** A configuration problem, described in one line that names the variable. */
 export class ConfigError extends Error {
   override name = 'ConfigError';
@@ -216,21 +238,34 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     const problems = parsed.error.issues.map((issue) => {
       const name = String(issue.path[0] ?? 'environment');
       const got = env[name];
-      return `${name} ${issue.message}${got === undefined ? '' : ` (got ${JSON.stringify(got)})`}`;
+      const shown = got === undefined || SECRETS.has(name) ? '' : ` (got ${JSON.stringify(got)})`;
+      return `${name} ${issue.message}${shown}`;
     });
     throw new ConfigError(`invalid configuration: ${problems.join('; ')}`);
   }
   const value = parsed.data;
+  if (value.ROLE !== 'all' && !value.DATABASE_URL) {
+    throw new ConfigError(
+      `invalid configuration: ROLE ${value.ROLE} needs DATABASE_URL: the embedded database belongs to one process, which runs with ROLE=all`,
+    );
+  }
+  const allowedOrigins =
+    value.PUBLIC_ORIGIN && !value.ALLOWED_ORIGINS.includes(value.PUBLIC_ORIGIN)
+      ? [value.PUBLIC_ORIGIN, ...value.ALLOWED_ORIGINS]
+      : value.ALLOWED_ORIGINS;
   // `pnpm start` runs inside apps/server; a relative DATA_DIR is taken from where the command was typed.
   const base = env.INIT_CWD ?? process.cwd();
   return {
     env: value.NODE_ENV,
+    role: value.ROLE,
+    publicOrigin: value.PUBLIC_ORIGIN,
+    metricsToken: value.METRICS_TOKEN,
     workingDirectory: base,
     host: value.HOST,
     port: value.PORT,
     databaseUrl: value.DATABASE_URL,
     dataDir: isAbsolute(value.DATA_DIR) ? value.DATA_DIR : resolve(base, value.DATA_DIR),
-    allowedOrigins: value.ALLOWED_ORIGINS,
+    allowedOrigins,
     logLevel: value.LOG_LEVEL,
     shutdownTimeoutMs: value.SHUTDOWN_TIMEOUT_MS,
     dbPoolMax: value.DB_POOL_MAX,
