@@ -10,12 +10,14 @@
 //
 // Native and wasm packages stay external: they are the server's only production dependencies.
 import { cpSync, mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
-import { dirname, join } from 'node:path';
+import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { build } from 'esbuild';
 
 const root = dirname(dirname(fileURLToPath(import.meta.url)));
-const dist = join(root, 'dist');
+// `--outdir=<dir>` builds elsewhere (the runtime file-set test builds into an empty directory).
+const outdirArgument = process.argv.find((argument) => argument.startsWith('--outdir='));
+const dist = outdirArgument ? resolve(outdirArgument.slice('--outdir='.length)) : join(root, 'dist');
 const manifest = JSON.parse(readFileSync(join(root, 'package.json'), 'utf8'));
 
 // Kept external: loaded from node_modules at run time (native addon, wasm + data files).
