@@ -8,9 +8,11 @@ import { createDb, type Database } from '@lifexp/db';
 import { createAnalyticsService } from '@lifexp/insights';
 import { applyWSSHandler } from '@trpc/server/adapters/ws';
 import { type WebSocket, WebSocketServer } from 'ws';
+import { startAdminSocket } from './admin';
 import { createApp, logProcedureError, type ServerState } from './app';
 import { clientAddress, headerValue } from './auth/address';
 import type { AppDeps } from './deps';
+import { safeError } from './errorLog';
 import { carriesSessionCookie, crossSiteRefused, hostAllowed } from './http/origin';
 import { type Jobs, runsJobs, startJobs } from './jobs';
 import { startMaintenance } from './maintenance';
@@ -69,6 +71,14 @@ export async function createServerCore(
   }
   const metrics = config.metricsToken ? createMetrics(config.role) : null;
   const deps: AppDeps = { config, database, log, hub, analytics, jobs, metrics };
+  // Backups of an embedded database this server opened itself (not a handle it was given).
+  const admin =
+    !options.database && !config.databaseUrl
+      ? await startAdminSocket(database, config.dataDir, log).catch((error: unknown) => {
+          log.warn({ error: safeError(error) }, 'the backup socket could not be opened');
+          return undefined;
+        })
+      : undefined;
   const state: ServerState = { shuttingDown: false };
   return {
     deps,
@@ -76,6 +86,7 @@ export async function createServerCore(
     app: createApp(deps, state),
     async stop() {
       metrics?.stop();
+      await admin?.close();
       await jobs.stop();
       await analytics.close();
       await hub.close();

@@ -255,7 +255,7 @@ interface LockOwner {
  * restarting as the same low pid) leave a stale lock, which is taken over. So a crashed server always
  * comes back, and two live servers never share a directory.
  */
-function lockDataDir(dir: string): () => void {
+export function lockDataDir(dir: string): () => void {
   mkdirSync(dir, { recursive: true });
   if (lockedHere.has(dir)) {
     throw new DatabaseOpenError(
