@@ -15,6 +15,7 @@ const benches: Record<string, () => Promise<void>> = {
   hostile: async () => (await import('./hostile.ts')).runHostileBench(),
   data: async () => (await import('./data.ts')).runDataBench(),
   calibration: async () => (await import('./calibration.ts')).runCalibrationBench(),
+  startup: async () => (await import('./startup.ts')).runStartupBench(),
 };
 
 const only = process.argv.slice(2).find((arg) => !arg.startsWith('--'));

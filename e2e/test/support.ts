@@ -4,13 +4,13 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { fileURLToPath } from 'node:url';
+import { fileURLToPath, pathToFileURL } from 'node:url';
 import { createLifeXPClient, type LifeXPClient } from '@lifexp/client';
 import { loadConfig } from '@lifexp/config';
 import { memoryLog } from '@lifexp/config/testing';
 import type { ChangeEvent, SyncEvent } from '@lifexp/contracts';
 import type { Database } from '@lifexp/db';
-import { type RunningServer, startServer } from '@lifexp/server/runtime';
+import type { RunningServer, startServer as StartServer } from '@lifexp/server/runtime';
 import { vi } from 'vitest';
 import WebSocket from 'ws';
 
@@ -61,6 +61,22 @@ export async function waitFor<T>(
 // Servers
 // ---------------------------------------------------------------------------------------------
 
+/**
+ * The server under test: the built bundle when LIFEXP_SERVER_DIST names its directory (CI builds it
+ * first, so the suite exercises what is deployed), otherwise the TypeScript sources.
+ */
+export const serverDist = process.env.LIFEXP_SERVER_DIST || undefined;
+
+let startServerOnce: Promise<typeof StartServer> | undefined;
+function loadStartServer(): Promise<typeof StartServer> {
+  startServerOnce ??= serverDist
+    ? import(pathToFileURL(join(serverDist, 'runtime.mjs')).href).then(
+        (bundle: { startServer: typeof StartServer }) => bundle.startServer,
+      )
+    : import('@lifexp/server/runtime').then((sources) => sources.startServer);
+  return startServerOnce;
+}
+
 /** The per-address limits, lifted: every test account and device comes from 127.0.0.1. */
 export const ONE_ADDRESS = { REGISTRATIONS_PER_ADDRESS: '100000', WS_MAX_SOCKETS_PER_ADDRESS: '100000' };
 
@@ -87,6 +103,7 @@ export async function startTestServer(
     ...env,
   });
   const { lines, log } = memoryLog();
+  const startServer = await loadStartServer();
   const server = await startServer(config, { log, ...(database ? { database } : {}) });
   return { server, url: server.url, logs: lines };
 }
@@ -123,10 +140,14 @@ export interface ServerProcess {
   exited: Promise<number | null>;
 }
 
-/** Runs the real entry point (`apps/server/src/main.ts`) as its own process, as `pnpm start` does. */
+/**
+ * Runs the real entry point as its own process: the bundle (`node dist/main.mjs`, as `pnpm start` and
+ * the container do) under LIFEXP_SERVER_DIST, otherwise `src/main.ts` through tsx.
+ */
 export function spawnServer(env: Record<string, string>): ServerProcess {
-  const child = spawn(process.execPath, ['--import', 'tsx', 'src/main.ts'], {
-    cwd: serverDir,
+  const args = serverDist ? [join(serverDist, 'main.mjs')] : ['--import', 'tsx', 'src/main.ts'];
+  const child = spawn(process.execPath, args, {
+    cwd: serverDist ?? serverDir,
     env: { PATH: process.env.PATH, NODE_ENV: 'production', HOST: '127.0.0.1', ...ONE_ADDRESS, ...env },
     stdio: ['ignore', 'pipe', 'pipe'],
   });

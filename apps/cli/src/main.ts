@@ -1,7 +1,7 @@
 import { resolve } from 'node:path';
 import { parseArgs } from 'node:util';
 import { type Config, ConfigError, createLogger, loadConfig } from '@lifexp/config';
-import { createDb, DatabaseOpenError } from '@lifexp/db';
+import { BackupError, backupDataDir, createDb, DatabaseOpenError, restoreDataDir } from '@lifexp/db';
 import { createAnalyticsService } from '@lifexp/insights';
 import { SingleBar } from 'cli-progress';
 import { CommandError, createDemo, createUser, exportToFile, importFromFile, userIdFor } from './commands';
@@ -14,8 +14,11 @@ Commands:
   import --email E --file FILE [--dry-run] [--on-conflict skip|overwrite]
   demo [--email E] [--password P] [--days N] [--noise N] [--seed N]
   recompute-insights (--email E | --all)
+  backup FILE [--force]                                back up the embedded database (also while the server runs)
+  restore FILE [--force]                               restore it into DATA_DIR (never while a server runs there)
 
-Works on the embedded database in DATA_DIR, or on DATABASE_URL, like the server.`;
+Works on the embedded database in DATA_DIR, or on DATABASE_URL, like the server. PostgreSQL is
+backed up with pg_dump (docs/deploy.md#backups).`;
 
 function required(value: string | undefined, flag: string): string {
   if (!value) throw new CommandError(`${flag} is required\n\n${usage}`);
@@ -28,9 +31,10 @@ async function run(argv: string[]): Promise<void> {
     process.stdout.write(`${usage}\n`);
     return;
   }
-  const { values } = parseArgs({
+  const { values, positionals } = parseArgs({
     args: rest,
     strict: true,
+    allowPositionals: command === 'backup' || command === 'restore',
     options: {
       email: { type: 'string' },
       password: { type: 'string' },
@@ -46,10 +50,32 @@ async function run(argv: string[]): Promise<void> {
       noise: { type: 'string', default: '0' },
       seed: { type: 'string', default: '42' },
       all: { type: 'boolean', default: false },
+      force: { type: 'boolean', default: false },
     },
   });
   const config: Config = loadConfig();
   const path = (file: string) => resolve(config.workingDirectory, file);
+  if (command === 'backup' || command === 'restore') {
+    if (config.databaseUrl) {
+      throw new CommandError(
+        `${command} is for the embedded database; with DATABASE_URL use pg_dump and pg_restore (docs/deploy.md#backups)`,
+      );
+    }
+    if (positionals.length !== 1) throw new CommandError(`${command} takes one FILE\n\n${usage}`);
+    const file = path(positionals[0]!);
+    if (command === 'backup') {
+      const { bytes, via } = await backupDataDir(config.dataDir, file, { overwrite: values.force });
+      process.stdout.write(
+        `backed up ${config.dataDir} to ${file} (${bytes} bytes${via === 'server' ? ', through the running server' : ''})\n`,
+      );
+    } else {
+      const { replaced } = await restoreDataDir(config.dataDir, file, { overwrite: values.force });
+      process.stdout.write(
+        `restored ${file} into ${config.dataDir}${replaced ? `; the previous database is kept in ${replaced}` : ''}\n`,
+      );
+    }
+    return;
+  }
   const database = await createDb({ databaseUrl: config.databaseUrl, dataDir: config.dataDir });
   try {
     switch (command) {
@@ -143,6 +169,7 @@ run(process.argv.slice(2)).catch((error: unknown) => {
     error instanceof CommandError ||
     error instanceof ConfigError ||
     error instanceof DatabaseOpenError ||
+    error instanceof BackupError ||
     (error as { code?: string }).code?.startsWith('ERR_PARSE_ARGS');
   process.stderr.write(
     `lifexp: ${known ? (error as Error).message : `unexpected failure: ${(error as Error).message ?? error}`}\n`,

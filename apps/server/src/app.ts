@@ -7,6 +7,7 @@ import type { AppDeps } from './deps';
 import { safeError } from './errorLog';
 import { apiRoutes } from './http/api';
 import { closingBodyLimit, type HonoEnv } from './http/env';
+import { metricsRoute } from './http/metrics';
 import { hostAllowed } from './http/origin';
 import { errorResponse } from './http/plain';
 import { unsubscribeRoutes } from './http/unsubscribe';
@@ -47,11 +48,18 @@ export function createApp(deps: AppDeps, state: ServerState): Hono<HonoEnv> {
   app.use('*', secureHeaders());
 
   app.get('/healthz', (c) => c.json({ status: 'ok' }));
+  app.route('/', metricsRoute(deps));
   app.get('/readyz', async (c) => {
     if (state.shuttingDown) return c.json({ status: 'shutting-down' }, 503);
     const ready = await deps.database.isReady().catch(() => false);
     return ready ? c.json({ status: 'ready' }) : c.json({ status: 'unavailable' }, 503);
   });
+
+  // A worker (ROLE=worker) answers its probes and metrics; the API is served by web processes.
+  if (deps.config.role === 'worker') {
+    app.notFound((c) => c.json({ error: 'not found: this process runs jobs only (ROLE=worker)' }, 404));
+    return app;
+  }
 
   // DNS rebinding: the API answers only to the host names it is configured for (see http/origin).
   const MISDIRECTED = 'unexpected Host: this server does not answer to that name (see ALLOWED_HOSTS)';
@@ -111,6 +119,22 @@ export function createApp(deps: AppDeps, state: ServerState): Hono<HonoEnv> {
     }),
   );
 
+  if (deps.metrics) {
+    const { metrics } = deps;
+    // Plain routes by their pattern (a bounded label), as the procedures are counted by name.
+    app.use('/api/*', async (c, next) => {
+      const started = performance.now();
+      await next();
+      const route = c.req.routePath === '/api/*' ? 'unmatched' : c.req.routePath;
+      const status = c.res.status;
+      metrics.observe(
+        `${c.req.method} ${route}`,
+        'http',
+        status < 400 ? 'ok' : String(status),
+        (performance.now() - started) / 1000,
+      );
+    });
+  }
   app.route('/', unsubscribeRoutes(deps));
   app.route('/', apiRoutes(deps));
   // The dashboard's build, when there is one: every other GET is a file of it or its index.html.

@@ -2,6 +2,7 @@ import type { Config, Logger } from '@lifexp/config';
 import type { Database } from '@lifexp/db';
 import type { AnalyticsService } from '@lifexp/insights';
 import type { Jobs } from './jobs';
+import type { ServerMetrics } from './metrics';
 import type { NotificationsService } from './notifications';
 import type { SyncHub } from './sync/hub';
 
@@ -14,4 +15,6 @@ export interface AppDeps {
   analytics: AnalyticsService;
   jobs: Jobs;
   notifications: NotificationsService;
+  /** Prometheus metrics; null unless METRICS_TOKEN is set. */
+  metrics: ServerMetrics | null;
 }

@@ -1,7 +1,7 @@
-import type { Config, Logger } from '@lifexp/config';
+import type { Config, Logger, Role } from '@lifexp/config';
 import { type Database, usersAtLocalHour } from '@lifexp/db';
 import type { AnalyticsService } from '@lifexp/insights';
-import { fromPglite, PgBoss } from 'pg-boss';
+import { fromPglite, PgBoss, type Queue, type WorkHandler, type WorkOptions } from 'pg-boss';
 import { safeError } from './errorLog';
 
 export const RECOMPUTE_QUEUE = 'insights-recompute';
@@ -21,7 +21,74 @@ export interface Jobs {
   /** Called after each recompute that stored a new insight set (the new-insight notice hooks in here). */
   onRecomputed(listener: (userId: string, setId: string) => Promise<void>): void;
   boss: PgBoss;
+  /** Every queue of the application (worked here or not). */
+  queueNames: string[];
+  /** Adds queues created elsewhere (notifications) to the depth count. */
+  countQueues(names: string[]): void;
+  /** Jobs waiting (created or due for a retry) and running, per queue: counted now, not cached. */
+  depth(): Promise<Record<string, { waiting: number; active: number }>>;
   stop(): Promise<void>;
+}
+
+/** Whether a process of this role works the job queues (a `web` process only sends to them). */
+export function runsJobs(role: Role): boolean {
+  return role !== 'web';
+}
+
+type RecomputeListener = (userId: string, setId: string) => Promise<void>;
+
+/** A queue of the application: how it is created, polled and scheduled, and what a job does. */
+export interface JobQueue {
+  name: string;
+  options: Omit<Queue, 'name'>;
+  work: WorkOptions;
+  /** A cron expression: the queue gets one job at each tick. */
+  schedule?: string;
+  handle: WorkHandler<object>;
+}
+
+/**
+ * The application's job queues: the one place a new queue is added. Every role creates them; the
+ * processes that run jobs (ROLE=all or worker) work them.
+ */
+export function jobQueues(context: {
+  config: Config;
+  database: Database;
+  analytics: AnalyticsService;
+  log: Logger;
+  boss: PgBoss;
+  recomputed: RecomputeListener[];
+}): JobQueue[] {
+  const { config, database, analytics, log, boss, recomputed } = context;
+  return [
+    {
+      name: RECOMPUTE_QUEUE,
+      options: { policy: 'short', retryLimit: 4, retryDelay: 5, retryBackoff: true, expireInSeconds: 600 },
+      work: { pollingIntervalSeconds: config.jobsPollSeconds, batchSize: 1 },
+      handle: async ([job]) => {
+        if (!job) return;
+        const { userId } = job.data as { userId: string };
+        const stored = await analytics.recompute(userId);
+        for (const listener of recomputed) {
+          // A listener's failure is its own: the recompute itself succeeded and is not retried.
+          await listener(userId, stored.setId).catch((error: unknown) =>
+            log.error({ error: safeError(error), userId }, 'after-recompute work failed'),
+          );
+        }
+      },
+    },
+    {
+      name: SWEEP_QUEUE,
+      options: { policy: 'singleton', retryLimit: 2 },
+      work: { pollingIntervalSeconds: 30 },
+      schedule: '5 * * * *',
+      handle: async () => {
+        const userIds = await usersAtLocalHour(database.db, config.insightsLocalHour);
+        for (const userId of userIds) await boss.send(RECOMPUTE_QUEUE, { userId }, { singletonKey: userId });
+        log.info({ users: userIds.length }, 'queued the daily insight recomputes');
+      },
+    },
+  ];
 }
 
 /**
@@ -37,41 +104,26 @@ export async function startJobs(
   analytics: AnalyticsService,
   log: Logger,
 ): Promise<Jobs> {
-  const recomputed: ((userId: string, setId: string) => Promise<void>)[] = [];
+  // A web process only sends jobs: the queue's own upkeep and its cron clock run where jobs run.
+  const worker = runsJobs(config.role);
+  const roleOptions = { supervise: worker, schedule: worker };
   const boss =
     database.driver === 'pglite' && database.pglite
-      ? new PgBoss({ db: fromPglite(database.pglite), backend: 'pglite' })
-      : new PgBoss({ connectionString: database.url!, max: 3 });
+      ? new PgBoss({ db: fromPglite(database.pglite), backend: 'pglite', ...roleOptions })
+      : new PgBoss({ connectionString: database.url!, max: 3, ...roleOptions });
   boss.on('error', (error) => log.error({ error: safeError(error) }, 'job queue error'));
   await boss.start();
-  await boss.createQueue(RECOMPUTE_QUEUE, {
-    policy: 'short',
-    retryLimit: 4,
-    retryDelay: 5,
-    retryBackoff: true,
-    expireInSeconds: 600,
-  });
-  await boss.createQueue(SWEEP_QUEUE, { policy: 'singleton', retryLimit: 2 });
-  await boss.work<{ userId: string }>(
-    RECOMPUTE_QUEUE,
-    { pollingIntervalSeconds: config.jobsPollSeconds, batchSize: 1 },
-    async ([job]) => {
-      if (!job) return;
-      const stored = await analytics.recompute(job.data.userId);
-      for (const listener of recomputed) {
-        // A listener's failure is its own: the recompute itself succeeded and is not retried.
-        await listener(job.data.userId, stored.setId).catch((error: unknown) =>
-          log.error({ error: safeError(error), userId: job.data.userId }, 'after-recompute work failed'),
-        );
-      }
-    },
-  );
-  await boss.work(SWEEP_QUEUE, { pollingIntervalSeconds: 30 }, async () => {
-    const userIds = await usersAtLocalHour(database.db, config.insightsLocalHour);
-    for (const userId of userIds) await boss.send(RECOMPUTE_QUEUE, { userId }, { singletonKey: userId });
-    log.info({ users: userIds.length }, 'queued the daily insight recomputes');
-  });
-  await boss.schedule(SWEEP_QUEUE, '5 * * * *');
+  const recomputed: RecomputeListener[] = [];
+  const queues = jobQueues({ config, database, analytics, log, boss, recomputed });
+  const counted = queues.map((queue) => queue.name);
+  // Every role creates the queues (a web process sends to them); only a worker works them.
+  for (const queue of queues) await boss.createQueue(queue.name, queue.options);
+  if (worker) {
+    for (const queue of queues) {
+      await boss.work(queue.name, queue.work, queue.handle);
+      if (queue.schedule) await boss.schedule(queue.name, queue.schedule);
+    }
+  }
 
   // Within a debounce window the queue would drop a second request anyway: do not even ask it.
   const requestedAt = new Map<string, number>();
@@ -95,6 +147,26 @@ export async function startJobs(
         .catch((error: unknown) =>
           log.error({ error: safeError(error), userId }, 'could not queue an insights recompute'),
         );
+    },
+    queueNames: counted,
+    countQueues(names) {
+      for (const name of names) if (!counted.includes(name)) counted.push(name);
+    },
+    async depth() {
+      const names = [...counted];
+      const depth = Object.fromEntries(names.map((name) => [name, { waiting: 0, active: 0 }]));
+      const { rows } = await boss.getDb().executeSql(
+        `select name, state::text as state, count(*)::int as count from pgboss.job
+            where name = any($1) and state in ('created', 'retry', 'active') group by name, state`,
+        [names],
+      );
+      for (const row of rows as { name: string; state: string; count: number }[]) {
+        const entry = depth[row.name];
+        if (!entry) continue;
+        if (row.state === 'active') entry.active += row.count;
+        else entry.waiting += row.count;
+      }
+      return depth;
     },
     async forgetUser(userId) {
       requestedAt.delete(userId);

@@ -125,7 +125,7 @@ export async function startNotifications(
 
   const sign = (userId: string) =>
     createHmac('sha256', unsubscribeKey).update(`unsubscribe:${userId}`).digest('base64url');
-  const absolute = (link: string) => new URL(link, config.appUrl).toString();
+  const absolute = (link: string) => new URL(link, config.linkOrigin).toString();
 
   function outboundNotice(row: typeof schema.notifications.$inferSelect): OutboundNotice {
     return {
@@ -367,7 +367,7 @@ export async function startNotifications(
       return outcome;
     },
     unsubscribeUrl(userId) {
-      return `${config.publicUrl}/api/notifications/unsubscribe?token=${userId}.${sign(userId)}`;
+      return `${config.linkOrigin}/api/notifications/unsubscribe?token=${userId}.${sign(userId)}`;
     },
     verifyUnsubscribe(token) {
       const match = /^([0-9a-f-]{36})\.([A-Za-z0-9_-]{43})$/.exec(token);

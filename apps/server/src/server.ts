@@ -8,13 +8,16 @@ import { createDb, type Database } from '@lifexp/db';
 import { createAnalyticsService } from '@lifexp/insights';
 import { applyWSSHandler } from '@trpc/server/adapters/ws';
 import { type WebSocket, WebSocketServer } from 'ws';
+import { startAdminSocket } from './admin';
 import { createApp, logProcedureError, type ServerState } from './app';
 import { clientAddress, headerValue } from './auth/address';
 import type { AppDeps } from './deps';
+import { safeError } from './errorLog';
 import { carriesSessionCookie, crossSiteRefused, hostAllowed } from './http/origin';
-import { type Jobs, startJobs } from './jobs';
+import { type Jobs, runsJobs, startJobs } from './jobs';
 import { startMaintenance } from './maintenance';
-import { type NotificationsService, startNotifications } from './notifications';
+import { createMetrics } from './metrics';
+import { NOTIFY_QUEUE, type NotificationsService, startNotifications, WEBHOOK_QUEUE } from './notifications';
 import { authenticatedSockets, CLOSE_CODES, type SyncHub, startSyncHub } from './sync/hub';
 import { createContext } from './trpc/context';
 import { appRouter } from './trpc/router';
@@ -63,20 +66,37 @@ export async function createServerCore(
   try {
     hub = await startSyncHub(database, log, { sessionRecheckMs: config.sessionRecheckMs });
     jobs = await startJobs(config, database, analytics, log);
-    notifications = await startNotifications(config, database, jobs.boss, log);
+    // A web process only queues notices' jobs; the scheduler and the deliveries run where jobs run.
+    const worker = runsJobs(config.role);
+    notifications = await startNotifications(config, database, jobs.boss, log, {
+      scheduler: worker,
+      workers: worker,
+    });
+    jobs.countQueues([NOTIFY_QUEUE, WEBHOOK_QUEUE]);
     jobs.onRecomputed((userId, setId) => notifications.afterRecompute(userId, setId));
   } catch (error) {
     await analytics.close();
     await database.close();
     throw error;
   }
-  const deps: AppDeps = { config, database, log, hub, analytics, jobs, notifications };
+  const metrics = config.metricsToken ? createMetrics(config.role) : null;
+  const deps: AppDeps = { config, database, log, hub, analytics, jobs, notifications, metrics };
+  // Backups of an embedded database this server opened itself (not a handle it was given).
+  const admin =
+    !options.database && !config.databaseUrl
+      ? await startAdminSocket(database, config.dataDir, log).catch((error: unknown) => {
+          log.warn({ error: safeError(error) }, 'the backup socket could not be opened');
+          return undefined;
+        })
+      : undefined;
   const state: ServerState = { shuttingDown: false };
   return {
     deps,
     state,
     app: createApp(deps, state),
     async stop() {
+      metrics?.stop();
+      await admin?.close();
       await notifications.stop();
       await jobs.stop();
       await analytics.close();
@@ -97,6 +117,7 @@ export async function startServer(
 
   const httpServer = createAdaptorServer({ fetch: app.fetch }) as Server;
   const wss = new WebSocketServer({ noServer: true, maxPayload: config.wsMaxPayloadBytes });
+  deps.metrics?.bind({ sockets: () => wss.clients.size, jobs: deps.jobs, analytics: deps.analytics });
   const socketsByAddress = new Map<string, number>();
   // Registered before tRPC's handler, so the limits see every socket (and every message) first.
   wss.on('connection', (ws: WebSocket, req: IncomingMessage) => {
@@ -156,10 +177,11 @@ export async function startServer(
       `cannot listen on ${config.host}:${config.port}: ${code ?? (error as Error).message}`,
     );
   }
-  const maintenance = startMaintenance(deps);
+  // Housekeeping runs where the jobs run (idempotent, so several workers may run it).
+  const maintenance = runsJobs(config.role) ? startMaintenance(deps) : { stop() {} };
   const { port } = httpServer.address() as AddressInfo;
   const url = `http://${config.host.includes(':') ? `[${config.host}]` : config.host}:${port}`;
-  log.info({ url, driver: deps.database.driver, env: config.env }, 'listening');
+  log.info({ url, driver: deps.database.driver, env: config.env, role: config.role }, 'listening');
 
   let closing: Promise<void> | undefined;
   async function shutdown(): Promise<void> {
@@ -208,8 +230,9 @@ const SOCKET_PATHS = new Set(['/trpc', '/trpc/', '/socket', '/socket/']);
 function upgradeRefusal(req: IncomingMessage, config: Config, state: ServerState): string | undefined {
   if (state.shuttingDown) return '503 Service Unavailable';
   const path = (req.url ?? '').split('?')[0];
-  // /socket is the original design's path; /trpc the tRPC clients' default.
-  if (!SOCKET_PATHS.has(path ?? '')) return '404 Not Found';
+  // /socket is the original design's path; /trpc the tRPC clients' default. A worker serves its
+  // health probes and metrics only.
+  if (!SOCKET_PATHS.has(path ?? '') || config.role === 'worker') return '404 Not Found';
   // The same rule as for HTTP requests (http/origin): the Host must be one of ours (DNS rebinding),
   // and a foreign page must not open a socket — in particular one that would ride the user's cookie.
   const headers = { get: (name: string) => headerValue(req.headers[name]) };

@@ -7,6 +7,10 @@ import { z } from 'zod';
 
 const logLevels = ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'] as const;
 
+/** What a process runs: `web` serves HTTP and WebSocket, `worker` runs the job queues, `all` both. */
+export const roles = ['all', 'web', 'worker'] as const;
+export type Role = (typeof roles)[number];
+
 const integer = (min: number, max: number) =>
   z.coerce
     .number({ error: `must be an integer from ${min} to ${max}` })
@@ -105,6 +109,12 @@ const envSchema = z.object({
         }),
       ),
     ),
+  ROLE: z.enum(roles, { error: 'must be all, web or worker' }).default('all'),
+  PUBLIC_ORIGIN: origin.optional(),
+  METRICS_TOKEN: z
+    .string()
+    .regex(/^[\x21-\x7e]{32,512}$/, { error: 'must be 32 to 512 printable characters without spaces' })
+    .optional(),
   DEVICE_COOKIE_SECRET: z.string().min(32, { error: 'must be at least 32 characters' }).optional(),
   // Limits (see docs/configuration.md § Limits)
   MAX_BATCH_SIZE: integer(1, 1000).default(50),
@@ -117,8 +127,6 @@ const envSchema = z.object({
   WS_AUTH_GRACE_MS: integer(100, 600_000).default(10_000),
   // Notifications
   NOTIFICATIONS_TICK_SECONDS: integer(1, 3600).default(60),
-  APP_URL: origin.optional(),
-  PUBLIC_URL: origin.optional(),
   VAPID_PUBLIC_KEY: z
     .string()
     .regex(/^[A-Za-z0-9_-]{80,100}$/, { error: 'must be a base64url P-256 public key' })
@@ -153,6 +161,15 @@ const envSchema = z.object({
 
 export interface Config {
   env: 'production' | 'development' | 'test';
+  /** What this process runs (ROLE); the embedded database allows only `all`. */
+  role: Role;
+  /**
+   * Where people reach the service (PUBLIC_ORIGIN), for links; it is also an allowed origin (and
+   * so an allowed host).
+   */
+  publicOrigin: string | undefined;
+  /** Bearer token of GET /metrics; unset: the endpoint does not exist. */
+  metricsToken: string | undefined;
   /** Where the command was typed (pnpm runs scripts inside the package): relative paths start here. */
   workingDirectory: string;
   host: string;
@@ -245,10 +262,11 @@ export interface Config {
   wsAuthGraceMs: number;
   /** How often the notification scheduler looks for due notices. */
   notificationsTickSeconds: number;
-  /** The dashboard's origin, for deep links in notices (default: the first of ALLOWED_ORIGINS). */
-  appUrl: string;
-  /** This server's public origin, for unsubscribe links (default: http://HOST:PORT). */
-  publicUrl: string;
+  /**
+   * The origin of links that leave the app (deep links in notices, unsubscribe links): the
+   * dashboard and the API share it. PUBLIC_ORIGIN, or http://HOST:PORT when unset.
+   */
+  linkOrigin: string;
   /** VAPID keys for Web Push; unset: generated on first start and stored in the database. */
   vapidPublicKey: string | undefined;
   vapidPrivateKey: string | undefined;
@@ -270,6 +288,9 @@ export interface Config {
   webhooksDisableAfter: number;
   pushMaxSubscriptionsPerAccount: number;
 }
+
+/** Variables whose values never appear in an error message (they end up in logs). */
+const SECRETS = new Set(['DATABASE_URL', 'DEVICE_COOKIE_SECRET', 'METRICS_TOKEN']);
 
 /** A configuration problem, described in one line that names the variable. */
 export class ConfigError extends Error {
@@ -300,7 +321,8 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     const problems = parsed.error.issues.map((issue) => {
       const name = String(issue.path[0] ?? 'environment');
       const got = env[name];
-      return `${name} ${issue.message}${got === undefined ? '' : ` (got ${JSON.stringify(got)})`}`;
+      const shown = got === undefined || SECRETS.has(name) ? '' : ` (got ${JSON.stringify(got)})`;
+      return `${name} ${issue.message}${shown}`;
     });
     throw new ConfigError(`invalid configuration: ${problems.join('; ')}`);
   }
@@ -310,17 +332,29 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
       'invalid configuration: VAPID_PUBLIC_KEY and VAPID_PRIVATE_KEY must be set together',
     );
   }
+  if (value.ROLE !== 'all' && !value.DATABASE_URL) {
+    throw new ConfigError(
+      `invalid configuration: ROLE ${value.ROLE} needs DATABASE_URL: the embedded database belongs to one process, which runs with ROLE=all`,
+    );
+  }
+  const allowedOrigins =
+    value.PUBLIC_ORIGIN && !value.ALLOWED_ORIGINS.includes(value.PUBLIC_ORIGIN)
+      ? [value.PUBLIC_ORIGIN, ...value.ALLOWED_ORIGINS]
+      : value.ALLOWED_ORIGINS;
   // `pnpm start` runs inside apps/server; a relative DATA_DIR is taken from where the command was typed.
   const base = env.INIT_CWD ?? process.cwd();
   return {
     env: value.NODE_ENV,
+    role: value.ROLE,
+    publicOrigin: value.PUBLIC_ORIGIN,
+    metricsToken: value.METRICS_TOKEN,
     workingDirectory: base,
     host: value.HOST,
     port: value.PORT,
     databaseUrl: value.DATABASE_URL,
     dataDir: isAbsolute(value.DATA_DIR) ? value.DATA_DIR : resolve(base, value.DATA_DIR),
     webDistDir: webDistDir(value.WEB_DIST_DIR, base),
-    allowedOrigins: value.ALLOWED_ORIGINS,
+    allowedOrigins,
     logLevel: value.LOG_LEVEL,
     shutdownTimeoutMs: value.SHUTDOWN_TIMEOUT_MS,
     dbPoolMax: value.DB_POOL_MAX,
@@ -363,9 +397,9 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     wsMessageBurst: value.WS_MESSAGE_BURST,
     wsAuthGraceMs: value.WS_AUTH_GRACE_MS,
     notificationsTickSeconds: value.NOTIFICATIONS_TICK_SECONDS,
-    appUrl: value.APP_URL ?? value.ALLOWED_ORIGINS[0] ?? 'http://localhost:5173',
-    publicUrl:
-      value.PUBLIC_URL ?? `http://${value.HOST.includes(':') ? `[${value.HOST}]` : value.HOST}:${value.PORT}`,
+    linkOrigin:
+      value.PUBLIC_ORIGIN ??
+      `http://${value.HOST.includes(':') ? `[${value.HOST}]` : value.HOST}:${value.PORT}`,
     vapidPublicKey: value.VAPID_PUBLIC_KEY,
     vapidPrivateKey: value.VAPID_PRIVATE_KEY,
     vapidSubject: value.VAPID_SUBJECT,

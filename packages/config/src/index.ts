@@ -1,2 +1,2 @@
-export { type Config, ConfigError, loadConfig } from './config';
+export { type Config, ConfigError, loadConfig, type Role, roles } from './config';
 export { createLogger, type Logger } from './logger';

@@ -109,14 +109,13 @@ describe('limits', () => {
 });
 
 describe('notification settings', () => {
-  it('defaults: a minute tick, private addresses refused, no email, links on the first allowed origin', () => {
+  it('defaults: a minute tick, private addresses refused, no email, links on this server', () => {
     const config = loadConfig({ ALLOWED_ORIGINS: 'https://app.example.com', PORT: '8080' });
     expect(config).toMatchObject({
       notificationsTickSeconds: 60,
       webhooksAllowPrivate: false,
       smtpUrl: undefined,
-      appUrl: 'https://app.example.com',
-      publicUrl: 'http://127.0.0.1:8080',
+      linkOrigin: 'http://127.0.0.1:8080',
       vapidPublicKey: undefined,
       webhooksMaxPerAccount: 10,
       webhooksRetryLimit: 5,
@@ -128,8 +127,7 @@ describe('notification settings', () => {
   it('reads the notification variables', () => {
     const config = loadConfig({
       NOTIFICATIONS_TICK_SECONDS: '5',
-      APP_URL: 'https://dash.example.com/',
-      PUBLIC_URL: 'https://api.example.com',
+      PUBLIC_ORIGIN: 'https://dash.example.com/',
       SMTP_URL: 'smtps://user:secret@mail.example.com:465',
       SMTP_FROM: 'Life XP <hello@example.com>',
       WEBHOOKS_ALLOW_PRIVATE: '1',
@@ -139,8 +137,7 @@ describe('notification settings', () => {
     });
     expect(config).toMatchObject({
       notificationsTickSeconds: 5,
-      appUrl: 'https://dash.example.com',
-      publicUrl: 'https://api.example.com',
+      linkOrigin: 'https://dash.example.com',
       smtpUrl: 'smtps://user:secret@mail.example.com:465',
       webhooksAllowPrivate: true,
       vapidSubject: 'https://example.com/contact',
@@ -151,7 +148,7 @@ describe('notification settings', () => {
     for (const [env, name] of [
       [{ NOTIFICATIONS_TICK_SECONDS: '0' }, 'NOTIFICATIONS_TICK_SECONDS'],
       [{ SMTP_URL: 'http://mail.example.com' }, 'SMTP_URL'],
-      [{ APP_URL: 'https://app.example.com/path' }, 'APP_URL'],
+      [{ PUBLIC_ORIGIN: 'https://app.example.com/path' }, 'PUBLIC_ORIGIN'],
       [{ VAPID_SUBJECT: 'someone' }, 'VAPID_SUBJECT'],
       [{ WEBHOOKS_ALLOW_PRIVATE: 'yes' }, 'WEBHOOKS_ALLOW_PRIVATE'],
       [{ WEBHOOKS_RETRY_LIMIT: '21' }, 'WEBHOOKS_RETRY_LIMIT'],
@@ -159,6 +156,69 @@ describe('notification settings', () => {
     ] as const) {
       expect(() => loadConfig(env), name).toThrow(ConfigError);
       expect(() => loadConfig(env), name).toThrow(name);
+    }
+  });
+});
+
+describe('deployment settings', () => {
+  const pg = 'postgres://app@db.internal:5432/lifexp';
+
+  it('runs everything in one process by default, with no metrics endpoint and no public origin', () => {
+    expect(loadConfig({})).toMatchObject({ role: 'all', metricsToken: undefined, publicOrigin: undefined });
+  });
+
+  it('runs web and worker roles on PostgreSQL', () => {
+    expect(loadConfig({ ROLE: 'web', DATABASE_URL: pg }).role).toBe('web');
+    expect(loadConfig({ ROLE: 'worker', DATABASE_URL: pg }).role).toBe('worker');
+  });
+
+  it.each(['web', 'worker'])('refuses ROLE=%s on the embedded database, saying why', (role) => {
+    expect(() => loadConfig({ ROLE: role })).toThrow(ConfigError);
+    expect(() => loadConfig({ ROLE: role })).toThrow(
+      `ROLE ${role} needs DATABASE_URL: the embedded database belongs to one process, which runs with ROLE=all`,
+    );
+  });
+
+  it('refuses an unknown role', () => {
+    expect(() => loadConfig({ ROLE: 'both', DATABASE_URL: pg })).toThrow(/ROLE must be all, web or worker/);
+  });
+
+  it('makes the public origin an allowed origin, once', () => {
+    const config = loadConfig({ PUBLIC_ORIGIN: 'https://lifexp.example.com/' });
+    expect(config.publicOrigin).toBe('https://lifexp.example.com');
+    expect(config.allowedOrigins).toEqual([
+      'https://lifexp.example.com',
+      'http://localhost:5173',
+      'http://127.0.0.1:5173',
+    ]);
+    const listed = loadConfig({
+      PUBLIC_ORIGIN: 'https://lifexp.example.com',
+      ALLOWED_ORIGINS: 'https://lifexp.example.com',
+    });
+    expect(listed.allowedOrigins).toEqual(['https://lifexp.example.com']);
+    expect(() => loadConfig({ PUBLIC_ORIGIN: 'lifexp.example.com' })).toThrow(
+      /PUBLIC_ORIGIN .* is not an origin/,
+    );
+  });
+
+  it('takes a long metrics token and refuses a short or spaced one', () => {
+    const token = 'a'.repeat(32);
+    expect(loadConfig({ METRICS_TOKEN: token }).metricsToken).toBe(token);
+    expect(() => loadConfig({ METRICS_TOKEN: 'short' })).toThrow(/METRICS_TOKEN must be 32 to 512 printable/);
+    expect(() => loadConfig({ METRICS_TOKEN: `${'a'.repeat(20)} ${'b'.repeat(20)}` })).toThrow(
+      /METRICS_TOKEN must be/,
+    );
+  });
+
+  it('never repeats a secret in its error message', () => {
+    const secret = `secret${'x'.repeat(10)}`;
+    for (const env of [
+      { METRICS_TOKEN: secret },
+      { DEVICE_COOKIE_SECRET: secret },
+      { DATABASE_URL: `mysql://user:${secret}@db/x` },
+    ]) {
+      expect(() => loadConfig(env)).toThrow(ConfigError);
+      expect(() => loadConfig(env)).not.toThrow(new RegExp(secret));
     }
   });
 });

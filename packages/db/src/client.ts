@@ -18,7 +18,13 @@ export type Tx = Parameters<Parameters<Db['transaction']>[0]>[0];
 export type Executor = Db | Tx;
 export type DriverName = 'pglite' | 'postgres';
 
-export const migrationsFolder = fileURLToPath(new URL('../drizzle', import.meta.url));
+/** The committed migrations: in this package, or beside the server bundle (dist/drizzle), which sets LIFEXP_BUNDLED. */
+export const migrationsFolder = fileURLToPath(
+  new URL(
+    (globalThis as { LIFEXP_BUNDLED?: boolean }).LIFEXP_BUNDLED ? './drizzle' : '../drizzle',
+    import.meta.url,
+  ),
+);
 
 export interface DbConfig {
   /** postgres:// URL. Without it the embedded PGlite is used. */
@@ -249,7 +255,7 @@ interface LockOwner {
  * restarting as the same low pid) leave a stale lock, which is taken over. So a crashed server always
  * comes back, and two live servers never share a directory.
  */
-function lockDataDir(dir: string): () => void {
+export function lockDataDir(dir: string): () => void {
   mkdirSync(dir, { recursive: true });
   if (lockedHere.has(dir)) {
     throw new DatabaseOpenError(

@@ -1,4 +1,5 @@
 export * from './accounts';
+export * from './backup';
 export * from './changes';
 export * from './client';
 export * from './csv';

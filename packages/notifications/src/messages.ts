@@ -3,7 +3,7 @@
 export interface Composed {
   title: string;
   body: string;
-  /** A path of the dashboard; channels that leave the app make it absolute with APP_URL. */
+  /** A path of the dashboard; channels that leave the app make it absolute with PUBLIC_ORIGIN. */
   link: string;
   data: Record<string, unknown>;
 }

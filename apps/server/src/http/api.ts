@@ -12,10 +12,19 @@ const DOCS_SCRIPT = '/api/docs/standalone.js';
 
 let script: Promise<string> | undefined;
 
-/** Scalar's browser bundle, from our own dependencies: the docs page loads nothing from elsewhere. */
+/**
+ * Scalar's browser bundle, from our own dependencies: the docs page loads nothing from elsewhere.
+ * The server bundle carries a copy beside itself (LIFEXP_BUNDLED, see scripts/build.mjs).
+ */
 function docsScript(): Promise<string> {
   script ??= readFile(
-    join(dirname(fileURLToPath(import.meta.resolve('@scalar/api-reference'))), 'browser', 'standalone.js'),
+    (globalThis as { LIFEXP_BUNDLED?: boolean }).LIFEXP_BUNDLED
+      ? fileURLToPath(new URL('./scalar-standalone.js', import.meta.url))
+      : join(
+          dirname(fileURLToPath(import.meta.resolve('@scalar/api-reference'))),
+          'browser',
+          'standalone.js',
+        ),
     'utf8',
   );
   return script;

@@ -68,7 +68,43 @@ const csrf = t.middleware(({ ctx, type, next }) => {
   return next();
 });
 
-export const publicProcedure = t.procedure.use(domainErrors).use(csrf);
+/**
+ * Request counts and latencies by procedure (GET /metrics, when it is on); a subscription counts as
+ * running from its start until its stream ends.
+ */
+const observed = t.middleware(async ({ ctx, path, type, next }) => {
+  const metrics = ctx.deps.metrics;
+  if (!metrics) return next();
+  const started = performance.now();
+  const result = await next();
+  metrics.observe(
+    path,
+    ctx.transport,
+    result.ok ? 'ok' : result.error.code,
+    (performance.now() - started) / 1000,
+  );
+  if (type === 'subscription' && result.ok && isAsyncIterable(result.data)) {
+    const ended = metrics.subscriptionStarted();
+    const source = result.data;
+    return {
+      ...result,
+      data: (async function* counted() {
+        try {
+          return yield* source;
+        } finally {
+          ended();
+        }
+      })(),
+    };
+  }
+  return result;
+});
+
+function isAsyncIterable(value: unknown): value is AsyncIterable<unknown> {
+  return typeof (value as AsyncIterable<unknown> | null)?.[Symbol.asyncIterator] === 'function';
+}
+
+export const publicProcedure = t.procedure.use(observed).use(domainErrors).use(csrf);
 
 /**
  * register, login, changePassword, deleteAccount: one call per HTTP request. In a batch, N password

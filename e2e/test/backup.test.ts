@@ -1,0 +1,123 @@
+import { spawn } from 'node:child_process';
+import { existsSync, statSync } from 'node:fs';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { afterAll, describe, expect, it } from 'vitest';
+import {
+  allowSlowMachines,
+  closeDevices,
+  createMetric,
+  device,
+  freePort,
+  listening,
+  removeTempDirs,
+  type ServerProcess,
+  signIn,
+  signUp,
+  spawnServer,
+  tempDir,
+} from './support';
+
+// `pnpm lifexp backup` while the server runs on the embedded database (through its backup socket),
+// and a restore: refused into the live directory, then brought up by a new server.
+
+allowSlowMachines();
+
+const cliDir = fileURLToPath(new URL('../../apps/cli/', import.meta.url));
+const processes: ServerProcess[] = [];
+
+afterAll(async () => {
+  await closeDevices();
+  for (const started of processes) {
+    if (started.child.exitCode === null && started.child.signalCode === null) started.child.kill('SIGKILL');
+    await started.exited;
+  }
+  removeTempDirs();
+});
+
+function lifexp(args: string[], env: Record<string, string>) {
+  return new Promise<{ code: number | null; stdout: string; stderr: string }>((resolve) => {
+    const child = spawn(process.execPath, ['--import', 'tsx', 'src/main.ts', ...args], {
+      cwd: cliDir,
+      env: { PATH: process.env.PATH, ...env },
+      stdio: ['ignore', 'pipe', 'pipe'],
+    });
+    let stdout = '';
+    let stderr = '';
+    child.stdout.on('data', (chunk) => {
+      stdout += chunk;
+    });
+    child.stderr.on('data', (chunk) => {
+      stderr += chunk;
+    });
+    child.on('exit', (code) => resolve({ code, stdout, stderr }));
+  });
+}
+
+describe('backup while the server runs on the embedded database', () => {
+  it('is consistent under writes, cannot be restored over the live directory, and restores elsewhere', async () => {
+    const root = tempDir('lifexp-backup-');
+    const live = join(root, 'live');
+    const server = spawnServer({ DATA_DIR: live, PORT: String(await freePort()) });
+    processes.push(server);
+    const url = await listening(server);
+    expect(statSync(join(live, 'admin.sock')).mode & 0o777).toBe(0o600);
+
+    const account = await signUp(url);
+    const laptop = device(url, account.token);
+    const metricId = await createMetric(laptop, 'Focus');
+    for (let index = 0; index < 20; index++) {
+      await laptop.trpc.entries.create.mutate({ metricId, value: index, date: '2026-03-01' });
+    }
+    // Writes keep coming while the backup is taken.
+    let writing = true;
+    let written = 0;
+    const writer = (async () => {
+      while (writing && written < 300) {
+        await laptop.trpc.entries.create.mutate({ metricId, value: 1000 + written, date: '2026-03-02' });
+        written += 1;
+      }
+    })();
+    const archive = join(root, 'backup.tar.gz');
+    const backup = await lifexp(['backup', archive], { DATA_DIR: live });
+    writing = false;
+    await writer;
+    expect(backup.stderr).toBe('');
+    expect(backup.stdout).toMatch(/, through the running server\)\n$/);
+    expect(written).toBeGreaterThan(0);
+    const atEnd = await laptop.trpc.entries.list.query({ metricId, limit: 500 });
+
+    // Never over a live directory: refused, the server unaffected.
+    const refused = await lifexp(['restore', archive, '--force'], { DATA_DIR: live });
+    expect(refused.code).toBe(1);
+    expect(refused.stderr).toMatch(
+      /^lifexp: refusing to restore into a live directory: the data directory .* is in use/,
+    );
+    expect((await fetch(`${url}/readyz`)).status).toBe(200);
+    expect(await laptop.trpc.entries.list.query({ metricId, limit: 500 })).toEqual(atEnd);
+
+    server.child.kill('SIGTERM');
+    expect(await server.exited).toBe(0);
+    expect(existsSync(join(live, 'admin.sock'))).toBe(false);
+
+    // Restored elsewhere, a new server serves the data as of the backup: the 20 entries made before
+    // it, and a prefix of the ones written during it (never a torn write).
+    const restoredDir = join(root, 'restored');
+    const restore = await lifexp(['restore', archive], { DATA_DIR: restoredDir });
+    expect(restore.stderr).toBe('');
+    const second = spawnServer({ DATA_DIR: restoredDir, PORT: String(await freePort()) });
+    processes.push(second);
+    const secondUrl = await listening(second);
+    const token = await signIn(secondUrl, account.email);
+    const phone = device(secondUrl, token);
+    const restored = await phone.trpc.entries.list.query({ metricId, limit: 500 });
+    const numbers = restored.items.map((entry) => Number(entry.value)).sort((a, b) => a - b);
+    const before = numbers.filter((value) => value < 1000);
+    const during = numbers.filter((value) => value >= 1000);
+    expect(before).toEqual(Array.from({ length: 20 }, (_, index) => index));
+    expect(during).toEqual(Array.from({ length: during.length }, (_, index) => 1000 + index));
+    expect(during.length).toBeLessThanOrEqual(written);
+    second.child.kill('SIGTERM');
+    expect(await second.exited).toBe(0);
+  });
+});
