@@ -59,7 +59,11 @@ export async function createServerCore(
   let jobs: Jobs;
   const analytics = createAnalyticsService(config, database, log);
   try {
-    hub = await startSyncHub(database, log, { sessionRecheckMs: config.sessionRecheckMs });
+    hub = await startSyncHub(database, log, {
+      sessionRecheckMs: config.sessionRecheckMs,
+      sessionCacheMs: config.sessionCacheMs,
+      sessionCacheEntries: config.sessionCacheEntries,
+    });
     jobs = await startJobs(config, database, analytics, log);
   } catch (error) {
     await analytics.close();
