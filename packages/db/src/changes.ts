@@ -116,6 +116,27 @@ export async function readChanges(db: Executor, userId: string, afterSeq: number
     .limit(limit);
 }
 
+/**
+ * The user's position (latest seq, pruned-through) and the changes after `afterSeq`, in one query and
+ * one snapshot: every seq up to `latest` was committed when it was read, so a missing row can only
+ * have been pruned.
+ */
+export async function readChangesAt(db: Executor, userId: string, afterSeq: number, limit: number) {
+  const rows = await db
+    .select({ latest: syncState.seq, prunedThrough: syncState.prunedThrough, change: changeLog })
+    .from(syncState)
+    .leftJoin(changeLog, and(eq(changeLog.userId, syncState.userId), gt(changeLog.seq, afterSeq)))
+    .where(eq(syncState.userId, userId))
+    .orderBy(asc(changeLog.seq))
+    .limit(limit);
+  const first = rows[0];
+  return {
+    latest: first?.latest ?? 0,
+    prunedThrough: first?.prunedThrough ?? 0,
+    changes: rows.flatMap((row) => (row.change ? [row.change] : [])),
+  };
+}
+
 export function toChangeEvent(row: typeof changeLog.$inferSelect): ChangeEvent {
   return {
     kind: 'change',
