@@ -84,8 +84,8 @@ const POOL = 20;
 const DELIVERY_TIMEOUT_MS = 10_000;
 const CONNECT_CONCURRENCY = 100;
 const CONNECT_TIMEOUT_MS = 30_000;
-/** Upper bound on the time spent connecting one batch of sockets. */
-const CONNECT_BUDGET_MS = 90_000;
+/** Upper bound on the time spent connecting one batch of sockets (--connect-budget, seconds). */
+const CONNECT_BUDGET_MS = numberFlag('connect-budget', 90) * 1000;
 const ENTRY_DATE = '2026-03-01';
 
 const serverDir = fileURLToPath(new URL('../../apps/server/', import.meta.url));
@@ -986,8 +986,9 @@ export async function runSyncBench(): Promise<void> {
 /** `--serve-bare`: the floor server alone, as a child process for the memory phase. */
 async function serveBare(): Promise<void> {
   // The large run passes the tokens' users, so that a write reaches the writer's other device.
+  const file = process.env.BENCH_BARE_USERS;
   const users = new Map<string, string>(
-    JSON.parse(process.env.BENCH_BARE_USERS ?? '[]') as [string, string][],
+    file ? (JSON.parse(readFileSync(file, 'utf8')) as [string, string][]) : [],
   );
   const bare = await startBareSyncServer((token) => users.get(token) ?? (token || undefined));
   process.stdout.write(`${JSON.stringify({ msg: 'listening', url: bare.url })}\n`);

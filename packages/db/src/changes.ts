@@ -122,18 +122,39 @@ export async function readChanges(db: Executor, userId: string, afterSeq: number
  * have been pruned.
  */
 export async function readChangesAt(db: Executor, userId: string, afterSeq: number, limit: number) {
-  const rows = await db
-    .select({ latest: syncState.seq, prunedThrough: syncState.prunedThrough, change: changeLog })
-    .from(syncState)
-    .leftJoin(changeLog, and(eq(changeLog.userId, syncState.userId), gt(changeLog.seq, afterSeq)))
-    .where(eq(syncState.userId, userId))
+  // The page is a lateral subquery with its own order and limit, so the (user_id, seq) index is read
+  // from the cursor for `limit` rows only, however far behind the cursor is.
+  const page = db
+    .select()
+    .from(changeLog)
+    .where(and(eq(changeLog.userId, userId), gt(changeLog.seq, afterSeq)))
     .orderBy(asc(changeLog.seq))
-    .limit(limit);
+    .limit(limit)
+    .as('page');
+  const rows = await db
+    .select({
+      latest: syncState.seq,
+      prunedThrough: syncState.prunedThrough,
+      change: {
+        userId: page.userId,
+        seq: page.seq,
+        entity: page.entity,
+        entityId: page.entityId,
+        op: page.op,
+        data: page.data,
+        clientMutationId: page.clientMutationId,
+        createdAt: page.createdAt,
+      },
+    })
+    .from(syncState)
+    .leftJoinLateral(page, sql`true`)
+    .where(eq(syncState.userId, userId))
+    .orderBy(asc(page.seq));
   const first = rows[0];
   return {
     latest: first?.latest ?? 0,
     prunedThrough: first?.prunedThrough ?? 0,
-    changes: rows.flatMap((row) => (row.change ? [row.change] : [])),
+    changes: rows.flatMap((row) => (row.change?.seq == null ? [] : [row.change])),
   };
 }
 
