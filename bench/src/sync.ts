@@ -4,7 +4,8 @@
 // server's memory per idle subscribed socket, measured in a child process.
 //
 //   pnpm exec tsx src/sync.ts [--sockets=1000,5000] [--writes=200] [--rate=25] [--writers=250]
-//                             [--warmup-writes=30] [--ramp=30] [--memory=0]
+//                             [--warmup-writes=30] [--ramp=30] [--memory=0] [--large=20000]
+//                             [--connect-budget=90]
 //
 // Latency: each user has two devices (two sessions, two sockets), so N sockets = N/2 users. Writes
 // go to `writers` users spread evenly over them, paced at `rate` per second. t0 = just before
