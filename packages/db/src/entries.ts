@@ -203,7 +203,7 @@ export async function createEntriesInOneStatement(
   const metricIds = [...new Set(input.entries.map((entry) => entry.metricId))];
   const known = await metricsForWrite(db, userId, metricIds);
   if (known.size !== metricIds.length) return null;
-  const latestDate = addDays(localToday(timezone), 1);
+  const latestDate = await latestAllowedDate(db, userId, timezone);
   const now = new Date();
   const ids = new Set<string>();
   const rows: EntryRow[] = [];
