@@ -3,11 +3,19 @@
 // pg_notify, the debounced insights job) at 64 concurrent connections, beside a bare Hono route that
 // does the same insert / select with postgres.js — the ceiling — measured in the same run.
 //
-//   pnpm exec tsx src/api.ts [--duration=10] [--warmup=3] [--connections=64] [--users=16]
+//   pnpm exec tsx src/api.ts [--duration=10] [--warmup=3] [--connections=64] [--users=16] [--rounds=1]
+//     [--baseline=<dir>]
+//
+// With --rounds=N each case measures Life XP and the bare route N times, taking turns, and reports
+// the medians. With --baseline=<dir> (a checkout of earlier code with the same dependencies) a
+// server started from <dir>/apps/server/src/runtime.ts takes its turn as well, on the same database,
+// so a change is measured against the code before it in one process and under the same load.
 import { randomUUID } from 'node:crypto';
 import type { AddressInfo } from 'node:net';
 import { pathToFileURL } from 'node:url';
 import { serve } from '@hono/node-server';
+import type { createLogger as createLoggerType, loadConfig as loadConfigType } from '@lifexp/config';
+import type { startServer as startServerType } from '@lifexp/server/runtime';
 import autocannon from 'autocannon';
 import { Hono } from 'hono';
 import postgres from 'postgres';
@@ -17,6 +25,7 @@ import {
   numberFlag,
   ratio,
   round,
+  serverEnv,
   signUp,
   sleep,
   startLifeXp,
@@ -33,6 +42,9 @@ const USERS = numberFlag('users', 16);
 /** Pool size of the server and of the bare route alike. */
 const POOL = 20;
 const LIST_LIMIT = 50;
+/** Turns per case (medians reported). */
+const ROUNDS = numberFlag('rounds', 1);
+const BASELINE = process.argv.find((arg) => arg.startsWith('--baseline='))?.slice('--baseline='.length);
 const ENTRY_DATE = '2026-03-01';
 
 interface Account {
@@ -75,8 +87,13 @@ async function cannon(url: string, method: 'GET' | 'POST', targets: Target[], se
   return result;
 }
 
-async function measure(url: string, method: 'GET' | 'POST', targets: Target[]): Promise<Figures> {
-  if (WARMUP > 0) await cannon(url, method, targets, WARMUP);
+async function measure(
+  url: string,
+  method: 'GET' | 'POST',
+  targets: Target[],
+  warmup = WARMUP,
+): Promise<Figures> {
+  if (warmup > 0) await cannon(url, method, targets, warmup);
   const r = await cannon(url, method, targets, DURATION);
   return {
     reqPerSec: r.requests.average,
@@ -143,10 +160,25 @@ async function check(url: string, method: 'GET' | 'POST', targets: Target[]): Pr
   }
 }
 
+/** A server from a checkout of earlier code (its own modules, the same database). */
+async function startBaseline(dir: string, databaseUrl: string) {
+  const runtime = (await import(pathToFileURL(`${dir}/apps/server/src/runtime.ts`).href)) as {
+    startServer: typeof startServerType;
+  };
+  const configModule = (await import(pathToFileURL(`${dir}/packages/config/src/index.ts`).href)) as {
+    loadConfig: typeof loadConfigType;
+    createLogger: typeof createLoggerType;
+  };
+  return runtime.startServer(configModule.loadConfig(serverEnv(databaseUrl, POOL)), {
+    log: configModule.createLogger({ logLevel: 'silent' }),
+  });
+}
+
 export async function runApiBench(): Promise<void> {
   console.log(machineLine());
   await withThrowawayDatabase(async (database) => {
     const server = await startLifeXp(database.url, POOL);
+    const baseline = BASELINE ? await startBaseline(BASELINE, database.url) : null;
     const sql = postgres(database.url, { max: POOL, onnotice: () => {} });
     const bare = await listen(bareApp(sql));
     try {
@@ -195,17 +227,57 @@ export async function runApiBench(): Promise<void> {
       );
       const figures: Record<string, string | number>[] = [];
       const ratios: Record<string, string | number>[] = [];
+      const median = (values: number[]) => [...values].sort((a, b) => a - b)[Math.floor(values.length / 2)]!;
+      const medianOf = (runs: Figures[]): Figures => ({
+        reqPerSec: median(runs.map((f) => f.reqPerSec)),
+        p50: median(runs.map((f) => f.p50)),
+        p99: median(runs.map((f) => f.p99)),
+        errors: runs.reduce((sum, f) => sum + f.errors, 0),
+        non2xx: runs.reduce((sum, f) => sum + f.non2xx, 0),
+        total: runs.reduce((sum, f) => sum + f.total, 0),
+      });
       for (const c of cases) {
         const targetsOf = (list: Account[], headers: (a: Account) => Record<string, string>): Target[] =>
           list.map((a) => (c.body ? { headers: headers(a), body: entryBody(a) } : { headers: headers(a) }));
         const lxTargets = targetsOf(c.lifeXp.accounts, lifeXpHeaders);
         const bareTargets = targetsOf(c.bare.accounts, bareHeaders);
+        const baselineUrl = baseline ? c.lifeXp.url.replace(server.url, baseline.url) : null;
         await check(c.lifeXp.url, c.method, lxTargets);
         await check(c.bare.url, c.method, bareTargets);
-        const lx = await measure(c.lifeXp.url, c.method, lxTargets);
-        const ceiling = await measure(c.bare.url, c.method, bareTargets);
+        if (baselineUrl) await check(baselineUrl, c.method, lxTargets);
+        const runs: {
+          lx: Figures[];
+          bare: Figures[];
+          before: Figures[];
+          lxRatio: number[];
+          beforeRatio: number[];
+        } = {
+          lx: [],
+          bare: [],
+          before: [],
+          lxRatio: [],
+          beforeRatio: [],
+        };
+        for (let round = 0; round < Math.max(1, ROUNDS); round++) {
+          // The warm-up is paid once per server and case; later rounds go straight to measuring.
+          const warmup = round === 0 ? WARMUP : 0;
+          const lx = await measure(c.lifeXp.url, c.method, lxTargets, warmup);
+          const before = baselineUrl ? await measure(baselineUrl, c.method, lxTargets, warmup) : null;
+          const ceiling = await measure(c.bare.url, c.method, bareTargets, warmup);
+          runs.lx.push(lx);
+          runs.bare.push(ceiling);
+          runs.lxRatio.push(lx.reqPerSec / ceiling.reqPerSec);
+          if (before) {
+            runs.before.push(before);
+            runs.beforeRatio.push(before.reqPerSec / ceiling.reqPerSec);
+          }
+        }
+        const lx = medianOf(runs.lx);
+        const ceiling = medianOf(runs.bare);
+        const before = runs.before.length > 0 ? medianOf(runs.before) : null;
         for (const [who, f] of [
           ['Life XP (tRPC)', lx],
+          ...(before ? [['Life XP, baseline code', before] as const] : []),
           ['bare Hono + postgres.js', ceiling],
         ] as const) {
           figures.push({
@@ -223,6 +295,16 @@ export async function runApiBench(): Promise<void> {
           'req/s ÷ bare': ratio(lx.reqPerSec, ceiling.reqPerSec),
           'p50 ÷ bare': ratio(lx.p50, ceiling.p50),
           'p99 ÷ bare': ratio(lx.p99, ceiling.p99),
+          ...(ROUNDS > 1
+            ? { 'req/s ÷ bare, per round': runs.lxRatio.map((r) => r.toFixed(2)).join(' ') }
+            : {}),
+          ...(before
+            ? {
+                'baseline req/s ÷ bare': ratio(before.reqPerSec, ceiling.reqPerSec),
+                'baseline p99 ÷ bare': ratio(before.p99, ceiling.p99),
+                'req/s ÷ baseline': ratio(lx.reqPerSec, before.reqPerSec),
+              }
+            : {}),
         });
       }
       console.table(figures);
@@ -241,6 +323,7 @@ export async function runApiBench(): Promise<void> {
       await bare.close();
       await sql.end({ timeout: 5 });
       await server.close();
+      await baseline?.close();
     }
   });
 }

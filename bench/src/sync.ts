@@ -4,7 +4,8 @@
 // server's memory per idle subscribed socket, measured in a child process.
 //
 //   pnpm exec tsx src/sync.ts [--sockets=1000,5000] [--writes=200] [--rate=25] [--writers=250]
-//                             [--warmup-writes=30] [--ramp=30] [--memory=0]
+//                             [--warmup-writes=30] [--ramp=30] [--memory=0] [--large=20000]
+//                             [--connect-budget=90]
 //
 // Latency: each user has two devices (two sessions, two sockets), so N sockets = N/2 users. Writes
 // go to `writers` users spread evenly over them, paced at `rate` per second. t0 = just before
@@ -21,9 +22,11 @@
 // sockets connect; the difference ÷ N is the cost of one socket. The same for the bare server.
 import { type ChildProcess, spawn } from 'node:child_process';
 import { randomBytes, randomUUID } from 'node:crypto';
-import { readFileSync } from 'node:fs';
+import { readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { createServer } from 'node:http';
 import type { AddressInfo } from 'node:net';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
 import { createMetricInput } from '@lifexp/contracts';
 import { createMetric, createSession, type Db, schema } from '@lifexp/db';
@@ -71,12 +74,19 @@ const FLOOD_ATTACKER_SOCKETS = numberFlag('flood-attacker-sockets', 1);
 const DELIVERY = numberFlag('delivery', 1) !== 0;
 /** --memory=0 skips the memory phase. */
 const MEMORY = numberFlag('memory', 1) !== 0;
+/**
+ * The large run: this many subscribed sockets on one instance started as its own process (so the
+ * client and server ends of the sockets are counted against two processes' open-file limits), with
+ * delivery latency and memory per socket measured while they are all connected; the same for the
+ * bare floor. Capped a little below this process's open-file limit. --large=0 skips it.
+ */
+const LARGE = numberFlag('large', 20_000);
 const POOL = 20;
 const DELIVERY_TIMEOUT_MS = 10_000;
 const CONNECT_CONCURRENCY = 100;
 const CONNECT_TIMEOUT_MS = 30_000;
-/** Upper bound on the time spent connecting one batch of sockets. */
-const CONNECT_BUDGET_MS = 90_000;
+/** Upper bound on the time spent connecting one batch of sockets (--connect-budget, seconds). */
+const CONNECT_BUDGET_MS = numberFlag('connect-budget', 90) * 1000;
 const ENTRY_DATE = '2026-03-01';
 
 const serverDir = fileURLToPath(new URL('../../apps/server/', import.meta.url));
@@ -318,6 +328,7 @@ async function deliveryCase(
   all: User[],
   sockets: number,
   rampMs: number,
+  whileConnected?: (connected: number) => Promise<void>,
 ): Promise<DeliveryFigures & { connected: number; connectSeconds: number }> {
   const { writers, pending, specs } = deviceLayout(all, sockets);
   const connecting = performance.now();
@@ -326,6 +337,7 @@ async function deliveryCase(
   try {
     const connected = open.length;
     await sleep(1000);
+    await whileConnected?.(connected);
     if (WARMUP_WRITES > 0) await pacedWrites(writeUrl, writers, WARMUP_WRITES, pending);
     const figures = await pacedWrites(writeUrl, writers, WRITES, pending);
     return { ...figures, connected, connectSeconds };
@@ -726,6 +738,88 @@ async function memoryCase(name: string, server: ChildServer, devices: string[]):
 
 // ---------------------------------------------------------------------------------------------
 
+/**
+ * `large` subscribed sockets on one instance in its own process, Life XP then the bare floor: the
+ * server's memory after a forced GC before they connect and once they all are, then paced writes
+ * with delivery latency measured while they stay connected.
+ */
+async function largeCase(databaseUrl: string, users: User[], large: number): Promise<void> {
+  const tokenToUser = new Map<string, string>();
+  for (const user of users) {
+    tokenToUser.set(user.tokenA, user.id);
+    tokenToUser.set(user.tokenB, user.id);
+  }
+  // Too large for an environment variable: the floor reads the token → user map from a file.
+  const usersFile = join(tmpdir(), `lifexp-bench-users-${process.pid}.json`);
+  writeFileSync(usersFile, JSON.stringify([...tokenToUser]));
+  const rows: Record<string, string | number>[] = [];
+  const results: Record<string, DeliveryFigures> = {};
+  for (const name of ['Life XP', 'bare ws (floor)'] as const) {
+    const child =
+      name === 'Life XP'
+        ? await spawnServer(['src/main.ts'], serverDir, {
+            PATH: process.env.PATH,
+            ...serverEnv(databaseUrl, POOL),
+            LOG_LEVEL: 'info',
+          })
+        : await spawnServer([fileURLToPath(import.meta.url), '--serve-bare'], benchDir, {
+            PATH: process.env.PATH,
+            BENCH_BARE_USERS: usersFile,
+          });
+    try {
+      // A warm-up batch comes and goes first, as in the memory phase.
+      const warm = await connectAll(
+        child.wsUrl,
+        users.slice(0, 100).flatMap((u) => [{ token: u.tokenA }, { token: u.tokenB }]),
+      );
+      closeAll(warm.sockets);
+      await sleep(1500);
+      const base = await child.memory();
+      let loaded = base;
+      const httpUrl = child.wsUrl.replace(/^ws/, 'http');
+      const f = await deliveryCase(
+        child.wsUrl,
+        `${httpUrl}/trpc/entries.create`,
+        users,
+        large,
+        name === 'Life XP' ? RAMP_SECONDS * 1000 : 0,
+        async () => {
+          await sleep(1500);
+          loaded = await child.memory();
+        },
+      );
+      results[name] = f;
+      rows.push({
+        server: name,
+        sockets: f.connected,
+        'delivered/sent': `${f.delivered}/${f.sent}`,
+        'p50 ms': round(f.p50),
+        'p99 ms': round(f.p99),
+        'max ms': round(f.max),
+        'RSS MiB': round(loaded.rss / 2 ** 20, 1),
+        'RSS KiB / socket': round((loaded.rss - base.rss) / 1024 / Math.max(1, f.connected), 1),
+        'heapUsed KiB / socket': round(
+          (loaded.heapUsed - base.heapUsed) / 1024 / Math.max(1, f.connected),
+          1,
+        ),
+        'connect s': round(f.connectSeconds, 1),
+      });
+    } finally {
+      await child.stop();
+    }
+    console.log(`  large run, ${name} done (${machineLine()})`);
+  }
+  rmSync(usersFile, { force: true });
+  console.log(`Large run: ${large} subscribed sockets on one instance in its own process:`);
+  console.table(rows);
+  const lifeXp = results['Life XP'];
+  const floor = results['bare ws (floor)'];
+  if (lifeXp && floor)
+    console.log(
+      `Life XP ÷ floor at ${large} sockets: p50 ${ratio(lifeXp.p50, floor.p50)}, p99 ${ratio(lifeXp.p99, floor.p99)}`,
+    );
+}
+
 function openFileLimit(): number {
   try {
     const limits = readFileSync('/proc/self/limits', 'utf8');
@@ -737,19 +831,26 @@ function openFileLimit(): number {
 
 export async function runSyncBench(): Promise<void> {
   console.log(machineLine());
-  const maxSockets = SOCKETS.at(-1) ?? 0;
   const limit = openFileLimit();
-  // Client and server ends of every socket live in this process during the latency cases.
-  if (limit < 2 * maxSockets + 500) {
+  // Each process holds one end of every socket in the large run, plus its pools, files and listeners.
+  const large = Math.min(LARGE, Number.isFinite(limit) ? limit - 600 : LARGE);
+  if (large < LARGE)
     console.log(
-      `open-file limit ${limit} is below the ~${2 * maxSockets + 500} descriptors that ${maxSockets} ` +
+      `large run: ${large} sockets, not ${LARGE}: the open-file limit of a process here is ${limit}`,
+    );
+  const maxSockets = Math.max(SOCKETS.at(-1) ?? 0, large);
+  // Client and server ends of every socket live in this process during the latency cases.
+  const inProcess = SOCKETS.at(-1) ?? 0;
+  if (limit < 2 * inProcess + 500) {
+    console.log(
+      `open-file limit ${limit} is below the ~${2 * inProcess + 500} descriptors that ${inProcess} ` +
         'sockets need here (both ends in one process): expect failed connections; raise `ulimit -n`',
     );
   }
   await withThrowawayDatabase(async (database) => {
     const server = await startLifeXp(database.url, POOL);
     const userCount = Math.ceil(maxSockets / 2);
-    const writers = new Set(SOCKETS.flatMap(writerIndexes));
+    const writers = new Set([...SOCKETS, ...(large > 0 ? [large] : [])].flatMap(writerIndexes));
     let users: User[] = [];
     try {
       const started = performance.now();
@@ -855,6 +956,7 @@ export async function runSyncBench(): Promise<void> {
       await server.close();
     }
 
+    if (large > 0) await largeCase(database.url, users, large);
     if (!MEMORY) return;
     const devices = users.flatMap((u) => [u.tokenA, u.tokenB]).slice(0, maxSockets);
     const memoryRows: MemoryRow[] = [];
@@ -884,7 +986,12 @@ export async function runSyncBench(): Promise<void> {
 
 /** `--serve-bare`: the floor server alone, as a child process for the memory phase. */
 async function serveBare(): Promise<void> {
-  const bare = await startBareSyncServer((token) => token || undefined);
+  // The large run passes the tokens' users, so that a write reaches the writer's other device.
+  const file = process.env.BENCH_BARE_USERS;
+  const users = new Map<string, string>(
+    file ? (JSON.parse(readFileSync(file, 'utf8')) as [string, string][]) : [],
+  );
+  const bare = await startBareSyncServer((token) => users.get(token) ?? (token || undefined));
   process.stdout.write(`${JSON.stringify({ msg: 'listening', url: bare.url })}\n`);
   process.once('SIGTERM', () => {
     bare.close().finally(() => process.exit(0));

@@ -1,5 +1,10 @@
-import { describeEachDriver } from '@lifexp/db/testing';
-import { afterAll, afterEach, beforeAll, expect, it } from 'vitest';
+import {
+  createPostgresDatabase,
+  describeEachDriver,
+  dropPostgresDatabase,
+  testDrivers,
+} from '@lifexp/db/testing';
+import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import {
   allowSlowMachines,
   changesArrived,
@@ -15,6 +20,7 @@ import {
   startTestServer,
   subscribe,
   type TestServer,
+  waitFor,
 } from './support';
 
 allowSlowMachines();
@@ -107,3 +113,114 @@ describeEachDriver('ending a session ends its live subscription', (ctx) => {
     expect((await errorArrived(b, PROMPTLY_MS)).code).toBe('UNAUTHORIZED');
   });
 });
+
+/** A calendar date in the zone, and the day after it (YYYY-MM-DD). */
+function dayAfterToday(timeZone: string): string {
+  const today = new Intl.DateTimeFormat('en-CA', { timeZone }).format(new Date());
+  return new Date(Date.parse(`${today}T00:00:00Z`) + 86_400_000).toISOString().slice(0, 10);
+}
+
+/** Whether the token is still accepted for a signed-in call on that instance. */
+async function accepted(url: string, token: string): Promise<boolean> {
+  try {
+    await device(url, token).trpc.users.profile.query();
+    return true;
+  } catch (error) {
+    if ((error as { data?: { code?: string } }).data?.code === 'UNAUTHORIZED') return false;
+    throw error;
+  }
+}
+
+// Each instance keeps validated sessions in memory (SESSION_CACHE_MS, a minute here, so that only
+// the invalidation can explain a refusal within PROMPTLY_MS). Ending a session on one instance must
+// reach the other's cache through the sessions NOTIFY: PostgreSQL only, PGlite is one process.
+if (testDrivers.includes('postgres')) {
+  describe('cached sessions across two instances on one PostgreSQL database', () => {
+    let databaseUrl: string;
+    let first: TestServer;
+    let second: TestServer;
+    beforeAll(async () => {
+      databaseUrl = await createPostgresDatabase();
+      const env = { DATABASE_URL: databaseUrl, SESSION_CACHE_MS: '60000' };
+      first = await startTestServer(env);
+      second = await startTestServer(env);
+    });
+    afterAll(async () => {
+      await first?.server.close();
+      await second?.server.close();
+      if (databaseUrl) await dropPostgresDatabase(databaseUrl);
+    });
+
+    it('a logout on one instance is refused at once there and promptly on the other', async () => {
+      const account = await signUp(first.url);
+      const token = await signIn(first.url, account.email);
+      expect(await accepted(second.url, token)).toBe(true);
+      expect(await accepted(first.url, token)).toBe(true);
+
+      await device(first.url, token).trpc.users.logout.mutate();
+      expect(await accepted(first.url, token)).toBe(false);
+      await waitFor(async () => !(await accepted(second.url, token)), { timeoutMs: PROMPTLY_MS });
+      // The account's other session is untouched on both.
+      expect(await accepted(first.url, account.token)).toBe(true);
+      expect(await accepted(second.url, account.token)).toBe(true);
+    });
+
+    it('logoutAll and changePassword end the other sessions cached on the other instance, not the caller’s', async () => {
+      const account = await signUp(first.url);
+      const others = [await signIn(first.url, account.email), await signIn(second.url, account.email)];
+      for (const token of others) expect(await accepted(second.url, token)).toBe(true);
+      await device(first.url, account.token).trpc.users.logoutAll.mutate();
+      for (const token of others)
+        await waitFor(async () => !(await accepted(second.url, token)), { timeoutMs: PROMPTLY_MS });
+      expect(await accepted(second.url, account.token)).toBe(true);
+
+      const another = await signIn(first.url, account.email);
+      expect(await accepted(first.url, another)).toBe(true);
+      await device(second.url, account.token).trpc.users.changePassword.mutate({
+        currentPassword: PASSWORD,
+        newPassword: 'another correct horse battery',
+      });
+      await waitFor(async () => !(await accepted(first.url, another)), { timeoutMs: PROMPTLY_MS });
+      expect(await accepted(first.url, account.token)).toBe(true);
+    });
+
+    it('a deleted account’s token is refused on both instances', async () => {
+      const account = await signUp(first.url);
+      const token = await signIn(second.url, account.email);
+      expect(await accepted(second.url, token)).toBe(true);
+      expect(await accepted(second.url, account.token)).toBe(true);
+      await device(first.url, account.token).trpc.users.deleteAccount.mutate({ password: PASSWORD });
+      expect(await accepted(first.url, account.token)).toBe(false);
+      for (const each of [token, account.token])
+        await waitFor(async () => !(await accepted(second.url, each)), { timeoutMs: PROMPTLY_MS });
+    });
+
+    it('a time zone changed through one instance is used by the other for the next write', async () => {
+      const account = await signUp(first.url);
+      const owner = device(first.url, account.token);
+      const metricId = await createMetric(owner);
+      // Pago Pago (UTC−11) and Kiritimati (UTC+14) are always at least one calendar day apart.
+      await owner.trpc.users.updatePreferences.mutate({ timezone: 'Pacific/Pago_Pago' });
+      const onSecond = device(second.url, account.token);
+      const lateDate = dayAfterToday('Pacific/Kiritimati');
+      // Cached on the second instance with the western zone: that date is too far ahead there.
+      await waitFor(
+        async () => {
+          try {
+            await onSecond.trpc.entries.create.mutate({ metricId, value: 3, date: lateDate });
+            return false;
+          } catch (error) {
+            return (error as { data?: { code?: string } }).data?.code === 'BAD_REQUEST';
+          }
+        },
+        { timeoutMs: PROMPTLY_MS },
+      );
+      await owner.trpc.users.updatePreferences.mutate({ timezone: 'Pacific/Kiritimati' });
+      const created = await waitFor(
+        async () => onSecond.trpc.entries.create.mutate({ metricId, value: 3, date: lateDate }),
+        { timeoutMs: PROMPTLY_MS },
+      );
+      expect(created.date).toBe(lateDate);
+    });
+  });
+}

@@ -64,7 +64,11 @@ export async function createServerCore(
   let notifications: NotificationsService;
   const analytics = createAnalyticsService(config, database, log);
   try {
-    hub = await startSyncHub(database, log, { sessionRecheckMs: config.sessionRecheckMs });
+    hub = await startSyncHub(database, log, {
+      sessionRecheckMs: config.sessionRecheckMs,
+      sessionCacheMs: config.sessionCacheMs,
+      sessionCacheEntries: config.sessionCacheEntries,
+    });
     jobs = await startJobs(config, database, analytics, log);
     // A web process only queues notices' jobs; the scheduler and the deliveries run where jobs run.
     const worker = runsJobs(config.role);

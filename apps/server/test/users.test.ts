@@ -292,11 +292,15 @@ describeServer(
       const a = await register(ctx());
       const [id] = a.token.split('.') as [string];
       const { db } = ctx().database;
-      const setIdle = (ms: number) =>
-        db
+      // Time passing, as the database sees it. The server's session cache (SESSION_CACHE_MS, seconds)
+      // would long have forgotten the session after such a wait: it forgets it here too.
+      const setIdle = async (ms: number) => {
+        await db
           .update(schema.sessions)
           .set({ lastVerifiedAt: new Date(Date.now() - ms) })
           .where(eq(schema.sessions.id, id));
+        ctx().server.deps.hub.sessions.clear();
+      };
       const lastVerified = async () =>
         (await db.select().from(schema.sessions).where(eq(schema.sessions.id, id)))[0]?.lastVerifiedAt;
       const profile = () =>

@@ -66,6 +66,8 @@ const envSchema = z.object({
   SYNC_RETENTION_DAYS: integer(1, 3650).default(90),
   SYNC_RETENTION_EVENTS: integer(100, 10_000_000).default(100_000),
   SESSION_RECHECK_MS: integer(1000, 86_400_000).default(300_000),
+  SESSION_CACHE_MS: integer(0, 60_000).default(5_000),
+  SESSION_CACHE_ENTRIES: integer(0, 1_000_000).default(10_000),
   WS_SEND_BUFFER_BYTES: integer(64 * 1024, 256 * 1024 * 1024).default(4 * 1024 * 1024),
   WS_DRAIN_TIMEOUT_MS: integer(100, 600_000).default(30_000),
   ANALYTICS_WORKERS: integer(1, 16).default(1),
@@ -199,6 +201,10 @@ export interface Config {
   syncRetentionEvents: number;
   /** How often a live WebSocket connection's session is re-validated. */
   sessionRecheckMs: number;
+  /** How long a validated session is reused from memory (0: every request asks the database). */
+  sessionCacheMs: number;
+  /** Sessions held in that memory at most. */
+  sessionCacheEntries: number;
   /** A subscriber whose unsent data exceeds this is paused (and dropped if it never drains). */
   wsSendBufferBytes: number;
   /** How long a paused subscriber may stay over the buffer limit before it is disconnected. */
@@ -366,6 +372,8 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     syncRetentionDays: value.SYNC_RETENTION_DAYS,
     syncRetentionEvents: value.SYNC_RETENTION_EVENTS,
     sessionRecheckMs: value.SESSION_RECHECK_MS,
+    sessionCacheMs: value.SESSION_CACHE_MS,
+    sessionCacheEntries: value.SESSION_CACHE_ENTRIES,
     wsSendBufferBytes: value.WS_SEND_BUFFER_BYTES,
     wsDrainTimeoutMs: value.WS_DRAIN_TIMEOUT_MS,
     analyticsWorkers: value.ANALYTICS_WORKERS,

@@ -1,6 +1,6 @@
 import type { Preferences, PublicUser } from '@lifexp/contracts';
 import { and, eq, inArray, isNull, sql } from 'drizzle-orm';
-import { mutate } from './changes';
+import { mutate, notifySessionsChanged } from './changes';
 import type { Db, Executor } from './client';
 import { DomainError } from './errors';
 import { hashPassword, verifyAgainstDummy, verifyPassword } from './passwords';
@@ -103,6 +103,8 @@ export async function updatePreferences(
       .returning();
     if (!row) throw new DomainError('NOT_FOUND', 'account not found');
     record({ entity: 'user', entityId: userId, op: 'upsert', data: toPublicUser(row) });
+    // Instances that cached the user with a session (time zone, preferences) forget it on commit.
+    await notifySessionsChanged(tx, userId);
     return row;
   });
   return result;

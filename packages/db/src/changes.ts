@@ -1,5 +1,5 @@
 import type { ChangeEvent } from '@lifexp/contracts';
-import { and, asc, eq, gt, lte, sql } from 'drizzle-orm';
+import { and, asc, eq, gt, lte, type SQL, sql } from 'drizzle-orm';
 import type { Db, Executor, Tx } from './client';
 import { rowsOf } from './client';
 import { changeLog, syncState } from './schema';
@@ -57,6 +57,22 @@ export async function mutate<T>(
  * transaction.
  */
 export async function appendChanges(tx: Tx, userId: string, changes: readonly Change[]): Promise<number> {
+  const [state] = rowsOf<{ seq: string }>(await tx.execute(appendChangesQuery(userId, changes)));
+  if (!state) throw new Error('sequence allocation returned no row');
+  return Number(state.seq);
+}
+
+/**
+ * The statement behind appendChanges, for callers that fold their own write into it (see
+ * createEntries): `before` adds common table expressions that run first, and `onlyIf` is a
+ * condition on them without which no seq is allocated, nothing is logged and nothing is notified —
+ * the statement then answers no row. It answers one row, `seq` (text), otherwise.
+ */
+export function appendChangesQuery(
+  userId: string,
+  changes: readonly Change[],
+  fold: { before: SQL; onlyIf: SQL } | undefined = undefined,
+): SQL {
   const count = changes.length;
   const rows = JSON.stringify(
     changes.map((change) => ({
@@ -67,9 +83,10 @@ export async function appendChanges(tx: Tx, userId: string, changes: readonly Ch
       clientMutationId: change.clientMutationId ?? null,
     })),
   );
-  const result = await tx.execute(sql`
-    with allocated as (
-      insert into ${syncState} (user_id, seq) values (${userId}::uuid, ${count})
+  return sql`
+    with ${fold ? sql`${fold.before},` : sql``} allocated as (
+      insert into ${syncState} (user_id, seq)
+      select ${userId}::uuid, ${count} ${fold ? sql`where ${fold.onlyIf}` : sql``}
       on conflict (user_id) do update set seq = ${syncState.seq} + ${count}
       returning seq
     ), logged as (
@@ -81,10 +98,7 @@ export async function appendChanges(tx: Tx, userId: string, changes: readonly Ch
     )
     select seq::text as seq,
       pg_notify(${CHANGES_CHANNEL}, json_build_object('u', ${userId}::text, 's', seq)::text)
-    from allocated`);
-  const [state] = rowsOf<{ seq: string }>(result);
-  if (!state) throw new Error('sequence allocation returned no row');
-  return Number(state.seq);
+    from allocated`;
 }
 
 export async function latestSeq(db: Executor, userId: string): Promise<number> {
@@ -100,6 +114,48 @@ export async function readChanges(db: Executor, userId: string, afterSeq: number
     .where(and(eq(changeLog.userId, userId), gt(changeLog.seq, afterSeq)))
     .orderBy(asc(changeLog.seq))
     .limit(limit);
+}
+
+/**
+ * The user's position (latest seq, pruned-through) and the changes after `afterSeq`, in one query and
+ * one snapshot: every seq up to `latest` was committed when it was read, so a missing row can only
+ * have been pruned.
+ */
+export async function readChangesAt(db: Executor, userId: string, afterSeq: number, limit: number) {
+  // The page is a lateral subquery with its own order and limit, so the (user_id, seq) index is read
+  // from the cursor for `limit` rows only, however far behind the cursor is.
+  const page = db
+    .select()
+    .from(changeLog)
+    .where(and(eq(changeLog.userId, userId), gt(changeLog.seq, afterSeq)))
+    .orderBy(asc(changeLog.seq))
+    .limit(limit)
+    .as('page');
+  const rows = await db
+    .select({
+      latest: syncState.seq,
+      prunedThrough: syncState.prunedThrough,
+      change: {
+        userId: page.userId,
+        seq: page.seq,
+        entity: page.entity,
+        entityId: page.entityId,
+        op: page.op,
+        data: page.data,
+        clientMutationId: page.clientMutationId,
+        createdAt: page.createdAt,
+      },
+    })
+    .from(syncState)
+    .leftJoinLateral(page, sql`true`)
+    .where(eq(syncState.userId, userId))
+    .orderBy(asc(page.seq));
+  const first = rows[0];
+  return {
+    latest: first?.latest ?? 0,
+    prunedThrough: first?.prunedThrough ?? 0,
+    changes: rows.flatMap((row) => (row.change?.seq == null ? [] : [row.change])),
+  };
 }
 
 export function toChangeEvent(row: typeof changeLog.$inferSelect): ChangeEvent {

@@ -11,11 +11,11 @@ import {
   type UpdateEntryInput,
 } from '@lifexp/contracts';
 import { and, arrayContains, desc, eq, gte, inArray, isNull, lte, sql } from 'drizzle-orm';
-import { mutate } from './changes';
-import type { Db, Executor, Tx } from './client';
+import { appendChangesQuery, mutate } from './changes';
+import { type Db, type Executor, rowsOf, type Tx } from './client';
 import { type EntryColumns, type EntryProblem, normalizeEntry, sameEntryContent } from './entryRules';
 import { DomainError } from './errors';
-import { findMetric } from './metrics';
+import { findMetric, isUniqueViolation } from './metrics';
 import { findLiveRow, lockForWrite, type OwnedKind, rewriteRow } from './owned';
 import { entries, metrics, users } from './schema';
 
@@ -87,6 +87,10 @@ export async function createEntries(
   input: { entries: CreateEntryInput[]; clientMutationId?: string | undefined },
   options: WriterOptions = {},
 ): Promise<Entry[]> {
+  if (options.timezone !== undefined) {
+    const created = await createEntriesInOneStatement(db, userId, input, options.timezone);
+    if (created) return created;
+  }
   const { result } = await mutate(db, userId, async (tx, record) => {
     const metricIds = [...new Set(input.entries.map((entry) => entry.metricId))];
     // A key-share lock on each metric until commit: deleting or archiving it (which takes the row
@@ -147,6 +151,137 @@ export async function createEntries(
     return rows.map((row) => toEntry(byId.get(row.id)!));
   });
   return result;
+}
+
+type MetricRow = typeof metrics.$inferSelect;
+
+/**
+ * Metric rows recently read by createEntriesInOneStatement, by `${userId}:${metricId}`: a hint only.
+ * The statement re-checks each one's version under its lock, so a stale row costs a retry through
+ * the transaction, never a wrong write.
+ */
+const metricHints = new Map<string, MetricRow>();
+const METRIC_HINTS = 4096;
+
+async function metricsForWrite(db: Db, userId: string, metricIds: string[]): Promise<Map<string, MetricRow>> {
+  const found = new Map<string, MetricRow>();
+  const missing: string[] = [];
+  for (const id of metricIds) {
+    const hint = metricHints.get(`${userId}:${id}`);
+    if (hint) found.set(id, hint);
+    else missing.push(id);
+  }
+  if (missing.length > 0) {
+    const rows = await db
+      .select()
+      .from(metrics)
+      .where(and(eq(metrics.userId, userId), inArray(metrics.id, missing), isNull(metrics.deletedAt)));
+    for (const row of rows) {
+      found.set(row.id, row);
+      metricHints.set(`${userId}:${row.id}`, row);
+      if (metricHints.size > METRIC_HINTS) metricHints.delete(metricHints.keys().next().value as string);
+    }
+  }
+  return found;
+}
+
+/**
+ * The common case of createEntries in one statement, without a transaction around it: every metric
+ * live, active and unchanged since it was read (checked, and key-share locked, in the statement),
+ * every item valid, and no id already taken. The entries, their change_log rows, the seqs and the
+ * NOTIFY are written together or not at all, as in the transaction. Anything else — an invalid
+ * item, a missing or archived metric, a retried id, a metric changed meanwhile — answers null
+ * before or instead of writing, and createEntries takes the transaction, which gives the answer.
+ * The time zone must be known: it bounds the dates without a query.
+ */
+export async function createEntriesInOneStatement(
+  db: Db,
+  userId: string,
+  input: { entries: CreateEntryInput[]; clientMutationId?: string | undefined },
+  timezone: string,
+): Promise<Entry[] | null> {
+  const metricIds = [...new Set(input.entries.map((entry) => entry.metricId))];
+  const known = await metricsForWrite(db, userId, metricIds);
+  if (known.size !== metricIds.length) return null;
+  const latestDate = await latestAllowedDate(db, userId, timezone);
+  const now = new Date();
+  const ids = new Set<string>();
+  const rows: EntryRow[] = [];
+  for (const entry of input.entries) {
+    const metric = known.get(entry.metricId)!;
+    const normalized = normalizeEntry(entry, { metric, latestDate, archived: 'refuse' });
+    if (!normalized.ok) return null;
+    const id = entry.id ?? randomUUID();
+    if (ids.has(id)) return null;
+    ids.add(id);
+    rows.push({
+      id,
+      userId,
+      metricId: metric.id,
+      ...normalized.columns,
+      version: 1,
+      createdAt: now,
+      updatedAt: now,
+      deletedAt: null,
+    });
+  }
+  const created = rows.map(toEntry);
+  const wanted = JSON.stringify(metricIds.map((id) => ({ id, version: known.get(id)!.version })));
+  const fresh = JSON.stringify(
+    rows.map((row) => ({
+      id: row.id,
+      metric_id: row.metricId,
+      value: row.value,
+      numeric_value: row.numericValue,
+      date: row.date,
+      time: row.time,
+      notes: row.notes,
+      tags: row.tags,
+      created_at: now.toISOString(),
+    })),
+  );
+  const before = sql`
+    wanted as (
+      select ${metrics.id} from ${metrics}
+      join jsonb_to_recordset(${wanted}::jsonb) as w(id uuid, version integer)
+        on w.id = ${metrics.id} and w.version = ${metrics.version}
+      where ${metrics.userId} = ${userId}::uuid and ${metrics.deletedAt} is null and ${metrics.isActive}
+      for key share of ${metrics}
+    ), given as (
+      select * from jsonb_to_recordset(${fresh}::jsonb) as r(id uuid, metric_id uuid, value jsonb,
+        numeric_value double precision, date date, time time, notes text, tags text[],
+        created_at timestamptz)
+    ), inserted as (
+      insert into ${entries} (id, user_id, metric_id, value, numeric_value, date, time, notes, tags,
+        version, created_at, updated_at)
+      select id, ${userId}::uuid, metric_id, value, numeric_value, date, time, notes, tags, 1,
+        created_at, created_at
+      from given
+      where (select count(*) from wanted) = ${metricIds.length}
+        and not exists (select 1 from ${entries} e join given g on g.id = e.id)
+      returning id
+    )`;
+  const changes = created.map((entry) => ({
+    entity: 'entry',
+    entityId: entry.id,
+    op: 'upsert' as const,
+    data: entry,
+    clientMutationId: input.clientMutationId,
+  }));
+  try {
+    const result = await db.execute(
+      appendChangesQuery(userId, changes, {
+        before,
+        onlyIf: sql`(select count(*) from inserted) = ${rows.length}`,
+      }),
+    );
+    if (rowsOf(result).length === 1) return created;
+  } catch (error) {
+    // The same id committed by another writer since the statement's snapshot: the transaction decides.
+    if (!isUniqueViolation(error)) throw error;
+  }
+  for (const id of metricIds) metricHints.delete(`${userId}:${id}`);
+  return null;
 }
 
 /**

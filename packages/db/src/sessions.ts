@@ -1,5 +1,5 @@
 import { createHash, getRandomValues, timingSafeEqual } from 'node:crypto';
-import { and, eq, ne } from 'drizzle-orm';
+import { and, eq, getTableColumns, ne } from 'drizzle-orm';
 import { notifySessionsChanged } from './changes';
 import type { Executor } from './client';
 import { sessions, users } from './schema';
@@ -51,11 +51,29 @@ export async function createSession(
   return { token: `${id}.${secret}`, session: { id, userId, createdAt: now, lastVerifiedAt: now } };
 }
 
+/** The user behind a session, as requests see it: every column but the password hash. */
+const { passwordHash: _passwordHash, ...sessionUserColumns } = getTableColumns(users);
+export type SessionUser = Omit<typeof users.$inferSelect, 'passwordHash'>;
+
 export interface ValidatedSession {
   session: SessionRecord;
-  user: typeof users.$inferSelect;
+  user: SessionUser;
   /** True when this validation extended the session: the client's cookie should be re-issued. */
   renewed: boolean;
+}
+
+/** The id and secret of a well-formed token, or null. */
+function splitToken(token: string): { id: string; secret: string } | null {
+  if (token.length !== 49) return null;
+  const [id, secret] = token.split('.');
+  if (!id || !secret || !tokenPart.test(id) || !tokenPart.test(secret)) return null;
+  return { id, secret };
+}
+
+/** Constant-time comparison of the given secret with a stored SHA-256 (as bytes). */
+function secretMatches(secret: string, stored: Buffer): boolean {
+  const given = Buffer.from(hashSecret(secret), 'hex');
+  return given.length === stored.length && timingSafeEqual(given, stored);
 }
 
 /** The session and user behind a token, or null for a malformed, unknown, wrong or expired token. */
@@ -64,18 +82,16 @@ export async function validateSessionToken(
   token: string,
   now = new Date(),
 ): Promise<ValidatedSession | null> {
-  if (token.length !== 49) return null;
-  const [id, secret] = token.split('.');
-  if (!id || !secret || !tokenPart.test(id) || !tokenPart.test(secret)) return null;
+  const parts = splitToken(token);
+  if (!parts) return null;
+  const { id, secret } = parts;
   const [row] = await db
-    .select({ session: sessions, user: users })
+    .select({ session: sessions, user: sessionUserColumns })
     .from(sessions)
     .innerJoin(users, eq(users.id, sessions.userId))
     .where(eq(sessions.id, id));
   if (!row) return null;
-  const given = Buffer.from(hashSecret(secret), 'hex');
-  const stored = Buffer.from(row.session.secretHash, 'hex');
-  if (given.length !== stored.length || !timingSafeEqual(given, stored)) return null;
+  if (!secretMatches(secret, Buffer.from(row.session.secretHash, 'hex'))) return null;
   const idle = now.getTime() - row.session.lastVerifiedAt.getTime();
   if (idle >= SESSION_INACTIVITY_MS) {
     await db.delete(sessions).where(eq(sessions.id, id));
@@ -88,6 +104,101 @@ export async function validateSessionToken(
     return { session: { ...session, lastVerifiedAt: now }, user: row.user, renewed: true };
   }
   return { session, user: row.user, renewed: false };
+}
+
+/**
+ * A per-process cache of validated sessions in front of validateSessionToken, so a request does not
+ * pay a database round trip to learn what the previous one learned a moment ago.
+ *
+ * - An entry lives `ttlMs` at most, and only while no renewal is due (a due renewal goes to the
+ *   database, which writes it).
+ * - The secret is checked against the cached SHA-256 in constant time, as against the stored one.
+ * - `forgetUser` drops every entry of a user: the server calls it when the sessions NOTIFY names the
+ *   user (logout, logout everywhere, password change, account deletion, preferences), and at once
+ *   for changes made by this process. `clear` drops everything (after the LISTEN reconnects, when
+ *   notifications may have been missed).
+ * - A validation that was reading the database while an invalidation arrived is not cached: it may
+ *   have read the row just before it was deleted.
+ * - At most `maxEntries` entries; the oldest goes first.
+ */
+export interface SessionCache {
+  validate(db: Executor, token: string, now?: Date): Promise<ValidatedSession | null>;
+  forgetUser(userId: string): void;
+  clear(): void;
+  readonly size: number;
+}
+
+interface CachedSession {
+  secretHash: Buffer;
+  session: SessionRecord;
+  user: SessionUser;
+  cachedAt: number;
+}
+
+export function createSessionCache(options: { ttlMs: number; maxEntries: number }): SessionCache {
+  const { ttlMs, maxEntries } = options;
+  const entries = new Map<string, CachedSession>();
+  const byUser = new Map<string, Set<string>>();
+  // Bumped by every invalidation: a database read that straddles one is not cached.
+  let epoch = 0;
+
+  const drop = (sessionId: string) => {
+    const entry = entries.get(sessionId);
+    if (!entry) return;
+    entries.delete(sessionId);
+    const ids = byUser.get(entry.session.userId);
+    ids?.delete(sessionId);
+    if (ids?.size === 0) byUser.delete(entry.session.userId);
+  };
+
+  return {
+    async validate(db, token, now = new Date()) {
+      if (ttlMs <= 0 || maxEntries <= 0) return validateSessionToken(db, token, now);
+      const parts = splitToken(token);
+      if (!parts) return null;
+      const hit = entries.get(parts.id);
+      if (hit) {
+        const fresh = now.getTime() - hit.cachedAt < ttlMs;
+        const renewalDue =
+          now.getTime() - hit.session.lastVerifiedAt.getTime() >= SESSION_RENEWAL_INTERVAL_MS;
+        if (fresh && !renewalDue) {
+          return secretMatches(parts.secret, hit.secretHash)
+            ? { session: hit.session, user: hit.user, renewed: false }
+            : null;
+        }
+        drop(parts.id);
+      }
+      const startedAt = epoch;
+      const validated = await validateSessionToken(db, token, now);
+      if (validated && epoch === startedAt) {
+        drop(parts.id);
+        entries.set(parts.id, {
+          secretHash: Buffer.from(hashSecret(parts.secret), 'hex'),
+          session: validated.session,
+          user: validated.user,
+          cachedAt: now.getTime(),
+        });
+        const ids = byUser.get(validated.user.id) ?? new Set<string>();
+        ids.add(parts.id);
+        byUser.set(validated.user.id, ids);
+        if (entries.size > maxEntries) drop(entries.keys().next().value as string);
+      }
+      return validated;
+    },
+    forgetUser(userId) {
+      epoch += 1;
+      for (const id of byUser.get(userId) ?? []) entries.delete(id);
+      byUser.delete(userId);
+    },
+    clear() {
+      epoch += 1;
+      entries.clear();
+      byUser.clear();
+    },
+    get size() {
+      return entries.size;
+    },
+  };
 }
 
 export async function invalidateSession(db: Executor, sessionId: string): Promise<void> {

@@ -1,7 +1,15 @@
 import { randomUUID } from 'node:crypto';
 import { asc, eq, sql } from 'drizzle-orm';
 import { expect, it } from 'vitest';
-import { CHANGES_CHANNEL, type Change, latestSeq, mutate, readChanges } from '../src/changes';
+import {
+  CHANGES_CHANNEL,
+  type Change,
+  latestSeq,
+  mutate,
+  pruneChangeLog,
+  readChanges,
+  readChangesAt,
+} from '../src/changes';
 import type { Db } from '../src/client';
 import { changeLog, users } from '../src/schema';
 import { describeEachDriver } from '../src/testing';
@@ -147,5 +155,35 @@ describeEachDriver('change_log sequence', (ctx) => {
     await db.delete(users).where(eq(users.id, userId));
     expect(await seqsOf(db, userId)).toEqual([]);
     expect(await latestSeq(db, userId)).toBe(0);
+  });
+});
+
+describeEachDriver('reading the position and a page at once', (ctx) => {
+  it('answers the latest seq, the pruned bound and the page after a cursor, as the separate reads do', async () => {
+    const { db } = ctx();
+    const userId = await newUser(db);
+    // A user who never wrote: position 0, no page.
+    expect(await readChangesAt(db, userId, 0, 10)).toEqual({ latest: 0, prunedThrough: 0, changes: [] });
+    for (let n = 1; n <= 7; n++) await mutate(db, userId, async (_tx, record) => record(change(n)));
+    const other = await newUser(db);
+    await mutate(db, other, async (_tx, record) => record(change(99)));
+
+    const page = await readChangesAt(db, userId, 2, 3);
+    expect(page.latest).toBe(7);
+    expect(page.prunedThrough).toBe(0);
+    expect(page.changes).toEqual(await readChanges(db, userId, 2, 3));
+    expect(page.changes.map((row) => row.seq)).toEqual([3, 4, 5]);
+    // At the end, and beyond it: the position, no rows.
+    expect(await readChangesAt(db, userId, 7, 10)).toEqual({ latest: 7, prunedThrough: 0, changes: [] });
+    expect(await readChangesAt(db, userId, 9, 10)).toEqual({ latest: 7, prunedThrough: 0, changes: [] });
+
+    // Retention keeps the newest 100 per user at least; the bound is recorded and read back.
+    await db.execute(sql`update change_log set created_at = now() - interval '400 days'
+      where user_id = ${userId}::uuid and seq <= 4`);
+    await pruneChangeLog(db, { keepDays: 365, keepEvents: 100 });
+    const pruned = await readChangesAt(db, userId, 0, 10);
+    expect(pruned.prunedThrough).toBe(4);
+    expect(pruned.changes.map((row) => row.seq)).toEqual([5, 6, 7]);
+    expect((await readChangesAt(db, other, 0, 10)).changes.map((row) => row.seq)).toEqual([1]);
   });
 });

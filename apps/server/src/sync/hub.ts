@@ -1,8 +1,10 @@
 import type { Logger } from '@lifexp/config';
 import {
   CHANGES_CHANNEL,
+  createSessionCache,
   type Database,
   SESSIONS_CHANNEL,
+  type SessionCache,
   sessionExists,
   validateSessionToken,
 } from '@lifexp/db';
@@ -47,6 +49,11 @@ export interface SyncHub {
    * the subscriptions of the account. The result is shared: callers must not change it.
    */
   sharedRead<T>(userId: string, key: string, load: () => Promise<T>): Promise<T>;
+  /**
+   * Validated sessions of this instance, kept for SESSION_CACHE_MS: a user's entries are forgotten
+   * when the sessions NOTIFY names the user, everything when the LISTEN (re)starts.
+   */
+  sessions: SessionCache;
   close(): Promise<void>;
 }
 
@@ -61,8 +68,12 @@ const PAGES_PER_USER = 32;
 export async function startSyncHub(
   database: Database,
   log: Logger,
-  options: { sessionRecheckMs: number },
+  options: { sessionRecheckMs: number; sessionCacheMs?: number; sessionCacheEntries?: number },
 ): Promise<SyncHub> {
+  const sessions = createSessionCache({
+    ttlMs: options.sessionCacheMs ?? 0,
+    maxEntries: options.sessionCacheEntries ?? 0,
+  });
   const watchers = new Map<string, Set<() => void>>();
   const connections = new Map<string, Set<LiveConnection>>();
   // Shared reads, per user, valid until the user's next poke.
@@ -105,9 +116,17 @@ export async function startSyncHub(
     // After a reconnect of the LISTEN connection, pokes may have been missed: everyone re-reads.
     wakeEveryone,
   );
-  const unlistenSessions = await database.listen(SESSIONS_CHANNEL, recheckSafely, () => {
-    for (const userId of connections.keys()) recheckSafely(userId);
-  });
+  const unlistenSessions = await database.listen(
+    SESSIONS_CHANNEL,
+    (userId) => {
+      sessions.forgetUser(userId);
+      recheckSafely(userId);
+    },
+    () => {
+      sessions.clear();
+      for (const userId of connections.keys()) recheckSafely(userId);
+    },
+  );
 
   // Long-lived connections re-validate their session now and then: it may expire, and an active one
   // is renewed like any HTTP request would renew it.
@@ -154,6 +173,7 @@ export async function startSyncHub(
     track: (connection) => addToGroup(connections, connection.userId, connection),
     connectionsOf: (userId) => connections.get(userId)?.size ?? 0,
     sharedRead,
+    sessions,
     async close() {
       clearInterval(recheckTimer);
       await unlistenChanges();

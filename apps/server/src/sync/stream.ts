@@ -1,5 +1,5 @@
 import type { PullInput, SyncEvent } from '@lifexp/contracts';
-import { readChanges, sessionExists, syncPosition, toChangeEvent } from '@lifexp/db';
+import { readChangesAt, sessionExists, syncPosition, toChangeEvent } from '@lifexp/db';
 import { TRPCError, tracked } from '@trpc/server';
 import type { Context } from '../trpc/context';
 import { createWake, type LiveConnection } from './hub';
@@ -24,15 +24,13 @@ async function nextPage(ctx: Context, userId: string, cursor: number, limit: num
 }
 
 async function readPage(ctx: Context, userId: string, cursor: number, limit: number): Promise<Page> {
-  const position = await syncPosition(ctx.db, userId);
-  if (cursor > position.latest) return { kind: 'resync', seq: position.latest, reason: 'cursor-ahead' };
-  if (cursor < position.prunedThrough)
-    return { kind: 'resync', seq: position.latest, reason: 'cursor-too-old' };
-  const rows = await readChanges(ctx.db, userId, cursor, limit);
-  // Rows up to position.latest were committed before it was read: if they are missing, retention
-  // removed them in between.
+  // The position and the page in one query, one snapshot.
+  const { latest, prunedThrough, changes: rows } = await readChangesAt(ctx.db, userId, cursor, limit);
+  if (cursor > latest) return { kind: 'resync', seq: latest, reason: 'cursor-ahead' };
+  if (cursor < prunedThrough) return { kind: 'resync', seq: latest, reason: 'cursor-too-old' };
+  // Rows up to latest were committed before they were read: if they are missing, retention removed them.
   const first = rows[0];
-  if ((first && first.seq !== cursor + 1) || (!first && position.latest > cursor)) {
+  if ((first && first.seq !== cursor + 1) || (!first && latest > cursor)) {
     const now = await syncPosition(ctx.db, userId);
     return { kind: 'resync', seq: now.latest, reason: 'cursor-too-old' };
   }

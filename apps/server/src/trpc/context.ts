@@ -1,6 +1,6 @@
 import type { Logger } from '@lifexp/config';
 import type { Db, SessionRecord } from '@lifexp/db';
-import { sessionExists, validateSessionToken } from '@lifexp/db';
+import { sessionExists } from '@lifexp/db';
 import { TRPCError } from '@trpc/server';
 import type { WebSocket } from 'ws';
 import { clearedSessionCookie, readBearer, readSessionCookie, sessionCookie } from '../auth/cookies';
@@ -61,7 +61,8 @@ export async function createContext(
   let auth: Auth | null = null;
   if (candidate) {
     const [token, via] = candidate;
-    const validated = await validateSessionToken(db, token);
+    // A recent answer for the same token is reused (see SessionCache): no round trip per request.
+    const validated = await deps.hub.sessions.validate(db, token);
     const host = request.headers.get('host');
     if (validated) {
       const { user } = validated;

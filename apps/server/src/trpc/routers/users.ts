@@ -46,6 +46,14 @@ function withSessionCookie(ctx: Context, { user, token }: SignedIn) {
   return { user: toPublicUser(user), token };
 }
 
+/**
+ * This instance forgets the user's cached sessions as soon as they change; the NOTIFY that tells the
+ * other instances arrives here too, a moment later.
+ */
+function forgetSessions(ctx: Context & { auth: { user: { id: string } } }): void {
+  ctx.deps.hub.sessions.forgetUser(ctx.auth.user.id);
+}
+
 function clearSessionCookie(ctx: Context): void {
   ctx.request.resHeaders?.append('Set-Cookie', clearedSessionCookie(ctx.request.headers.get('host')));
 }
@@ -96,6 +104,7 @@ export const usersRouter = router({
     .output(ok)
     .mutation(async ({ ctx }) => {
       await endSessions(ctx.db, ctx.auth.user.id, { only: ctx.auth.session.id });
+      forgetSessions(ctx);
       clearSessionCookie(ctx);
       return { ok: true as const };
     }),
@@ -113,6 +122,7 @@ export const usersRouter = router({
     .output(endedSessions)
     .mutation(async ({ ctx }) => {
       const ended = await endSessions(ctx.db, ctx.auth.user.id, { allBut: ctx.auth.session.id });
+      forgetSessions(ctx);
       return { ok: true as const, endedSessions: ended };
     }),
 
@@ -134,9 +144,11 @@ export const usersRouter = router({
     })
     .input(updatePreferencesInput)
     .output(publicUser)
-    .mutation(async ({ ctx, input }) =>
-      toPublicUser(await updatePreferences(ctx.db, ctx.auth.user.id, input)),
-    ),
+    .mutation(async ({ ctx, input }) => {
+      const user = await updatePreferences(ctx.db, ctx.auth.user.id, input);
+      forgetSessions(ctx);
+      return toPublicUser(user);
+    }),
 
   /** Changes the password and signs out every other device. */
   changePassword: protectedCredentialProcedure
@@ -156,6 +168,7 @@ export const usersRouter = router({
         { user: ctx.auth.user, sessionId: ctx.auth.session.id },
         input,
       );
+      forgetSessions(ctx);
       return { ok: true as const, endedSessions: ended };
     }),
 
@@ -173,6 +186,7 @@ export const usersRouter = router({
     .output(ok)
     .mutation(async ({ ctx, input }) => {
       await deleteAccount(ctx.db, ctx.auth.user, input.password);
+      forgetSessions(ctx);
       // Nothing of the account stays behind: its cached answers and its queued jobs go too.
       ctx.deps.analytics.forgetUser(ctx.auth.user.id);
       await ctx.deps.jobs.forgetUser(ctx.auth.user.id);
