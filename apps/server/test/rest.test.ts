@@ -519,8 +519,94 @@ describeServer(
       });
       expect(refused).toBe(404);
     });
+
+    it('answers notices, push, webhooks and chart series at their own paths; another user’s webhook or metric is 404', async () => {
+      const { url } = ctx();
+      const mine = await register(url);
+      const theirs = await register(url);
+      const token = mine.token;
+      expect((await api(url, 'GET', '/api/notifications?limit=5&unreadOnly=true', { token })).body).toEqual({
+        items: [],
+        nextCursor: null,
+        unread: 0,
+      });
+      expect(
+        (await api(url, 'POST', '/api/notifications/read', { token, body: { ids: [randomUUID()] } })).body,
+      ).toEqual({ updated: 0 });
+      expect((await api(url, 'POST', '/api/notifications/read-all', { token })).body).toEqual({ updated: 0 });
+      const noIds = await api(url, 'POST', '/api/notifications/read', { token, body: { ids: [] } });
+      expectError(noIds, 400, 'BAD_REQUEST');
+      expect(JSON.stringify(noIds.body.details)).toContain('ids');
+
+      const key = await api(url, 'GET', '/api/push/public-key', { token });
+      expect(key.body.publicKey).toMatch(/^[A-Za-z0-9_-]{80,100}$/);
+      const endpoint = `https://127.0.0.1:9/push/${randomUUID()}`;
+      const subscribed = await api(url, 'POST', '/api/push/subscriptions', {
+        token,
+        body: { endpoint, keys: { p256dh: `B${'a'.repeat(86)}`, auth: 'b'.repeat(22) } },
+      });
+      expect(subscribed.status).toBe(201);
+      expect(subscribed.body.id).toEqual(expect.any(String));
+      expect(
+        (await api(url, 'POST', '/api/push/unsubscribe', { token: theirs.token, body: { endpoint } })).body,
+      ).toEqual({ removed: 0 });
+      expect((await api(url, 'POST', '/api/push/unsubscribe', { token, body: { endpoint } })).body).toEqual({
+        removed: 1,
+      });
+
+      const created = await api(url, 'POST', '/api/webhooks', {
+        token,
+        body: { url: 'http://127.0.0.1:9/hook', description: 'closed port' },
+      });
+      expect(created.status).toBe(201);
+      expect(created.body).toMatchObject({
+        url: 'http://127.0.0.1:9/hook',
+        enabled: true,
+        secret: expect.any(String),
+      });
+      const listed = await api(url, 'GET', '/api/webhooks', { token });
+      expect(listed.body).toHaveLength(1);
+      expect(listed.body[0]).not.toHaveProperty('secret');
+      expect((await api(url, 'GET', '/api/webhooks', { token: theirs.token })).body).toEqual([]);
+      const id = created.body.id as string;
+      expectError(await api(url, 'DELETE', `/api/webhooks/${id}`, { token: theirs.token }), 404, 'NOT_FOUND');
+      expectError(
+        await api(url, 'POST', `/api/webhooks/${id}/test`, { token: theirs.token }),
+        404,
+        'NOT_FOUND',
+      );
+      const tried = await api(url, 'POST', `/api/webhooks/${id}/test`, { token });
+      expect(tried.body).toMatchObject({ ok: false, status: null, error: expect.any(String) });
+      expect((await api(url, 'DELETE', `/api/webhooks/${id}`, { token })).body).toEqual({ ok: true });
+      expect((await api(url, 'GET', '/api/webhooks', { token })).body).toEqual([]);
+
+      const metric = await api(url, 'POST', '/api/metrics', {
+        token,
+        body: { name: 'Mood', type: 'rating', category: 'mood' },
+      });
+      await api(url, 'POST', '/api/entries', {
+        token,
+        body: { metricId: metric.body.id, value: 4, date: days[6] },
+      });
+      const series = await api(
+        url,
+        'GET',
+        `/api/analytics/series?metricId=${metric.body.id}&from=${days[0]}&to=${days[6]}`,
+        {
+          token,
+        },
+      );
+      expect(series.status, JSON.stringify(series.body)).toBe(200);
+      expect(series.body.metric).toMatchObject({ id: metric.body.id, name: 'Mood' });
+      expect(series.body.values.at(-1)).toBe(4);
+      expectError(
+        await api(url, 'GET', `/api/analytics/series?metricId=${metric.body.id}`, { token: theirs.token }),
+        404,
+        'NOT_FOUND',
+      );
+    });
   },
-  { MAX_BODY_BYTES: '4096' },
+  { MAX_BODY_BYTES: '4096', WEBHOOKS_ALLOW_PRIVATE: 'true' },
   { listen: true },
 );
 

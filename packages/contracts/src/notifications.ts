@@ -77,20 +77,42 @@ export const noticeKinds = ['reminder', 'streak', 'insight', 'weekly', 'webhook-
 export type NoticeKind = (typeof noticeKinds)[number];
 
 /** One notice as the in-app list and the `notification` sync event carry it. */
-export interface Notification {
-  id: string;
-  kind: NoticeKind;
-  /** The user's local date it belongs to. */
-  localDate: string;
-  title: string;
-  body: string;
-  /** A path of the dashboard (e.g. `/log?date=2026-11-30`). */
-  link: string;
-  data: Record<string, unknown>;
-  readAt: string | null;
-  createdAt: string;
-  deliveredAt: string | null;
-}
+export const notification = z
+  .object({
+    id: z.string(),
+    kind: z.enum(noticeKinds),
+    /** The user's local date it belongs to. */
+    localDate: z.string(),
+    title: z.string(),
+    body: z.string(),
+    /** A path of the dashboard (e.g. `/log?date=2026-11-30`). */
+    link: z.string(),
+    data: z.record(z.string(), z.unknown()),
+    readAt: z.string().nullable(),
+    createdAt: z.string(),
+    deliveredAt: z.string().nullable(),
+  })
+  .meta({ id: 'Notification' });
+export type Notification = z.infer<typeof notification>;
+
+/** A page of delivered in-app notices, newest first, with the count of unread ones. */
+export const notificationPage = z
+  .object({ items: z.array(notification), nextCursor: z.string().nullable(), unread: z.number().int() })
+  .meta({ id: 'NotificationPage' });
+
+/** How many notices a read mark changed. */
+export const notificationsUpdated = z
+  .object({ updated: z.number().int() })
+  .meta({ id: 'NotificationsUpdated' });
+
+/** The VAPID public key for `pushManager.subscribe()` (`applicationServerKey`). */
+export const pushPublicKey = z.object({ publicKey: z.string() }).meta({ id: 'PushPublicKey' });
+
+/** The stored push subscription (one per endpoint: subscribing again refreshes its keys). */
+export const pushSubscribed = z.object({ id: z.string() }).meta({ id: 'PushSubscribed' });
+
+/** How many subscriptions an unsubscribe removed (0 when the endpoint was not the caller's). */
+export const pushRemoved = z.object({ removed: z.number().int() }).meta({ id: 'PushRemoved' });
 
 export const NOTIFICATIONS_PAGE_MAX = 100;
 
@@ -146,13 +168,26 @@ export const createWebhookInput = z.strictObject({
 
 export const webhookIdInput = z.strictObject({ id });
 
-export interface WebhookEndpoint {
-  id: string;
-  url: string;
-  description: string | null;
-  enabled: boolean;
-  consecutiveFailures: number;
-  disabledAt: string | null;
-  lastError: string | null;
-  createdAt: string;
-}
+export const webhookEndpoint = z
+  .object({
+    id: z.string(),
+    url: z.string(),
+    description: z.string().nullable(),
+    enabled: z.boolean(),
+    consecutiveFailures: z.number().int(),
+    disabledAt: z.string().nullable(),
+    lastError: z.string().nullable(),
+    createdAt: z.string(),
+  })
+  .meta({ id: 'Webhook' });
+export type WebhookEndpoint = z.infer<typeof webhookEndpoint>;
+
+export const webhookList = z.array(webhookEndpoint).meta({ id: 'WebhookList' });
+
+/** A new endpoint with its signing secret: this answer is the only place the secret is shown. */
+export const webhookCreated = webhookEndpoint.extend({ secret: z.string() }).meta({ id: 'WebhookCreated' });
+
+/** The answer of a signed test message: the receiver's status, or what went wrong. */
+export const webhookTestResult = z
+  .object({ ok: z.boolean(), status: z.number().int().nullable(), error: z.string().nullable() })
+  .meta({ id: 'WebhookTestResult' });

@@ -58,6 +58,14 @@ export const analyticsRouter = router({
    * aggregation, missing days per its policy), for charts; at most ANALYTICS_MAX_DAYS days.
    */
   series: protectedProcedure
+    .meta({
+      openapi: {
+        method: 'GET',
+        path: '/api/analytics/series',
+        summary: 'One metric’s daily values, as the statistics see them (for charts)',
+        tags: ['analytics'],
+      },
+    })
     .input(seriesInput)
     .output(dailySeriesResult)
     .query(async ({ ctx, input }) => {
