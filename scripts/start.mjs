@@ -13,7 +13,7 @@ const stamp = join(dist, '.build-stamp');
 
 /** Folders and files the bundle (or the web build beside it) is made from. */
 const SOURCES = ['packages', 'apps', 'pnpm-lock.yaml', 'pnpm-workspace.yaml'];
-const SKIP = new Set(['node_modules', 'dist', '.turbo', 'test', 'coverage', '.data']);
+const SKIP = new Set(['node_modules', 'dist', '.turbo', 'test', 'test-screenshots', 'coverage', '.data']);
 
 function newestSource(path) {
   const stat = statSync(path, { throwIfNoEntry: false });
