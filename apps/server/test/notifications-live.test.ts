@@ -32,6 +32,8 @@ const env: Record<string, string> = {
   WEBHOOKS_ALLOW_PRIVATE: 'true',
   OUTBOUND_CA_FILE: certificate.certFile,
   PUSH_MAX_SUBSCRIPTIONS_PER_ACCOUNT: '3',
+  // Links in notices leave the app: they are made absolute on the public origin.
+  PUBLIC_ORIGIN: 'https://lifexp.example.com',
 };
 
 beforeAll(async () => {
@@ -129,7 +131,7 @@ describeServer(
         title: notice.title,
         body: notice.body,
       });
-      expect((pushed[0]!.payload as { url: string }).url).toBe(`http://localhost:5173${notice.link}`);
+      expect((pushed[0]!.payload as { url: string }).url).toBe(`https://lifexp.example.com${notice.link}`);
       expect(pushed[0]?.vapidKey).toBe(publicKey);
       // The subscription whose service answered 410 is gone; the other stays.
       const stored = await ctx()
@@ -160,7 +162,7 @@ describeServer(
 
       // The email's unsubscribe link: GET shows a button, POST turns the email channel off.
       const link = /No more emails: (\S+)/.exec(text)?.[1];
-      expect(link).toBeDefined();
+      expect(link).toMatch(/^https:\/\/lifexp\.example\.com\/api\/notifications\/unsubscribe\?token=/);
       const target = `${ctx().url}${new URL(link!).pathname}${new URL(link!).search}`;
       const page = await send(target);
       expect(page.status).toBe(200);

@@ -189,10 +189,11 @@ function DataTransfer() {
       const body = await response.json();
       if (!response.ok) {
         setReport(null);
-        const problems = (body.error?.details?.problems ?? []) as { path: string; message: string }[];
+        // The API's one error body: {code, message, details?, requestId}.
+        const problems = (body.details?.problems ?? []) as { path: string; message: string }[];
         setError(
           [
-            body.error?.message ?? `import failed (${response.status})`,
+            body.message ?? `import failed (${response.status})`,
             ...problems.slice(0, 5).map((p) => `${p.path}: ${p.message}`),
           ].join('\n'),
         );
