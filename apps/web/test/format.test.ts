@@ -1,3 +1,4 @@
+import { addDays, localToday } from '@lifexp/analytics';
 import { describe, expect, it } from 'vitest';
 import {
   durationSeconds,
@@ -7,24 +8,22 @@ import {
   formatValue,
   isNetworkError,
   parseTags,
-  shiftDate,
   signed,
-  todayIn,
   unitOf,
 } from '../src/lib/format';
 
 describe('dates', () => {
   it('takes today in the user’s time zone, not the machine’s', () => {
     const instant = new Date('2026-03-01T23:30:00Z');
-    expect(todayIn('UTC', instant)).toBe('2026-03-01');
-    expect(todayIn('Europe/Berlin', instant)).toBe('2026-03-02');
-    expect(todayIn('America/Los_Angeles', instant)).toBe('2026-03-01');
+    expect(localToday('UTC', instant)).toBe('2026-03-01');
+    expect(localToday('Europe/Berlin', instant)).toBe('2026-03-02');
+    expect(localToday('America/Los_Angeles', instant)).toBe('2026-03-01');
   });
 
   it('shifts dates across months, leap days and years', () => {
-    expect(shiftDate('2028-02-28', 1)).toBe('2028-02-29');
-    expect(shiftDate('2026-01-01', -1)).toBe('2025-12-31');
-    expect(shiftDate('2026-03-29', 1)).toBe('2026-03-30');
+    expect(addDays('2028-02-28', 1)).toBe('2028-02-29');
+    expect(addDays('2026-01-01', -1)).toBe('2025-12-31');
+    expect(addDays('2026-03-29', 1)).toBe('2026-03-30');
   });
 });
 

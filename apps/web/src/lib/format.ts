@@ -2,22 +2,6 @@ import type { Metric } from '@lifexp/contracts';
 
 // Pure helpers for showing and reading values: no React, no I/O (unit-tested on their own).
 
-/** Today's calendar date in a time zone, YYYY-MM-DD. */
-export function todayIn(timeZone: string, now: Date = new Date()): string {
-  return new Intl.DateTimeFormat('en-CA', {
-    timeZone,
-    year: 'numeric',
-    month: '2-digit',
-    day: '2-digit',
-  }).format(now);
-}
-
-/** The date `days` after (or before) a YYYY-MM-DD date. */
-export function shiftDate(date: string, days: number): string {
-  const time = Date.parse(`${date}T00:00:00Z`) + days * 86_400_000;
-  return new Date(time).toISOString().slice(0, 10);
-}
-
 /** The browser's time zone, or UTC when it has none that the server would take. */
 export function browserTimeZone(): string {
   try {

@@ -1,10 +1,11 @@
+import { addDays, localToday } from '@lifexp/analytics';
 import type { CreateEntryInput } from '@lifexp/contracts';
 import { useQuery, useQueryClient } from '@tanstack/react-query';
 import { Link, useNavigate, useSearch } from '@tanstack/react-router';
 import { useState } from 'react';
 import { type Outputs, useTRPC } from '../api';
 import { useObservable, useSession } from '../context';
-import { durationSeconds, formatValue, parseTags, shiftDate, todayIn, unitOf } from '../lib/format';
+import { durationSeconds, formatValue, parseTags, unitOf } from '../lib/format';
 import { Empty, ErrorNote } from '../ui';
 
 type Metric = Outputs['metrics']['list'][number];
@@ -16,7 +17,7 @@ export function Today() {
   const { profile, outbox } = useSession();
   const search = useSearch({ from: '/' });
   const navigate = useNavigate({ from: '/' });
-  const today = todayIn(profile.timezone);
+  const today = localToday(profile.timezone);
   const date = search.date ?? today;
   const metrics = useQuery(trpc.metrics.list.queryOptions({ includeArchived: false }));
   const entries = useQuery(trpc.entries.list.queryOptions({ from: date, to: date, limit: 500 }));
@@ -39,7 +40,7 @@ export function Today() {
           )}
         </div>
         <div className="day-picker">
-          <button type="button" aria-label="Previous day" onClick={() => setDate(shiftDate(date, -1))}>
+          <button type="button" aria-label="Previous day" onClick={() => setDate(addDays(date, -1))}>
             ‹
           </button>
           <label className="sr-only" htmlFor="log-day">
@@ -56,7 +57,7 @@ export function Today() {
             type="button"
             aria-label="Next day"
             disabled={date >= today}
-            onClick={() => setDate(shiftDate(date, 1))}
+            onClick={() => setDate(addDays(date, 1))}
           >
             ›
           </button>

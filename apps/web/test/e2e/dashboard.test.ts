@@ -1,10 +1,10 @@
 import { readFileSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
+import { addDays, localToday } from '@lifexp/analytics';
 import type { Browser, BrowserContext, Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import { measure } from '../../scripts/size';
 import {
-  addDays,
   buildDashboard,
   clearScreenshots,
   launchBrowser,
@@ -13,7 +13,6 @@ import {
   type RunningApp,
   screenshot,
   startServer,
-  todayIn,
   watchConsole,
 } from './support';
 
@@ -80,7 +79,7 @@ async function addMetric(
   await page.getByRole('list', { name: 'Your metrics' }).getByText(name, { exact: true }).waitFor();
 }
 
-const today = todayIn(TZ);
+const today = localToday(TZ);
 
 beforeAll(async () => {
   clearScreenshots();

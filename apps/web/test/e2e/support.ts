@@ -155,16 +155,3 @@ export async function query<T>(page: Page, path: string, input?: unknown): Promi
   if (!body.result) throw Object.assign(new Error(`${path}: ${JSON.stringify(body.error)}`), { body });
   return body.result.data;
 }
-
-export function todayIn(timeZone: string): string {
-  return new Intl.DateTimeFormat('en-CA', {
-    timeZone,
-    year: 'numeric',
-    month: '2-digit',
-    day: '2-digit',
-  }).format(new Date());
-}
-
-export function addDays(date: string, days: number): string {
-  return new Date(Date.parse(`${date}T00:00:00Z`) + days * 86_400_000).toISOString().slice(0, 10);
-}
