@@ -1,4 +1,4 @@
-import { type ReactNode, useId } from 'react';
+import { type InputHTMLAttributes, type ReactNode, useId } from 'react';
 
 export interface FieldProps {
   id: string;
@@ -12,20 +12,18 @@ export function Field({
   error,
   hint,
   children,
-  className,
 }: {
   label: string;
   error?: string | undefined;
   hint?: string | undefined;
   children: (props: FieldProps) => ReactNode;
-  className?: string;
 }) {
   const id = useId();
   const hintId = `${id}-hint`;
   const errorId = `${id}-error`;
   const describedBy = [hint ? hintId : '', error ? errorId : ''].filter(Boolean).join(' ') || undefined;
   return (
-    <div className={`field ${className ?? ''}`}>
+    <div className="field">
       <label htmlFor={id}>{label}</label>
       {children({ id, 'aria-invalid': Boolean(error), 'aria-describedby': describedBy })}
       {hint && (
@@ -39,6 +37,24 @@ export function Field({
         </small>
       )}
     </div>
+  );
+}
+
+/** A Field holding an input: the input's own attributes go to it, the label, hint and error beside. */
+export function InputField({
+  label,
+  error,
+  hint,
+  ...input
+}: {
+  label: string;
+  error?: string | undefined;
+  hint?: string | undefined;
+} & Omit<InputHTMLAttributes<HTMLInputElement>, keyof FieldProps>) {
+  return (
+    <Field label={label} error={error} hint={hint}>
+      {(props) => <input {...input} {...props} />}
+    </Field>
   );
 }
 

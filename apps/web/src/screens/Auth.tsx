@@ -2,7 +2,7 @@ import { useMutation, useQueryClient } from '@tanstack/react-query';
 import { useId, useState } from 'react';
 import { useTRPC } from '../api';
 import { browserTimeZone, fieldErrors } from '../lib/format';
-import { Field } from '../ui';
+import { InputField } from '../ui';
 
 /** Sign in, or create an account (its time zone taken from the browser). */
 export function AuthScreen() {
@@ -45,34 +45,25 @@ export function AuthScreen() {
             : `Your days will follow your time zone, ${browserTimeZone()}.`}
         </p>
         <form onSubmit={submit} noValidate>
-          <Field label="Email" error={errors.email}>
-            {(props) => (
-              <input
-                {...props}
-                type="email"
-                autoComplete="email"
-                value={email}
-                onChange={(e) => setEmail(e.target.value)}
-                required
-              />
-            )}
-          </Field>
-          <Field
+          <InputField
+            label="Email"
+            error={errors.email}
+            type="email"
+            autoComplete="email"
+            value={email}
+            onChange={(e) => setEmail(e.target.value)}
+            required
+          />
+          <InputField
             label="Password"
             error={errors.password}
             hint={mode === 'signup' ? 'At least 8 characters, not a common one.' : undefined}
-          >
-            {(props) => (
-              <input
-                {...props}
-                type="password"
-                autoComplete={mode === 'signin' ? 'current-password' : 'new-password'}
-                value={password}
-                onChange={(e) => setPassword(e.target.value)}
-                required
-              />
-            )}
-          </Field>
+            type="password"
+            autoComplete={mode === 'signin' ? 'current-password' : 'new-password'}
+            value={password}
+            onChange={(e) => setPassword(e.target.value)}
+            required
+          />
           {errors.form && (
             <p className="error" role="alert">
               {errors.form}

@@ -9,7 +9,7 @@ import { useMutation, useQuery, useQueryClient } from '@tanstack/react-query';
 import { useState } from 'react';
 import { type Outputs, useTRPC } from '../api';
 import { fieldErrors, unitOf } from '../lib/format';
-import { Empty, ErrorNote, Field } from '../ui';
+import { Empty, ErrorNote, Field, InputField } from '../ui';
 
 type Metric = Outputs['metrics']['list'][number];
 
@@ -215,16 +215,13 @@ function MetricForm({ metric, onDone }: { metric: Metric | null; onDone: () => v
   return (
     <form className="card form" onSubmit={submit} aria-label={metric ? `Edit ${metric.name}` : 'New metric'}>
       <h2>{metric ? `Edit ${metric.name}` : 'New metric'}</h2>
-      <Field label="Name" error={errors.name}>
-        {(props) => (
-          <input
-            {...props}
-            value={draft.name}
-            onChange={(e) => set('name', e.target.value)}
-            maxLength={100}
-          />
-        )}
-      </Field>
+      <InputField
+        label="Name"
+        error={errors.name}
+        value={draft.name}
+        onChange={(e) => set('name', e.target.value)}
+        maxLength={100}
+      />
       <div className="row-fields">
         <Field label="Type" error={errors.type} hint={metric ? 'The type is fixed once created' : undefined}>
           {(props) => (
@@ -258,50 +255,34 @@ function MetricForm({ metric, onDone }: { metric: Metric | null; onDone: () => v
       </div>
       {(t === 'rating' || t === 'number') && (
         <div className="row-fields">
-          <Field label="Minimum">
-            {(props) => (
-              <input
-                {...props}
-                inputMode="decimal"
-                value={draft.min}
-                onChange={(e) => set('min', e.target.value)}
-              />
-            )}
-          </Field>
-          <Field label="Maximum">
-            {(props) => (
-              <input
-                {...props}
-                inputMode="decimal"
-                value={draft.max}
-                onChange={(e) => set('max', e.target.value)}
-              />
-            )}
-          </Field>
+          <InputField
+            label="Minimum"
+            inputMode="decimal"
+            value={draft.min}
+            onChange={(e) => set('min', e.target.value)}
+          />
+          <InputField
+            label="Maximum"
+            inputMode="decimal"
+            value={draft.max}
+            onChange={(e) => set('max', e.target.value)}
+          />
         </div>
       )}
       {t === 'number' && (
         <div className="row-fields">
-          <Field label="Unit">
-            {(props) => (
-              <input
-                {...props}
-                value={draft.unit}
-                maxLength={16}
-                onChange={(e) => set('unit', e.target.value)}
-              />
-            )}
-          </Field>
-          <Field label="Decimals">
-            {(props) => (
-              <input
-                {...props}
-                inputMode="numeric"
-                value={draft.decimals}
-                onChange={(e) => set('decimals', e.target.value)}
-              />
-            )}
-          </Field>
+          <InputField
+            label="Unit"
+            value={draft.unit}
+            maxLength={16}
+            onChange={(e) => set('unit', e.target.value)}
+          />
+          <InputField
+            label="Decimals"
+            inputMode="numeric"
+            value={draft.decimals}
+            onChange={(e) => set('decimals', e.target.value)}
+          />
         </div>
       )}
       {t === 'duration' && (

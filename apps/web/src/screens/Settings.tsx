@@ -3,7 +3,7 @@ import { useState } from 'react';
 import { useTRPC } from '../api';
 import { useSession } from '../context';
 import { fieldErrors } from '../lib/format';
-import { ErrorNote, Field } from '../ui';
+import { ErrorNote, Field, InputField } from '../ui';
 
 interface ImportReport {
   dryRun: boolean;
@@ -126,28 +126,22 @@ function Password() {
         }}
       >
         <h2>Password and sessions</h2>
-        <Field label="Current password" error={errors.currentPassword}>
-          {(props) => (
-            <input
-              {...props}
-              type="password"
-              autoComplete="current-password"
-              value={currentPassword}
-              onChange={(e) => setCurrent(e.target.value)}
-            />
-          )}
-        </Field>
-        <Field label="New password" error={errors.newPassword}>
-          {(props) => (
-            <input
-              {...props}
-              type="password"
-              autoComplete="new-password"
-              value={newPassword}
-              onChange={(e) => setNew(e.target.value)}
-            />
-          )}
-        </Field>
+        <InputField
+          label="Current password"
+          error={errors.currentPassword}
+          type="password"
+          autoComplete="current-password"
+          value={currentPassword}
+          onChange={(e) => setCurrent(e.target.value)}
+        />
+        <InputField
+          label="New password"
+          error={errors.newPassword}
+          type="password"
+          autoComplete="new-password"
+          value={newPassword}
+          onChange={(e) => setNew(e.target.value)}
+        />
         {errors.form && <p className="error">{errors.form}</p>}
         {change.isSuccess && (
           <output>Password changed; {change.data.endedSessions} other sessions were signed out.</output>
@@ -224,20 +218,17 @@ function DataTransfer() {
         </a>
       </div>
       <hr />
-      <Field label="Import a file" hint="A Life XP export (JSON or CSV). You see what it would do first.">
-        {(props) => (
-          <input
-            {...props}
-            type="file"
-            accept=".json,.csv,application/json,text/csv"
-            onChange={(e) => {
-              setFile(e.target.files?.[0] ?? null);
-              setReport(null);
-              setError(null);
-            }}
-          />
-        )}
-      </Field>
+      <InputField
+        label="Import a file"
+        hint="A Life XP export (JSON or CSV). You see what it would do first."
+        type="file"
+        accept=".json,.csv,application/json,text/csv"
+        onChange={(e) => {
+          setFile(e.target.files?.[0] ?? null);
+          setReport(null);
+          setError(null);
+        }}
+      />
       <div className="actions">
         <button type="button" disabled={!file || busy} onClick={() => send(true)}>
           Preview import
@@ -301,17 +292,14 @@ function Account() {
           <p role="alert">
             This deletes your account and every entry, for good. Export first if you want to keep anything.
           </p>
-          <Field label="Password to confirm" error={errors.password ?? errors.form}>
-            {(props) => (
-              <input
-                {...props}
-                type="password"
-                autoComplete="current-password"
-                value={password}
-                onChange={(e) => setPassword(e.target.value)}
-              />
-            )}
-          </Field>
+          <InputField
+            label="Password to confirm"
+            error={errors.password ?? errors.form}
+            type="password"
+            autoComplete="current-password"
+            value={password}
+            onChange={(e) => setPassword(e.target.value)}
+          />
           <div className="actions">
             <button type="submit" className="danger" disabled={!password || remove.isPending}>
               Delete my account
