@@ -1,5 +1,5 @@
 import { type AppRouter, createLifeXPClient } from '@lifexp/client';
-import type { CreateEntryInput, SyncEvent } from '@lifexp/contracts';
+import type { CreateEntryInput } from '@lifexp/contracts';
 import { QueryClient } from '@tanstack/react-query';
 import type { TRPCClient } from '@trpc/client';
 import type { inferRouterOutputs } from '@trpc/server';
@@ -111,21 +111,3 @@ export function createOutbox(trpc: TRPCClient<AppRouter>, account: string) {
   };
 }
 export type Outbox = ReturnType<typeof createOutbox>;
-
-/** Which cached answers a change of an entity makes stale. */
-export function staleKeysOf(
-  entity: SyncEvent extends infer E ? (E extends { entity: infer K } ? K : never) : never,
-) {
-  switch (entity) {
-    case 'metric':
-      return ['metrics', 'entries', 'analytics'];
-    case 'entry':
-      return ['entries', 'analytics'];
-    case 'insights':
-      return ['analytics'];
-    case 'user':
-      return ['users'];
-    default:
-      return ['metrics', 'entries', 'analytics', 'users'];
-  }
-}

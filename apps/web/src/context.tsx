@@ -19,8 +19,3 @@ export function useSession(): Session {
 export function useObservable<T>(source: { get(): T; subscribe(listener: () => void): () => void }): T {
   return useSyncExternalStore(source.subscribe, source.get, source.get);
 }
-
-/** The signed-in user's today, in their time zone. */
-export function useTimezone(): string {
-  return useSession().profile.timezone;
-}

@@ -48,12 +48,11 @@ export function Shell({ children }: { children: ReactNode }) {
   const socket = useObservable(api.socket);
   const userId = profile.data?.id;
   const outbox = useMemo(() => (userId ? createOutbox(api.trpc, userId) : null), [api.trpc, userId]);
-  const pending = useObservable(useMemo(() => outbox?.pending ?? emptyPending, [outbox]));
+  const pending = useObservable(outbox?.pending ?? emptyPending);
 
   useEffect(() => {
     if (!userId) return;
-    const live = startLiveSync(api.trpc, queryClient);
-    return () => live.stop();
+    return startLiveSync(api.trpc, queryClient);
   }, [api.trpc, queryClient, userId]);
 
   // Queued writes go out when the network returns (and on start, for a queue left by a closed tab).

@@ -1,26 +1,15 @@
 import type { AppRouter } from '@lifexp/client';
-import type { SyncEvent } from '@lifexp/contracts';
+import type { ChangeEvent, SyncEvent } from '@lifexp/contracts';
 import type { QueryClient } from '@tanstack/react-query';
 import type { TRPCClient } from '@trpc/client';
-import { staleKeysOf } from './api';
-
-export interface LiveSync {
-  /** The seq of the last event applied (the resume cursor). */
-  lastEventId(): string | null;
-  stop(): void;
-}
 
 /**
- * Keeps the cache in step with the account's other devices: `sync.changes` over the WebSocket, each
- * event tracked by its seq so that a reconnect resumes after the last one applied (`lastEventId`), a
+ * Keeps the cache in step with the account's other devices: `sync.changes` over the WebSocket (each
+ * event tracked by its seq, so the socket link resumes a reconnect after the last one it received), a
  * change making the affected answers stale, a `resync` (cursor too old) refetching everything.
+ * Returns the function that stops it.
  */
-export function startLiveSync(
-  trpc: TRPCClient<AppRouter>,
-  queryClient: QueryClient,
-  options: { onEvent?: (event: SyncEvent) => void; onReconnected?: () => void } = {},
-): LiveSync {
-  let last: string | null = null;
+export function startLiveSync(trpc: TRPCClient<AppRouter>, queryClient: QueryClient): () => void {
   let pendingKeys = new Set<string>();
   let timer: ReturnType<typeof setTimeout> | undefined;
   // Changes come in bursts (an import, a replayed queue): one refetch per burst.
@@ -31,11 +20,8 @@ export function startLiveSync(
     for (const key of keys) void queryClient.invalidateQueries({ queryKey: [[key]] });
   };
   const subscription = trpc.sync.changes.subscribe(undefined, {
-    onStarted: () => options.onReconnected?.(),
     onData: (tracked) => {
       const event = tracked.data as SyncEvent;
-      last = tracked.id;
-      options.onEvent?.(event);
       if (event.kind === 'resync') {
         void queryClient.invalidateQueries();
         return;
@@ -48,11 +34,24 @@ export function startLiveSync(
       // The socket link reconnects by itself; what was missed comes with the resumed stream.
     },
   });
-  return {
-    lastEventId: () => last,
-    stop: () => {
-      if (timer) clearTimeout(timer);
-      subscription.unsubscribe();
-    },
+  return () => {
+    if (timer) clearTimeout(timer);
+    subscription.unsubscribe();
   };
+}
+
+/** Which cached answers a change of an entity makes stale. */
+function staleKeysOf(entity: ChangeEvent['entity']): string[] {
+  switch (entity) {
+    case 'metric':
+      return ['metrics', 'entries', 'analytics'];
+    case 'entry':
+      return ['entries', 'analytics'];
+    case 'insights':
+      return ['analytics'];
+    case 'user':
+      return ['users'];
+    default:
+      return ['metrics', 'entries', 'analytics', 'users'];
+  }
 }
