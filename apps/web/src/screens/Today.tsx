@@ -2,7 +2,7 @@ import { addDays, localToday } from '@lifexp/analytics';
 import type { CreateEntryInput } from '@lifexp/contracts';
 import { useQuery, useQueryClient } from '@tanstack/react-query';
 import { Link, useNavigate, useSearch } from '@tanstack/react-router';
-import { useState } from 'react';
+import { type InputHTMLAttributes, type ReactNode, useState } from 'react';
 import { type Outputs, useTRPC } from '../api';
 import { useObservable, useSession } from '../context';
 import { durationSeconds, formatValue, parseTags, unitOf } from '../lib/format';
@@ -117,7 +117,8 @@ function QuickLog({
       if (notes.trim()) input.notes = notes.trim();
       const tagList = parseTags(tags);
       if (tagList.length) input.tags = tagList;
-      if (time) input.time = time.length === 5 ? `${time}:00` : time;
+      // HH:MM or HH:MM:SS as the time input gives it; the API stores HH:MM:SS.
+      if (time) input.time = time;
       const outcome = await outbox.createEntry(input);
       setAnnounce(
         outcome === 'queued'
@@ -216,7 +217,7 @@ function Control({
   const [problem, setProblem] = useState<string | null>(null);
 
   if (metric.type === 'rating') {
-    const { min, max } = metric.config as { min: number; max: number };
+    const { min, max } = metric.config;
     const values = Array.from({ length: Math.min(max - min + 1, 21) }, (_, i) => min + i);
     return (
       <fieldset className="rating" disabled={busy}>
@@ -247,76 +248,85 @@ function Control({
       </fieldset>
     );
   }
+  // A value logged clears its inputs; an input that is no value says why beside them.
+  const submit = async (value: number | string | { problem: string }, clear: () => void) => {
+    if (typeof value === 'object') return setProblem(value.problem);
+    setProblem(null);
+    if (await onLog(value)) clear();
+  };
   if (metric.type === 'duration') {
-    const submit = async (event: React.FormEvent) => {
-      event.preventDefault();
-      const seconds = durationSeconds(hours, minutes);
-      if (seconds === null) return setProblem('Give hours and/or minutes');
-      setProblem(null);
-      if (await onLog(seconds)) {
-        setHours('');
-        setMinutes('');
-      }
-    };
     return (
-      <form className="inline" onSubmit={submit}>
-        <label>
-          <span className="sr-only">{metric.name} hours</span>
-          <input
-            inputMode="decimal"
-            value={hours}
-            onChange={(e) => setHours(e.target.value)}
-            placeholder="0"
-          />
-          <span className="unit">h</span>
-        </label>
-        <label>
-          <span className="sr-only">{metric.name} minutes</span>
-          <input
-            inputMode="numeric"
-            value={minutes}
-            onChange={(e) => setMinutes(e.target.value)}
-            placeholder="0"
-          />
-          <span className="unit">min</span>
-        </label>
-        <button type="submit" disabled={busy}>
-          Log
-        </button>
-        {problem && (
-          <small className="error" role="alert">
-            {problem}
-          </small>
-        )}
-      </form>
+      <LogForm
+        busy={busy}
+        problem={problem}
+        onSubmit={() =>
+          submit(durationSeconds(hours, minutes) ?? { problem: 'Give hours and/or minutes' }, () => {
+            setHours('');
+            setMinutes('');
+          })
+        }
+      >
+        <UnitInput
+          label={`${metric.name} hours`}
+          unit="h"
+          inputMode="decimal"
+          value={hours}
+          onChange={(e) => setHours(e.target.value)}
+          placeholder="0"
+        />
+        <UnitInput
+          label={`${metric.name} minutes`}
+          unit="min"
+          inputMode="numeric"
+          value={minutes}
+          onChange={(e) => setMinutes(e.target.value)}
+          placeholder="0"
+        />
+      </LogForm>
     );
   }
-  const submit = async (event: React.FormEvent) => {
-    event.preventDefault();
-    if (metric.type === 'number') {
-      const value = Number(text.replace(',', '.'));
-      if (text.trim() === '' || !Number.isFinite(value)) return setProblem('Enter a number');
-      setProblem(null);
-      if (await onLog(value)) setText('');
-    } else {
-      if (text.trim() === '') return setProblem('Write something first');
-      setProblem(null);
-      if (await onLog(text.trim())) setText('');
-    }
+  const value = (): number | string | { problem: string } => {
+    if (metric.type !== 'number') return text.trim() || { problem: 'Write something first' };
+    const number = Number(text.replace(',', '.'));
+    return text.trim() === '' || !Number.isFinite(number) ? { problem: 'Enter a number' } : number;
   };
   return (
-    <form className="inline" onSubmit={submit}>
-      <label className="grow">
-        <span className="sr-only">{metric.name}</span>
-        <input
-          inputMode={metric.type === 'number' ? 'decimal' : 'text'}
-          value={text}
-          onChange={(e) => setText(e.target.value)}
-          placeholder={metric.type === 'number' ? 'Value' : 'How was it?'}
-          aria-invalid={Boolean(problem)}
-        />
-        {unit && <span className="unit">{unit}</span>}
-      </label>
+    <LogForm busy={busy} problem={problem} onSubmit={() => submit(value(), () => setText(''))}>
+      <UnitInput
+        className="grow"
+        label={metric.name}
+        unit={unit}
+        inputMode={metric.type === 'number' ? 'decimal' : 'text'}
+        value={text}
+        onChange={(e) => setText(e.target.value)}
+        placeholder={metric.type === 'number' ? 'Value' : 'How was it?'}
+        aria-invalid={Boolean(problem)}
+      />
+    </LogForm>
+  );
+}
+
+/** A one-line form of a metric's inputs, its Log button, and what is wrong with the input. */
+function LogForm({
+  busy,
+  problem,
+  onSubmit,
+  children,
+}: {
+  busy: boolean;
+  problem: string | null;
+  onSubmit: () => void;
+  children: ReactNode;
+}) {
+  return (
+    <form
+      className="inline"
+      onSubmit={(event) => {
+        event.preventDefault();
+        onSubmit();
+      }}
+    >
+      {children}
       <button type="submit" disabled={busy}>
         Log
       </button>
@@ -326,5 +336,21 @@ function Control({
         </small>
       )}
     </form>
+  );
+}
+
+/** An input labelled for screen readers, with its unit (if any) shown after it. */
+function UnitInput({
+  label,
+  unit,
+  className,
+  ...input
+}: { label: string; unit: string } & InputHTMLAttributes<HTMLInputElement>) {
+  return (
+    <label className={className}>
+      <span className="sr-only">{label}</span>
+      <input {...input} />
+      {unit && <span className="unit">{unit}</span>}
+    </label>
   );
 }
