@@ -1,4 +1,4 @@
-import type { Metric } from '@lifexp/contracts';
+import type { DurationConfig, TypedMetric } from '@lifexp/contracts';
 
 // Pure helpers for showing and reading values: no React, no I/O (unit-tested on their own).
 
@@ -30,43 +30,41 @@ export function formatDuration(seconds: number): string {
 }
 
 /** Seconds in a duration metric's display unit, as a number for charts. */
-export function inDisplayUnit(seconds: number, unit: 'seconds' | 'minutes' | 'hours'): number {
+export function inDisplayUnit(seconds: number, unit: DurationConfig['displayUnit']): number {
   if (unit === 'hours') return seconds / 3600;
   if (unit === 'minutes') return seconds / 60;
   return seconds;
 }
 
+const DURATION_UNITS: Record<DurationConfig['displayUnit'], string> = {
+  hours: 'h',
+  minutes: 'min',
+  seconds: 's',
+};
+
 /** The unit a metric's numbers are shown in ("h", "kg", …), or "" when it has none. */
-export function unitOf(metric: Pick<Metric, 'type' | 'config'>): string {
-  if (metric.type === 'number') return (metric.config as { unit?: string }).unit ?? '';
-  if (metric.type === 'duration') {
-    const unit = (metric.config as { displayUnit?: string }).displayUnit ?? 'minutes';
-    return unit === 'hours' ? 'h' : unit === 'minutes' ? 'min' : 's';
-  }
+export function unitOf(metric: TypedMetric): string {
+  if (metric.type === 'number') return metric.config.unit ?? '';
+  if (metric.type === 'duration') return DURATION_UNITS[metric.config.displayUnit];
   return '';
 }
 
 /** A stored value as a person reads it, in the metric's terms. */
-export function formatValue(
-  metric: Pick<Metric, 'type' | 'config'>,
-  value: number | boolean | string,
-): string {
+export function formatValue(metric: TypedMetric, value: number | boolean | string): string {
   switch (metric.type) {
     case 'binary':
       return value === true ? 'Yes' : 'No';
     case 'duration':
       return typeof value === 'number' ? formatDuration(value) : String(value);
     case 'number': {
-      const { unit, decimals } = metric.config as { unit?: string; decimals?: number };
+      const { unit, decimals } = metric.config;
       const shown =
         typeof value === 'number' && decimals !== undefined ? value.toFixed(decimals) : String(value);
       return unit ? `${shown} ${unit}` : shown;
     }
-    case 'rating': {
-      const { max } = metric.config as { max: number };
-      return `${value} / ${max}`;
-    }
-    default:
+    case 'rating':
+      return `${value} / ${metric.config.max}`;
+    case 'text':
       return String(value);
   }
 }

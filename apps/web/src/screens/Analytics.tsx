@@ -24,7 +24,7 @@ type Series = Outputs['analytics']['series'];
 /** Stored seconds of a duration metric in its display unit; other values as they are. */
 function scaleOf(metric: Metric | undefined): (value: number) => number {
   if (metric?.type !== 'duration') return (value) => value;
-  const unit = (metric.config as { displayUnit?: 'seconds' | 'minutes' | 'hours' }).displayUnit ?? 'minutes';
+  const unit = metric.config.displayUnit;
   return (value) => inDisplayUnit(value, unit);
 }
 
