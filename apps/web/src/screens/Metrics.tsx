@@ -3,6 +3,7 @@ import {
   type CreateMetricInput,
   categories,
   type MetricType,
+  metricConfigs,
   metricTypes,
 } from '@lifexp/contracts';
 import { useMutation, useQuery, useQueryClient } from '@tanstack/react-query';
@@ -27,32 +28,28 @@ export interface MetricDraft {
   missing: 'unknown' | 'zero';
 }
 
-const DEFAULT_AGGREGATION: Record<MetricType, string> = {
-  rating: 'mean',
-  duration: 'sum',
-  binary: 'max',
-  number: 'mean',
-  text: 'last',
-};
+const str = (value: unknown) => (value === undefined || value === null ? '' : String(value));
+
+/** A type's aggregation and range as its config schema fills them when none is given. */
+function typeDefaults(type: MetricType): Pick<MetricDraft, 'type' | 'aggregation' | 'min' | 'max'> {
+  const config: Record<string, unknown> = metricConfigs[type].parse({});
+  return { type, aggregation: str(config.aggregation), min: str(config.min), max: str(config.max) };
+}
 
 export function emptyDraft(): MetricDraft {
   return {
     name: '',
-    type: 'rating',
     category: 'mood',
-    min: '1',
-    max: '5',
     unit: '',
     decimals: '',
     displayUnit: 'minutes',
-    aggregation: 'mean',
     missing: 'unknown',
+    ...typeDefaults('rating'),
   };
 }
 
 export function draftOf(metric: Metric): MetricDraft {
   const config = metric.config as Record<string, unknown>;
-  const str = (value: unknown) => (value === undefined || value === null ? '' : String(value));
   return {
     name: metric.name,
     type: metric.type,
@@ -62,8 +59,8 @@ export function draftOf(metric: Metric): MetricDraft {
     unit: str(config.unit),
     decimals: str(config.decimals),
     displayUnit: (config.displayUnit as MetricDraft['displayUnit']) ?? 'minutes',
-    aggregation: str(config.aggregation) || DEFAULT_AGGREGATION[metric.type],
-    missing: (config.missing as MetricDraft['missing']) ?? 'unknown',
+    aggregation: str(config.aggregation),
+    missing: config.missing as MetricDraft['missing'],
   };
 }
 
@@ -182,14 +179,7 @@ function MetricForm({ metric, onDone }: { metric: Metric | null; onDone: () => v
   const set = <K extends keyof MetricDraft>(key: K, value: MetricDraft[K]) =>
     setDraft((current) => ({ ...current, [key]: value }));
   // A new type starts from its own defaults: a rating's 1–5 range is no number's bound.
-  const setType = (type: MetricType) =>
-    setDraft((current) => ({
-      ...current,
-      type,
-      aggregation: DEFAULT_AGGREGATION[type],
-      min: type === 'rating' ? '1' : '',
-      max: type === 'rating' ? '5' : '',
-    }));
+  const setType = (type: MetricType) => setDraft((current) => ({ ...current, ...typeDefaults(type) }));
 
   const submit = (event: React.FormEvent) => {
     event.preventDefault();
