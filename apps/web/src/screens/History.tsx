@@ -17,13 +17,8 @@ export function History() {
   const navigate = useNavigate({ from: '/history' });
   const metrics = useQuery(trpc.metrics.list.queryOptions({ includeArchived: true }));
   const byId = new Map((metrics.data ?? []).map((metric) => [metric.id, metric]));
-  const filters = {
-    limit: 50,
-    ...(search.from ? { from: search.from } : {}),
-    ...(search.to ? { to: search.to } : {}),
-    ...(search.metricId ? { metricId: search.metricId } : {}),
-    ...(search.tag ? { tag: search.tag } : {}),
-  };
+  // The search params are checked by the route (historySearch): they are the list's filters as they are.
+  const filters = { limit: 50, ...search };
   // Pages follow the answer's opaque cursor (the list's input is strict: only the cursor is added).
   const entries = useInfiniteQuery({
     queryKey: trpc.entries.list.infiniteQueryKey(filters),
@@ -47,6 +42,7 @@ export function History() {
 
   const setFilter = (patch: Partial<HistorySearch>) =>
     navigate({ search: (current) => ({ ...current, ...patch }), replace: true });
+  const setTag = (text: string) => setFilter({ tag: text.trim().toLowerCase() || undefined });
   const items = entries.data?.pages.flatMap((page) => page.items) ?? [];
 
   return (
@@ -89,11 +85,8 @@ export function History() {
           Tag
           <input
             defaultValue={search.tag ?? ''}
-            onBlur={(e) => setFilter({ tag: e.target.value.trim().toLowerCase() || undefined })}
-            onKeyDown={(e) => {
-              if (e.key === 'Enter')
-                setFilter({ tag: e.currentTarget.value.trim().toLowerCase() || undefined });
-            }}
+            onBlur={(e) => setTag(e.target.value)}
+            onKeyDown={(e) => e.key === 'Enter' && setTag(e.currentTarget.value)}
           />
         </label>
         <button type="button" onClick={() => navigate({ search: {}, replace: true })}>
@@ -184,7 +177,7 @@ function EntryRow({ entry, metric }: { entry: Entry; metric: Metric | undefined 
       { onSuccess: () => void refresh(), onError: (error) => onConflict(error, del) },
     );
   const label = `${metric?.name ?? 'entry'} on ${entry.date}`;
-  const shown = metric ? formatValue(metric, entry.value) : String(entry.value);
+  const show = (value: Entry['value']) => (metric ? formatValue(metric, value) : String(value));
 
   return (
     <>
@@ -202,7 +195,7 @@ function EntryRow({ entry, metric }: { entry: Entry; metric: Metric | undefined 
               onChange={(e) => setValue(e.target.value)}
             />
           ) : (
-            shown
+            show(entry.value)
           )}
         </td>
         <td>
@@ -263,8 +256,7 @@ function EntryRow({ entry, metric }: { entry: Entry; metric: Metric | undefined 
       {conflict && (
         <tr className="conflict">
           <td colSpan={5} role="alert">
-            <strong>Changed on another device.</strong> It now says{' '}
-            <q>{metric ? formatValue(metric, conflict.current.value) : String(conflict.current.value)}</q>
+            <strong>Changed on another device.</strong> It now says <q>{show(conflict.current.value)}</q>
             {conflict.current.notes ? ` (${conflict.current.notes})` : ''}.{' '}
             <button
               type="button"
