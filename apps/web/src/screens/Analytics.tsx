@@ -144,7 +144,7 @@ function MetricAnalytics({ metric }: { metric: Metric }) {
         {trend ? (
           <p className="trend-line" data-testid="trend-summary">
             <strong>
-              {signed(scale(trend.slopePerWeek))} {unit || 'per'} {unit ? 'per week' : 'week'}
+              {signed(trend.slopePerWeek)} {unit || 'per'} {unit ? 'per week' : 'week'}
             </strong>{' '}
             (Theil–Sen), Mann–Kendall p = {formatP(trend.p)}
             {trend.p < 0.05 ? ' — a real trend' : ' — not distinguishable from no trend'}, n = {trend.n}
