@@ -1,4 +1,4 @@
-import { addDays, streaks, theilSen, weekdayPattern } from '@lifexp/analytics';
+import { dateFromDayNumber, dayNumber, streaks, theilSen, weekdayPattern } from '@lifexp/analytics';
 import type { CorrelationFinding } from '@lifexp/contracts';
 import { useQuery } from '@tanstack/react-query';
 import { useNavigate, useSearch } from '@tanstack/react-router';
@@ -31,20 +31,19 @@ function scaleOf(metric: Metric | undefined): (value: number) => number {
 /** Points of the chart, and the Theil–Sen line through them (in the shown unit). */
 export function chartData(series: Series, scale: (value: number) => number) {
   if (!series.start) return { points: [], line: null };
-  const start = series.start;
-  const xs: number[] = [];
-  const ys: (number | null)[] = [];
-  const points = series.values.map((value, index) => {
-    xs.push(index);
-    ys.push(value === null ? null : scale(value));
-    return { day: index, date: addDays(start, index), value: value === null ? null : scale(value) };
-  });
-  const fit = theilSen(xs, ys);
+  const first = dayNumber(series.start);
+  const values = series.values.map((value) => (value === null ? null : scale(value)));
+  const fit = theilSen(
+    values.map((_, day) => day),
+    values,
+  );
   const line = fit.ok ? { slopePerDay: fit.slope, intercept: fit.intercept } : null;
   return {
-    points: points.map((point) => ({
-      ...point,
-      trend: line ? line.intercept + line.slopePerDay * point.day : null,
+    points: values.map((value, day) => ({
+      day,
+      date: dateFromDayNumber(first + day),
+      value,
+      trend: line ? line.intercept + line.slopePerDay * day : null,
     })),
     line,
   };
@@ -127,12 +126,11 @@ function MetricAnalytics({ metric }: { metric: Metric }) {
   const { points, line } = chartData(series.data, scale);
   if (points.length === 0) return <Empty>No {metric.name} entries yet.</Empty>;
   const present = points.filter((point) => point.value !== null);
-  const pattern = weekdayPattern({ id: metric.id, start: series.data.start!, values: series.data.values });
-  const run = streaks(
-    { id: metric.id, start: series.data.start!, values: series.data.values },
-    (value) => (metric.type === 'binary' ? value === 1 : true),
-    { today: series.data.to },
-  );
+  const daily = { id: metric.id, start: series.data.start!, values: series.data.values };
+  const pattern = weekdayPattern(daily);
+  const run = streaks(daily, (value) => (metric.type === 'binary' ? value === 1 : true), {
+    today: series.data.to,
+  });
   const best = present.reduce((top, point) => (point.value! > top.value! ? point : top), present[0]!);
   const low = present.reduce((min, point) => (point.value! < min.value! ? point : min), present[0]!);
   const fmt = (value: number) => `${Number(value.toFixed(2))}${unit ? ` ${unit}` : ''}`;
