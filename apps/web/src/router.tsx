@@ -1,3 +1,4 @@
+import { id, localDate } from '@lifexp/contracts';
 import {
   createRootRoute,
   createRoute,
@@ -6,7 +7,7 @@ import {
   lazyRouteComponent,
   Outlet,
 } from '@tanstack/react-router';
-import * as z from 'zod/mini';
+import { z } from 'zod';
 import { History } from './screens/History';
 import { Insights } from './screens/Insights';
 import { Metrics } from './screens/Metrics';
@@ -16,14 +17,14 @@ import { Shell } from './shell';
 
 // Search parameters are part of the URL a person can bookmark or edit: each is checked, and one
 // that does not fit is dropped rather than breaking the screen.
-const day = z.catch(z.optional(z.string().check(z.regex(/^\d{4}-\d{2}-\d{2}$/))), undefined);
-const uuid = z.catch(z.optional(z.uuid()), undefined);
+const day = localDate.optional().catch(undefined);
+const uuid = id.optional().catch(undefined);
 
 export const historySearch = z.object({
   from: day,
   to: day,
   metricId: uuid,
-  tag: z.catch(z.optional(z.string().check(z.minLength(1), z.maxLength(64))), undefined),
+  tag: z.string().min(1).max(64).optional().catch(undefined),
 });
 export type HistorySearch = z.infer<typeof historySearch>;
 
