@@ -18,6 +18,6 @@ export default defineConfig({
       '/readyz': api,
     },
   },
-  // The manifest lets scripts/size.mjs tell the first load from chunks loaded on demand.
+  // The manifest lets scripts/size.ts tell the first load from chunks loaded on demand.
   build: { target: 'es2022', chunkSizeWarningLimit: 600, manifest: true },
 });
