@@ -1,5 +1,5 @@
 import { dateFromDayNumber, dayNumber, streaks, theilSen, weekdayPattern } from '@lifexp/analytics';
-import type { CorrelationFinding } from '@lifexp/contracts';
+import type { CorrelationFinding, DailySeriesResult, Metric } from '@lifexp/contracts';
 import { useQuery } from '@tanstack/react-query';
 import { useNavigate, useSearch } from '@tanstack/react-router';
 import {
@@ -14,12 +14,9 @@ import {
   XAxis,
   YAxis,
 } from 'recharts';
-import { type Outputs, useTRPC } from '../api';
+import { useTRPC } from '../api';
 import { formatP, inDisplayUnit, signed, unitOf } from '../lib/format';
 import { Empty, ErrorNote } from '../ui';
-
-type Metric = Outputs['metrics']['list'][number];
-type Series = Outputs['analytics']['series'];
 
 /** Stored seconds of a duration metric in its display unit; other values as they are. */
 function scaleOf(metric: Metric | undefined): (value: number) => number {
@@ -29,7 +26,7 @@ function scaleOf(metric: Metric | undefined): (value: number) => number {
 }
 
 /** Points of the chart, and the Theil–Sen line through them (in the shown unit). */
-export function chartData(series: Series, scale: (value: number) => number) {
+export function chartData(series: DailySeriesResult, scale: (value: number) => number) {
   if (!series.start) return { points: [], line: null };
   const first = dayNumber(series.start);
   const values = series.values.map((value) => (value === null ? null : scale(value)));

@@ -1,13 +1,11 @@
-import type { Entry } from '@lifexp/contracts';
+import type { Entry, Metric } from '@lifexp/contracts';
 import { useInfiniteQuery, useMutation, useQuery, useQueryClient } from '@tanstack/react-query';
 import { useNavigate, useSearch } from '@tanstack/react-router';
 import { useEffect, useRef, useState } from 'react';
-import { codeOf, type Outputs, useTRPC, useTRPCClient } from '../api';
+import { codeOf, useTRPC, useTRPCClient } from '../api';
 import { formatValue, parseTags } from '../lib/format';
 import type { HistorySearch } from '../router';
 import { Empty, ErrorNote } from '../ui';
-
-type Metric = Outputs['metrics']['list'][number];
 
 /** Entries, newest first, filtered by the URL's search params; more load as the list scrolls. */
 export function History() {

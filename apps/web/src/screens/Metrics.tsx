@@ -2,17 +2,16 @@ import {
   aggregations,
   type CreateMetricInput,
   categories,
+  type Metric,
   type MetricType,
   metricConfigs,
   metricTypes,
 } from '@lifexp/contracts';
 import { useMutation, useQuery, useQueryClient } from '@tanstack/react-query';
 import { useState } from 'react';
-import { type Outputs, useTRPC } from '../api';
+import { useTRPC } from '../api';
 import { fieldErrors, unitOf } from '../lib/format';
 import { Empty, ErrorNote, Field, InputField } from '../ui';
-
-type Metric = Outputs['metrics']['list'][number];
 
 /** The form's state: strings as typed, turned into a config on submit. */
 export interface MetricDraft {

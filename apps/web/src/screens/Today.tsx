@@ -1,15 +1,12 @@
 import { addDays, localToday } from '@lifexp/analytics';
-import type { CreateEntryInput } from '@lifexp/contracts';
+import type { CreateEntryInput, Entry, Metric } from '@lifexp/contracts';
 import { useQuery, useQueryClient } from '@tanstack/react-query';
 import { Link, useNavigate, useSearch } from '@tanstack/react-router';
 import { type InputHTMLAttributes, type ReactNode, useState } from 'react';
-import { type Outputs, useTRPC } from '../api';
+import { useTRPC } from '../api';
 import { useObservable, useSession } from '../context';
 import { durationSeconds, formatValue, parseTags, unitOf } from '../lib/format';
 import { Empty, ErrorNote } from '../ui';
-
-type Metric = Outputs['metrics']['list'][number];
-type Entry = Outputs['entries']['list']['items'][number];
 
 /** A quick log for every active metric, for today or a chosen day. */
 export function Today() {
