@@ -125,5 +125,5 @@ export function isNetworkError(error: unknown): boolean {
   if (!candidate) return false;
   if (candidate.data) return false;
   if (candidate.cause instanceof TypeError) return true;
-  return /fetch|network|Failed to fetch|NetworkError|Load failed/i.test(candidate.message ?? '');
+  return /fetch|network|load failed/i.test(candidate.message ?? '');
 }
