@@ -79,9 +79,13 @@ describe('backup while the server runs on the embedded database', () => {
       }
     })();
     const archive = join(root, 'backup.tar.gz');
-    const backup = await lifexp(['backup', archive], { DATA_DIR: live });
-    writing = false;
-    await writer;
+    // Awaited together: a write that fails while the backup runs is observed at once, not left unhandled.
+    const [backup] = await Promise.all([
+      lifexp(['backup', archive], { DATA_DIR: live }).finally(() => {
+        writing = false;
+      }),
+      writer,
+    ]);
     expect(backup.stderr).toBe('');
     expect(backup.stdout).toMatch(/, through the running server\)\n$/);
     expect(written).toBeGreaterThan(0);
