@@ -1,8 +1,7 @@
-import { spawn } from 'node:child_process';
 import { existsSync, statSync } from 'node:fs';
 import { join } from 'node:path';
-import { fileURLToPath } from 'node:url';
 import { afterAll, describe, expect, it } from 'vitest';
+import { lifexp } from '../../apps/cli/test/lifexp';
 import {
   allowSlowMachines,
   closeDevices,
@@ -23,7 +22,6 @@ import {
 
 allowSlowMachines();
 
-const cliDir = fileURLToPath(new URL('../../apps/cli/', import.meta.url));
 const processes: ServerProcess[] = [];
 
 afterAll(async () => {
@@ -34,25 +32,6 @@ afterAll(async () => {
   }
   removeTempDirs();
 });
-
-function lifexp(args: string[], env: Record<string, string>) {
-  return new Promise<{ code: number | null; stdout: string; stderr: string }>((resolve) => {
-    const child = spawn(process.execPath, ['--import', 'tsx', 'src/main.ts', ...args], {
-      cwd: cliDir,
-      env: { PATH: process.env.PATH, ...env },
-      stdio: ['ignore', 'pipe', 'pipe'],
-    });
-    let stdout = '';
-    let stderr = '';
-    child.stdout.on('data', (chunk) => {
-      stdout += chunk;
-    });
-    child.stderr.on('data', (chunk) => {
-      stderr += chunk;
-    });
-    child.on('exit', (code) => resolve({ code, stdout, stderr }));
-  });
-}
 
 describe('backup while the server runs on the embedded database', () => {
   it('is consistent under writes, cannot be restored over the live directory, and restores elsewhere', async () => {
