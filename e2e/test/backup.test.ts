@@ -10,10 +10,10 @@ import {
   freePort,
   listening,
   removeTempDirs,
-  type ServerProcess,
   signIn,
   signUp,
   spawnServer,
+  stopServerProcesses,
   tempDir,
 } from './support';
 
@@ -22,14 +22,9 @@ import {
 
 allowSlowMachines();
 
-const processes: ServerProcess[] = [];
-
 afterAll(async () => {
   await closeDevices();
-  for (const started of processes) {
-    if (started.child.exitCode === null && started.child.signalCode === null) started.child.kill('SIGKILL');
-    await started.exited;
-  }
+  await stopServerProcesses();
   removeTempDirs();
 });
 
@@ -38,7 +33,6 @@ describe('backup while the server runs on the embedded database', () => {
     const root = tempDir('lifexp-backup-');
     const live = join(root, 'live');
     const server = spawnServer({ DATA_DIR: live, PORT: String(await freePort()) });
-    processes.push(server);
     const url = await listening(server);
     expect(statSync(join(live, 'admin.sock')).mode & 0o777).toBe(0o600);
 
@@ -89,7 +83,6 @@ describe('backup while the server runs on the embedded database', () => {
     const restore = await lifexp(['restore', archive], { DATA_DIR: restoredDir });
     expect(restore.stderr).toBe('');
     const second = spawnServer({ DATA_DIR: restoredDir, PORT: String(await freePort()) });
-    processes.push(second);
     const secondUrl = await listening(second);
     const token = await signIn(secondUrl, account.email);
     const phone = device(secondUrl, token);
