@@ -1,8 +1,7 @@
-import { spawn } from 'node:child_process';
 import { existsSync, statSync } from 'node:fs';
 import { join } from 'node:path';
-import { fileURLToPath } from 'node:url';
 import { afterAll, describe, expect, it } from 'vitest';
+import { lifexp } from '../../apps/cli/test/lifexp';
 import {
   allowSlowMachines,
   closeDevices,
@@ -11,10 +10,10 @@ import {
   freePort,
   listening,
   removeTempDirs,
-  type ServerProcess,
   signIn,
   signUp,
   spawnServer,
+  stopServerProcesses,
   tempDir,
 } from './support';
 
@@ -23,43 +22,17 @@ import {
 
 allowSlowMachines();
 
-const cliDir = fileURLToPath(new URL('../../apps/cli/', import.meta.url));
-const processes: ServerProcess[] = [];
-
 afterAll(async () => {
   await closeDevices();
-  for (const started of processes) {
-    if (started.child.exitCode === null && started.child.signalCode === null) started.child.kill('SIGKILL');
-    await started.exited;
-  }
+  await stopServerProcesses();
   removeTempDirs();
 });
-
-function lifexp(args: string[], env: Record<string, string>) {
-  return new Promise<{ code: number | null; stdout: string; stderr: string }>((resolve) => {
-    const child = spawn(process.execPath, ['--import', 'tsx', 'src/main.ts', ...args], {
-      cwd: cliDir,
-      env: { PATH: process.env.PATH, ...env },
-      stdio: ['ignore', 'pipe', 'pipe'],
-    });
-    let stdout = '';
-    let stderr = '';
-    child.stdout.on('data', (chunk) => {
-      stdout += chunk;
-    });
-    child.stderr.on('data', (chunk) => {
-      stderr += chunk;
-    });
-    child.on('exit', (code) => resolve({ code, stdout, stderr }));
-  });
-}
 
 describe('backup while the server runs on the embedded database', () => {
   it('is consistent under writes, cannot be restored over the live directory, and restores elsewhere', async () => {
     const root = tempDir('lifexp-backup-');
     const live = join(root, 'live');
     const server = spawnServer({ DATA_DIR: live, PORT: String(await freePort()) });
-    processes.push(server);
     const url = await listening(server);
     expect(statSync(join(live, 'admin.sock')).mode & 0o777).toBe(0o600);
 
@@ -79,9 +52,13 @@ describe('backup while the server runs on the embedded database', () => {
       }
     })();
     const archive = join(root, 'backup.tar.gz');
-    const backup = await lifexp(['backup', archive], { DATA_DIR: live });
-    writing = false;
-    await writer;
+    // Awaited together: a write that fails while the backup runs is observed at once, not left unhandled.
+    const [backup] = await Promise.all([
+      lifexp(['backup', archive], { DATA_DIR: live }).finally(() => {
+        writing = false;
+      }),
+      writer,
+    ]);
     expect(backup.stderr).toBe('');
     expect(backup.stdout).toMatch(/, through the running server\)\n$/);
     expect(written).toBeGreaterThan(0);
@@ -106,7 +83,6 @@ describe('backup while the server runs on the embedded database', () => {
     const restore = await lifexp(['restore', archive], { DATA_DIR: restoredDir });
     expect(restore.stderr).toBe('');
     const second = spawnServer({ DATA_DIR: restoredDir, PORT: String(await freePort()) });
-    processes.push(second);
     const secondUrl = await listening(second);
     const token = await signIn(secondUrl, account.email);
     const phone = device(secondUrl, token);

@@ -14,11 +14,11 @@ import {
   listening,
   ready,
   removeTempDirs,
-  type ServerProcess,
   signIn,
   signUp,
   spawnServer,
   startTestServer,
+  stopServerProcesses,
   subscribe,
   type TestServer,
   tempDir,
@@ -27,16 +27,12 @@ import {
 allowSlowMachines();
 
 const running: TestServer[] = [];
-const processes: ServerProcess[] = [];
 const databases: string[] = [];
 
 afterEach(async () => {
   await closeDevices();
   for (const server of running.splice(0)) await server.server.close();
-  for (const started of processes.splice(0)) {
-    if (started.child.exitCode === null && started.child.signalCode === null) started.child.kill('SIGKILL');
-    await started.exited;
-  }
+  await stopServerProcesses();
 });
 afterAll(async () => {
   for (const url of databases.splice(0)) await dropPostgresDatabase(url);
@@ -112,7 +108,6 @@ for (const driver of testDrivers) {
     it('kill -9: the real server process dies, a new one starts on the same port and data, nothing is lost', async () => {
       const env = { ...(await storage(driver)), PORT: String(await freePort()) };
       const first = spawnServer(env);
-      processes.push(first);
       const url = await listening(first);
 
       const account = await signUp(url);
@@ -128,7 +123,6 @@ for (const driver of testDrivers) {
       expect(first.child.signalCode).toBe('SIGKILL');
 
       const second = spawnServer(env);
-      processes.push(second);
       expect(await listening(second)).toBe(url);
 
       // Every write acknowledged before the kill is still there.
@@ -162,7 +156,6 @@ describe('crash loop on the embedded database', () => {
     // PORT 0: each server gets a free port, so only the data directory is shared between them.
     const env = { DATA_DIR: join(tempDir('lifexp-crashloop-'), 'data'), PORT: '0' };
     let current = spawnServer(env);
-    processes.push(current);
     let url = await listening(current);
     const account = await signUp(url);
     const metricId = await createMetric(device(url, account.token));
@@ -176,7 +169,6 @@ describe('crash loop on the embedded database', () => {
       // No wait for the exit: the killed server may still be in the process table (not yet reaped)
       // when the next one looks at the lock.
       current = spawnServer(env);
-      processes.push(current);
       url = await listening(current);
     }
     const pulled = await device(url, account.token).trpc.sync.pull.query({ after: 0, limit: 100 });

@@ -11,6 +11,7 @@ import {
   type ServerProcess,
   signUp,
   spawnServer,
+  stopServerProcesses,
   subscribe,
   waitFor,
 } from './support';
@@ -20,30 +21,20 @@ import {
 
 allowSlowMachines();
 
-const processes: ServerProcess[] = [];
 const databases: string[] = [];
 
 afterAll(async () => {
   await closeDevices();
-  for (const started of processes.splice(0)) {
-    if (started.child.exitCode === null && started.child.signalCode === null) started.child.kill('SIGTERM');
-    await started.exited;
-  }
+  await stopServerProcesses('SIGTERM');
   for (const url of databases.splice(0)) await dropPostgresDatabase(url);
 });
-
-function start(env: Record<string, string>): ServerProcess {
-  const started = spawnServer(env);
-  processes.push(started);
-  return started;
-}
 
 const logged = (started: ServerProcess, message: string) =>
   started.stdout.some((line) => line.includes(`"msg":"${message}"`));
 
 describe('the embedded database', () => {
   it.each(['web', 'worker'])('refuses ROLE=%s with one clear line, before opening anything', async (role) => {
-    const started = start({ ROLE: role, DATA_DIR: '/nonexistent/never-created', PORT: '0' });
+    const started = spawnServer({ ROLE: role, DATA_DIR: '/nonexistent/never-created', PORT: '0' });
     expect(await started.exited).toBe(1);
     expect(started.stderr.join('\n')).toBe(
       `lifexp: invalid configuration: ROLE ${role} needs DATABASE_URL: the embedded database belongs to one process, which runs with ROLE=all`,
@@ -57,8 +48,8 @@ if (testDrivers.includes('postgres')) {
       const databaseUrl = await createPostgresDatabase();
       databases.push(databaseUrl);
       const shared = { DATABASE_URL: databaseUrl, INSIGHTS_DEBOUNCE_SECONDS: '0', JOBS_POLL_SECONDS: '1' };
-      const web = start({ ...shared, ROLE: 'web', PORT: String(await freePort()) });
-      const worker = start({ ...shared, ROLE: 'worker', PORT: String(await freePort()) });
+      const web = spawnServer({ ...shared, ROLE: 'web', PORT: String(await freePort()) });
+      const worker = spawnServer({ ...shared, ROLE: 'worker', PORT: String(await freePort()) });
       const [webUrl, workerUrl] = await Promise.all([listening(web), listening(worker)]);
 
       // The worker answers its probes only.

@@ -140,9 +140,12 @@ export interface ServerProcess {
   exited: Promise<number | null>;
 }
 
+const spawned = new Set<ServerProcess>();
+
 /**
  * Runs the real entry point as its own process: the bundle (`node dist/main.mjs`, as `pnpm start` and
- * the container do) under LIFEXP_SERVER_DIST, otherwise `src/main.ts` through tsx.
+ * the container do) under LIFEXP_SERVER_DIST, otherwise `src/main.ts` through tsx. Stop them all with
+ * `stopServerProcesses()`.
  */
 export function spawnServer(env: Record<string, string>): ServerProcess {
   const args = serverDist ? [join(serverDist, 'main.mjs')] : ['--import', 'tsx', 'src/main.ts'];
@@ -156,7 +159,19 @@ export function spawnServer(env: Record<string, string>): ServerProcess {
   child.stdout?.on('data', (chunk) => stdout.push(...String(chunk).split('\n').filter(Boolean)));
   child.stderr?.on('data', (chunk) => stderr.push(...String(chunk).split('\n').filter(Boolean)));
   const exited = new Promise<number | null>((resolve) => child.on('exit', (code) => resolve(code)));
-  return { child, stdout, stderr, exited };
+  const started = { child, stdout, stderr, exited };
+  spawned.add(started);
+  return started;
+}
+
+/** Ends every spawned server still running (SIGKILL unless told otherwise) and waits for each to exit. */
+export async function stopServerProcesses(signal: NodeJS.Signals = 'SIGKILL'): Promise<void> {
+  const all = [...spawned];
+  spawned.clear();
+  for (const started of all) {
+    if (started.child.exitCode === null && started.child.signalCode === null) started.child.kill(signal);
+  }
+  await Promise.all(all.map((started) => started.exited));
 }
 
 /** The URL of a spawned server once it logged `listening`. */

@@ -1,42 +1,19 @@
-import { spawn } from 'node:child_process';
 import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { fileURLToPath } from 'node:url';
 import { gzipSync } from 'node:zlib';
 import { afterAll, describe, expect, it } from 'vitest';
+import { lifexp as runLifexp } from './lifexp';
 
 // `pnpm lifexp backup` / `restore` on a stopped server's directory; the same while a server runs is
 // in the end-to-end suite (e2e/test/backup.test.ts).
 
-const cliDir = fileURLToPath(new URL('..', import.meta.url));
 const dir = mkdtempSync(join(tmpdir(), 'lifexp-backup-'));
 afterAll(() => rmSync(dir, { recursive: true, force: true }));
 
-interface Run {
-  code: number | null;
-  stdout: string;
-  stderr: string;
-}
-
-function lifexp(args: string[], env: Record<string, string> = {}): Promise<Run> {
-  return new Promise((resolve) => {
-    const child = spawn(process.execPath, ['--import', 'tsx', 'src/main.ts', ...args], {
-      cwd: cliDir,
-      env: { PATH: process.env.PATH, INIT_CWD: dir, ...env },
-      stdio: ['ignore', 'pipe', 'pipe'],
-    });
-    let stdout = '';
-    let stderr = '';
-    child.stdout.on('data', (chunk) => {
-      stdout += chunk;
-    });
-    child.stderr.on('data', (chunk) => {
-      stderr += chunk;
-    });
-    child.on('exit', (code) => resolve({ code, stdout, stderr }));
-  });
-}
+/** The command run from `dir`, as `pnpm lifexp` run there (relative paths resolve against it). */
+const lifexp = (args: string[], env: Record<string, string> = {}) =>
+  runLifexp(args, { INIT_CWD: dir, ...env });
 
 const user = (email: string, dataDir: string) =>
   lifexp(['create-user', '--email', email, '--password', 'correct horse battery'], { DATA_DIR: dataDir });

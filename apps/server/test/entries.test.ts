@@ -374,13 +374,15 @@ describeServer('entries', (ctx) => {
       value: 4,
       date: '2026-03-01',
     });
+    // Each call starts only when errorOf awaits it: calls started together go out as a query batch
+    // and a mutation batch that settle apart, and one rejecting while another is awaited is unhandled.
     for (const attempt of [
-      intruder.client.entries.get.query({ id: entry.id }),
-      intruder.client.entries.update.mutate({ id: entry.id, baseVersion: 1, value: 1 }),
-      intruder.client.entries.delete.mutate({ id: entry.id, baseVersion: 1 }),
-      intruder.client.entries.create.mutate({ metricId: m.rating.id, value: 1, date: '2026-03-01' }),
+      () => intruder.client.entries.get.query({ id: entry.id }),
+      () => intruder.client.entries.update.mutate({ id: entry.id, baseVersion: 1, value: 1 }),
+      () => intruder.client.entries.delete.mutate({ id: entry.id, baseVersion: 1 }),
+      () => intruder.client.entries.create.mutate({ metricId: m.rating.id, value: 1, date: '2026-03-01' }),
     ]) {
-      expect((await errorOf(attempt)).code).toBe('NOT_FOUND');
+      expect((await errorOf(attempt())).code).toBe('NOT_FOUND');
     }
     expect((await intruder.client.entries.list.query({ metricId: m.rating.id })).items).toEqual([]);
     expect(await owner.client.entries.get.query({ id: entry.id })).toEqual(entry);

@@ -1,50 +1,18 @@
-import { type ChildProcess, spawn } from 'node:child_process';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { connect } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { afterAll, describe, expect, it, vi } from 'vitest';
+import { listening, spawnNode } from './processes';
 
 // Real processes start through tsx and open PGlite: generous on a busy two-core machine.
 vi.setConfig({ testTimeout: 120_000, hookTimeout: 120_000 });
 
 const serverDir = fileURLToPath(new URL('..', import.meta.url));
 
-interface Started {
-  child: ChildProcess;
-  stdout: string[];
-  stderr: string[];
-  exited: Promise<number | null>;
-}
-
 /** Runs the real entry point (`src/main.ts`) as its own process, as `pnpm start` does. */
-function run(env: Record<string, string>): Started {
-  const child = spawn(process.execPath, ['--import', 'tsx', 'src/main.ts'], {
-    cwd: serverDir,
-    env: { PATH: process.env.PATH, NODE_ENV: 'production', HOST: '127.0.0.1', PORT: '0', ...env },
-    stdio: ['ignore', 'pipe', 'pipe'],
-  });
-  const stdout: string[] = [];
-  const stderr: string[] = [];
-  child.stdout?.on('data', (chunk) => stdout.push(...String(chunk).split('\n').filter(Boolean)));
-  child.stderr?.on('data', (chunk) => stderr.push(...String(chunk).split('\n').filter(Boolean)));
-  const exited = new Promise<number | null>((resolve) => child.on('exit', (code) => resolve(code)));
-  return { child, stdout, stderr, exited };
-}
-
-async function listening(started: Started): Promise<string> {
-  const deadline = Date.now() + 30_000;
-  while (Date.now() < deadline) {
-    for (const line of started.stdout) {
-      const parsed = JSON.parse(line) as { msg?: string; url?: string };
-      if (parsed.msg === 'listening' && parsed.url) return parsed.url;
-    }
-    if (started.child.exitCode !== null) break;
-    await new Promise((resolve) => setTimeout(resolve, 50));
-  }
-  throw new Error(`server did not start: ${started.stderr.join('\n')}`);
-}
+const run = (env: Record<string, string>) => spawnNode(['--import', 'tsx', 'src/main.ts'], serverDir, env);
 
 const dirs: string[] = [];
 function tempDir(): string {
@@ -78,7 +46,7 @@ describe('the server process', () => {
   it('serves on the embedded database, refuses a second server on the same DATA_DIR, and drains on SIGTERM', async () => {
     const dataDir = tempDir();
     const first = run({ DATA_DIR: dataDir });
-    const url = await listening(first);
+    const url = await listening(first, 30_000);
     expect((await fetch(`${url}/healthz`)).status).toBe(200);
     expect((await fetch(`${url}/readyz`)).status).toBe(200);
 
@@ -121,7 +89,7 @@ describe('the server process', () => {
 
     // The lock was released and the data survived: a new server starts on the same directory.
     const third = run({ DATA_DIR: dataDir });
-    const thirdUrl = await listening(third);
+    const thirdUrl = await listening(third, 30_000);
     expect((await fetch(`${thirdUrl}/readyz`)).status).toBe(200);
     third.child.kill('SIGINT');
     expect(await third.exited).toBe(0);

@@ -1,4 +1,4 @@
-import { type ChildProcess, execFileSync, spawn } from 'node:child_process';
+import { type ChildProcess, execFileSync } from 'node:child_process';
 import { existsSync, mkdtempSync, readdirSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -6,6 +6,7 @@ import { fileURLToPath } from 'node:url';
 import { createPostgresDatabase, dropPostgresDatabase, testDrivers } from '@lifexp/db/testing';
 import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import WebSocket from 'ws';
+import { listening, type Started, spawnNode } from './processes';
 
 // What the container's runtime stage holds, tested without an image: the bundle and the production
 // dependencies (`pnpm deploy --prod`), alone in an empty directory outside the workspace, started
@@ -39,40 +40,11 @@ afterAll(async () => {
   if (app) rmSync(join(app, '..'), { recursive: true, force: true });
 });
 
-interface Started {
-  child: ChildProcess;
-  stdout: string[];
-  stderr: string[];
-  exited: Promise<number | null>;
-}
-
 /** `node dist/<entry>` in the runtime directory, with nothing of the workspace in reach. */
 function run(entry: string, env: Record<string, string>): Started {
-  const child = spawn(process.execPath, [join('dist', entry)], {
-    cwd: app,
-    env: { PATH: process.env.PATH, NODE_ENV: 'production', HOST: '127.0.0.1', PORT: '0', ...env },
-    stdio: ['ignore', 'pipe', 'pipe'],
-  });
-  children.push(child);
-  const stdout: string[] = [];
-  const stderr: string[] = [];
-  child.stdout?.on('data', (chunk) => stdout.push(...String(chunk).split('\n').filter(Boolean)));
-  child.stderr?.on('data', (chunk) => stderr.push(...String(chunk).split('\n').filter(Boolean)));
-  const exited = new Promise<number | null>((resolve) => child.on('exit', (code) => resolve(code)));
-  return { child, stdout, stderr, exited };
-}
-
-async function listeningUrl(started: Started): Promise<string> {
-  const deadline = Date.now() + 150_000;
-  while (Date.now() < deadline) {
-    if (started.child.exitCode !== null) throw new Error(`exited: ${started.stderr.join('\n')}`);
-    for (const line of started.stdout) {
-      const parsed = JSON.parse(line) as { msg?: string; url?: string };
-      if (parsed.msg === 'listening' && parsed.url) return parsed.url;
-    }
-    await new Promise((resolve) => setTimeout(resolve, 100));
-  }
-  throw new Error(`not listening: ${started.stdout.join('\n')} ${started.stderr.join('\n')}`);
+  const started = spawnNode([join('dist', entry)], app, env);
+  children.push(started.child);
+  return started;
 }
 
 it('holds the bundle, the migrations and only the externals as dependencies', () => {
@@ -117,7 +89,7 @@ for (const driver of testDrivers) {
       expect(migrate.stdout.join('\n')).toMatch(/^migrations applied to /);
 
       const server = run('main.mjs', storage);
-      const url = await listeningUrl(server);
+      const url = await listening(server, 150_000);
       const ready = await fetch(`${url}/readyz`);
       expect(ready.status).toBe(200);
       expect(await ready.json()).toEqual({ status: 'ready' });
