@@ -1,6 +1,6 @@
 // After `turbo run build`: the web app's static build (when apps/web has one) goes beside the server
-// bundle, in apps/server/dist/web, where the start script, the container and fly.toml point
-// WEB_DIST_DIR. A stale copy is replaced; without a web build there is none.
+// bundle, in apps/server/dist/web, which the bundle serves unless WEB_DIST_DIR says otherwise. A stale
+// copy is replaced; without a web build there is none.
 import { cpSync, existsSync, rmSync, writeFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 

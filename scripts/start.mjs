@@ -44,7 +44,4 @@ if (reason) {
 process.env.NODE_ENV ??= 'production';
 // Relative paths (DATA_DIR) are taken from where the command was typed.
 process.env.INIT_CWD ??= process.cwd();
-if (!process.env.WEB_DIST_DIR && existsSync(join(dist, 'web/index.html'))) {
-  process.env.WEB_DIST_DIR = join(dist, 'web');
-}
 await import(pathToFileURL(main).href);

@@ -21,10 +21,11 @@ export interface Jobs {
   /** Called after each recompute that stored a new insight set (the new-insight notice hooks in here). */
   onRecomputed(listener: (userId: string, setId: string) => Promise<void>): void;
   boss: PgBoss;
-  /** Every queue of the application (worked here or not). */
-  queueNames: string[];
-  /** Adds queues created elsewhere (notifications) to the depth count. */
-  countQueues(names: string[]): void;
+  /**
+   * Adds queues defined elsewhere (notifications') as jobQueues' own are added: created by every role,
+   * worked where jobs run, counted in depth().
+   */
+  add(queues: JobQueue[]): Promise<void>;
   /** Jobs waiting (created or due for a retry) and running, per queue: counted now, not cached. */
   depth(): Promise<Record<string, { waiting: number; active: number }>>;
   stop(): Promise<void>;
@@ -48,8 +49,8 @@ export interface JobQueue {
 }
 
 /**
- * The application's job queues: the one place a new queue is added. Every role creates them; the
- * processes that run jobs (ROLE=all or worker) work them.
+ * The insights' job queues (the notifications service brings its own, added through Jobs.add). Every
+ * role creates them; the processes that run jobs (ROLE=all or worker) work them.
  */
 export function jobQueues(context: {
   config: Config;
@@ -113,17 +114,21 @@ export async function startJobs(
       : new PgBoss({ connectionString: database.url!, max: 3, ...roleOptions });
   boss.on('error', (error) => log.error({ error: safeError(error) }, 'job queue error'));
   await boss.start();
-  const recomputed: RecomputeListener[] = [];
-  const queues = jobQueues({ config, database, analytics, log, boss, recomputed });
-  const counted = queues.map((queue) => queue.name);
-  // Every role creates the queues (a web process sends to them); only a worker works them.
-  for (const queue of queues) await boss.createQueue(queue.name, queue.options);
-  if (worker) {
+  const counted: string[] = [];
+  async function add(queues: JobQueue[]): Promise<void> {
+    // Every role creates the queues (a web process sends to them); only a worker works them.
+    for (const queue of queues) {
+      await boss.createQueue(queue.name, queue.options);
+      counted.push(queue.name);
+    }
+    if (!worker) return;
     for (const queue of queues) {
       await boss.work(queue.name, queue.work, queue.handle);
       if (queue.schedule) await boss.schedule(queue.name, queue.schedule);
     }
   }
+  const recomputed: RecomputeListener[] = [];
+  await add(jobQueues({ config, database, analytics, log, boss, recomputed }));
 
   // Within a debounce window the queue would drop a second request anyway: do not even ask it.
   const requestedAt = new Map<string, number>();
@@ -148,10 +153,7 @@ export async function startJobs(
           log.error({ error: safeError(error), userId }, 'could not queue an insights recompute'),
         );
     },
-    queueNames: counted,
-    countQueues(names) {
-      for (const name of names) if (!counted.includes(name)) counted.push(name);
-    },
+    add,
     async depth() {
       const names = [...counted];
       const depth = Object.fromEntries(names.map((name) => [name, { waiting: 0, active: 0 }]));

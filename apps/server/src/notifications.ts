@@ -45,7 +45,7 @@ import {
 import { and, eq } from 'drizzle-orm';
 import type { PgBoss } from 'pg-boss';
 import { safeError } from './errorLog';
-import { removeUserJobs } from './jobs';
+import { type JobQueue, removeUserJobs } from './jobs';
 
 export const NOTIFY_QUEUE = 'notifications';
 export const WEBHOOK_QUEUE = 'notifications-webhook';
@@ -71,6 +71,8 @@ export interface NotificationsService {
   verifyUnsubscribe(token: string): string | null;
   /** Drops every queued notification job of the user (their account is gone). */
   forgetUser(userId: string): Promise<number>;
+  /** The delivery queues, for Jobs.add (which creates them, and works them where jobs run). */
+  queues: JobQueue[];
   stop(): Promise<void>;
 }
 
@@ -88,7 +90,7 @@ export async function startNotifications(
   database: Database,
   boss: PgBoss,
   log: Logger,
-  options: { scheduler?: boolean; workers?: boolean } = {},
+  options: { scheduler?: boolean } = {},
 ): Promise<NotificationsService> {
   const { db } = database;
   const vapid =
@@ -109,19 +111,6 @@ export async function startNotifications(
   const mailer = config.smtpUrl
     ? createMailer({ smtpUrl: config.smtpUrl, from: config.smtpFrom, timeoutMs: config.outboundTimeoutMs })
     : null;
-
-  await boss.createQueue(NOTIFY_QUEUE, {
-    retryLimit: 3,
-    retryDelay: 5,
-    retryBackoff: true,
-    expireInSeconds: 300,
-  });
-  await boss.createQueue(WEBHOOK_QUEUE, {
-    retryLimit: config.webhooksRetryLimit,
-    retryDelay: config.webhooksRetryDelaySeconds,
-    retryBackoff: true,
-    expireInSeconds: 120,
-  });
 
   const sign = (userId: string) =>
     createHmac('sha256', unsubscribeKey).update(`unsubscribe:${userId}`).digest('base64url');
@@ -383,28 +372,35 @@ export async function startNotifications(
         (await removeUserJobs(boss, WEBHOOK_QUEUE, userId))
       );
     },
+    queues: [
+      {
+        name: NOTIFY_QUEUE,
+        options: { retryLimit: 3, retryDelay: 5, retryBackoff: true, expireInSeconds: 300 },
+        work: { pollingIntervalSeconds: config.jobsPollSeconds, batchSize: 4 },
+        handle: async (jobs) => {
+          for (const job of jobs) await deliver(job.data as DeliverJob);
+        },
+      },
+      {
+        name: WEBHOOK_QUEUE,
+        options: {
+          retryLimit: config.webhooksRetryLimit,
+          retryDelay: config.webhooksRetryDelaySeconds,
+          retryBackoff: true,
+          expireInSeconds: 120,
+        },
+        work: { pollingIntervalSeconds: config.jobsPollSeconds, batchSize: 1 },
+        handle: async ([job]) => {
+          if (job) await deliverWebhook(job.data as WebhookJob);
+        },
+      },
+    ],
     async stop() {
       if (timer) clearInterval(timer);
       mailer?.close();
     },
   };
 
-  if (options.workers !== false) {
-    await boss.work<DeliverJob>(
-      NOTIFY_QUEUE,
-      { pollingIntervalSeconds: config.jobsPollSeconds, batchSize: 4 },
-      async (jobs) => {
-        for (const job of jobs) await deliver(job.data);
-      },
-    );
-    await boss.work<WebhookJob>(
-      WEBHOOK_QUEUE,
-      { pollingIntervalSeconds: config.jobsPollSeconds, batchSize: 1 },
-      async ([job]) => {
-        if (job) await deliverWebhook(job.data);
-      },
-    );
-  }
   let timer: NodeJS.Timeout | undefined;
   if (options.scheduler !== false) {
     timer = setInterval(() => {

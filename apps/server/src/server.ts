@@ -17,7 +17,7 @@ import { carriesSessionCookie, crossSiteRefused, hostAllowed } from './http/orig
 import { type Jobs, runsJobs, startJobs } from './jobs';
 import { startMaintenance } from './maintenance';
 import { createMetrics } from './metrics';
-import { NOTIFY_QUEUE, type NotificationsService, startNotifications, WEBHOOK_QUEUE } from './notifications';
+import { type NotificationsService, startNotifications } from './notifications';
 import { authenticatedSockets, CLOSE_CODES, type SyncHub, startSyncHub } from './sync/hub';
 import { createContext } from './trpc/context';
 import { appRouter } from './trpc/router';
@@ -71,12 +71,10 @@ export async function createServerCore(
     });
     jobs = await startJobs(config, database, analytics, log);
     // A web process only queues notices' jobs; the scheduler and the deliveries run where jobs run.
-    const worker = runsJobs(config.role);
     notifications = await startNotifications(config, database, jobs.boss, log, {
-      scheduler: worker,
-      workers: worker,
+      scheduler: runsJobs(config.role),
     });
-    jobs.countQueues([NOTIFY_QUEUE, WEBHOOK_QUEUE]);
+    await jobs.add(notifications.queues);
     jobs.onRecomputed((userId, setId) => notifications.afterRecompute(userId, setId));
   } catch (error) {
     await analytics.close();

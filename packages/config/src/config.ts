@@ -1,5 +1,5 @@
 import { existsSync } from 'node:fs';
-import { dirname, isAbsolute, join, resolve } from 'node:path';
+import { isAbsolute, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { z } from 'zod';
 
@@ -181,7 +181,8 @@ export interface Config {
   dataDir: string;
   /**
    * Absolute path of the built dashboard served at `/`, or undefined to serve none: WEB_DIST_DIR, or
-   * the web app's build in this checkout (apps/web/dist) when it exists; `WEB_DIST_DIR=none` turns it off.
+   * when it exists the web app's build beside the server bundle (dist/web) or, run from sources, in
+   * this checkout (apps/web/dist); `WEB_DIST_DIR=none` turns it off.
    */
   webDistDir: string | undefined;
   allowedOrigins: string[];
@@ -303,13 +304,21 @@ export class ConfigError extends Error {
   override name = 'ConfigError';
 }
 
-/** The web app's build folder in a checkout of the repository, if it has been built. */
-const CHECKOUT_WEB_DIST = resolve(dirname(fileURLToPath(import.meta.url)), '../../../apps/web/dist');
+/**
+ * Where the web app's build is when WEB_DIST_DIR is unset: beside the server bundle (dist/web, which
+ * sets LIFEXP_BUNDLED), or in this checkout (apps/web/dist); served only when it has been built.
+ */
+const DEFAULT_WEB_DIST = fileURLToPath(
+  new URL(
+    (globalThis as { LIFEXP_BUNDLED?: boolean }).LIFEXP_BUNDLED ? './web' : '../../../apps/web/dist',
+    import.meta.url,
+  ),
+);
 
 function webDistDir(given: string | undefined, base: string): string | undefined {
   if (given === 'none') return undefined;
   if (given === undefined)
-    return existsSync(join(CHECKOUT_WEB_DIST, 'index.html')) ? CHECKOUT_WEB_DIST : undefined;
+    return existsSync(join(DEFAULT_WEB_DIST, 'index.html')) ? DEFAULT_WEB_DIST : undefined;
   const dir = isAbsolute(given) ? given : resolve(base, given);
   if (!existsSync(join(dir, 'index.html'))) {
     throw new ConfigError(

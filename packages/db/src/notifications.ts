@@ -34,18 +34,16 @@ export function toNotification(row: NotificationRow): Notification {
   };
 }
 
-/** Users who have notification settings: their id, zone, email and settings. */
+/** Users who have notification settings: their id, zone and settings (what the scheduler tick reads). */
 export async function usersWithNotificationSettings(db: Executor) {
-  const rows = await db
+  return db
     .select({
       id: users.id,
-      email: users.email,
       timezone: users.timezone,
       settings: sql<NotificationSettings>`${users.preferences}->'notifications'`,
     })
     .from(users)
     .where(sql`${users.preferences} -> 'notifications' is not null`);
-  return rows;
 }
 
 export interface NewNotice {

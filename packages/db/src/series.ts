@@ -1,4 +1,4 @@
-import { localToday } from '@lifexp/analytics';
+import { daysBetween, localToday } from '@lifexp/analytics';
 import type { Metric, TypedMetric } from '@lifexp/contracts';
 import { eq, sql } from 'drizzle-orm';
 import { type Executor, rowsOf } from './client';
@@ -110,18 +110,14 @@ export async function loadDailySeries(
     const days = rowsOf<DayRow>(result);
     if (days.length > 0) {
       const start = options.from && config.missing === 'zero' ? floor! : days[0]!.date;
-      const values = new Float64Array(dayIndex(start, to) + 1).fill(
+      const values = new Float64Array(daysBetween(start, to) + 1).fill(
         config.missing === 'zero' ? 0 : Number.NaN,
       );
-      for (const day of days) values[dayIndex(start, day.date)] = Number(day.value);
+      for (const day of days) values[daysBetween(start, day.date)] = Number(day.value);
       series.push({ metric, start, values });
     }
     // Let API calls and sync deliveries in between the metrics of a heavy account.
     await new Promise<void>((resolve) => setImmediate(resolve));
   }
   return { from: options.from ?? null, to, timezone, series };
-}
-
-function dayIndex(start: string, date: string): number {
-  return Math.round((Date.parse(`${date}T00:00:00Z`) - Date.parse(`${start}T00:00:00Z`)) / 86_400_000);
 }

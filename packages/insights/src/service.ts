@@ -1,4 +1,4 @@
-import { addDays, localToday } from '@lifexp/analytics';
+import { addDays, daysBetween, localToday } from '@lifexp/analytics';
 import type { Config, Logger } from '@lifexp/config';
 import type { CorrelationsInput, CorrelationsResult, TrendFinding, TrendsInput } from '@lifexp/contracts';
 import {
@@ -261,10 +261,6 @@ export function createAnalyticsService(
     cacheStats: () => ({ hits, misses, size: cache.size, bytes: cache.bytes }),
     close: () => pool.close(),
   };
-}
-
-function daysBetween(from: string, to: string): number {
-  return Math.round((Date.parse(`${to}T00:00:00Z`) - Date.parse(`${from}T00:00:00Z`)) / 86_400_000);
 }
 
 function firstDay(inputs: SeriesInput[]): string | null {

@@ -27,6 +27,8 @@ export interface RestRoute {
   shape: Record<string, z.ZodType> | null;
   /** A successful call answers 201 Created. */
   created: boolean;
+  /** A create whose new object has a GET route (`path/{id}`): the 201 names it in Location. */
+  locates: boolean;
   /** A write on a versioned object: `baseVersion` may come as If-Match, or be left out. */
   conditional: boolean;
 }
@@ -123,9 +125,14 @@ function collectRoutes(): RestRoute[] {
       hasInput: input !== undefined,
       shape,
       created: meta.created === true,
+      locates: false,
       conditional: shape !== null && 'baseVersion' in shape && routePath.includes('{id}'),
     });
   });
+  for (const route of routes) {
+    route.locates =
+      route.created && routes.some((other) => other.method === 'GET' && other.path === `${route.path}/{id}`);
+  }
   return routes;
 }
 
@@ -264,10 +271,7 @@ export async function dispatch(c: HonoContext<PlainEnv>): Promise<Response> {
     c.header('ETag', etag);
     if (route.method === 'GET' && c.req.header('if-none-match') === etag) return c.body(null, 304);
   }
-  if (route.created && etag) {
-    const item = restRoutes.find((other) => other.method === 'GET' && other.path === `${route.path}/{id}`);
-    if (item) c.header('Location', `${route.path}/${(data as { id: string }).id}`);
-  }
+  if (route.locates && etag) c.header('Location', `${route.path}/${(data as { id: string }).id}`);
   c.header('Cache-Control', 'no-store');
   return c.json(data as object, (route.created ? 201 : 200) as ContentfulStatusCode);
 }

@@ -1,4 +1,4 @@
-import { addDays } from '@lifexp/analytics';
+import { addDays, daysBetween } from '@lifexp/analytics';
 import {
   correlationsInput,
   correlationsResult,
@@ -86,7 +86,7 @@ export const analyticsRouter = router({
           values: [],
         };
       // The newest ANALYTICS_MAX_DAYS days at most.
-      const skip = Math.max(0, Math.round((Date.parse(notBefore) - Date.parse(found.start)) / 86_400_000));
+      const skip = Math.max(0, daysBetween(found.start, notBefore));
       const values = Array.from(found.values.subarray(skip), (value) => (Number.isNaN(value) ? null : value));
       return {
         metric: { id: metric.id, name: metric.name, type: metric.type },
