@@ -43,9 +43,8 @@ import {
   wallTime,
 } from '@lifexp/notifications';
 import { and, eq } from 'drizzle-orm';
-import type { PgBoss } from 'pg-boss';
 import { safeError } from './errorLog';
-import { type JobQueue, removeUserJobs } from './jobs';
+import { type JobQueue, type Jobs, removeUserJobs } from './jobs';
 
 export const NOTIFY_QUEUE = 'notifications';
 export const WEBHOOK_QUEUE = 'notifications-webhook';
@@ -71,7 +70,7 @@ export interface NotificationsService {
   verifyUnsubscribe(token: string): string | null;
   /** Drops every queued notification job of the user (their account is gone). */
   forgetUser(userId: string): Promise<number>;
-  /** The delivery queues, for Jobs.add (which creates them, and works them where jobs run). */
+  /** The delivery queues, given to Jobs.add (which creates them, and works them where jobs run). */
   queues: JobQueue[];
   stop(): Promise<void>;
 }
@@ -88,11 +87,12 @@ type WebhookJob = { userId: string; webhookId: string; notificationId: string };
 export async function startNotifications(
   config: Config,
   database: Database,
-  boss: PgBoss,
+  jobs: Jobs,
   log: Logger,
   options: { scheduler?: boolean } = {},
 ): Promise<NotificationsService> {
   const { db } = database;
+  const { boss } = jobs;
   const vapid =
     config.vapidPublicKey && config.vapidPrivateKey
       ? { publicKey: config.vapidPublicKey, privateKey: config.vapidPrivateKey }
@@ -401,6 +401,8 @@ export async function startNotifications(
     },
   };
 
+  // The queues exist before the first tick can send to them.
+  await jobs.add(service.queues);
   let timer: NodeJS.Timeout | undefined;
   if (options.scheduler !== false) {
     timer = setInterval(() => {

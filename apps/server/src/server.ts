@@ -71,10 +71,9 @@ export async function createServerCore(
     });
     jobs = await startJobs(config, database, analytics, log);
     // A web process only queues notices' jobs; the scheduler and the deliveries run where jobs run.
-    notifications = await startNotifications(config, database, jobs.boss, log, {
+    notifications = await startNotifications(config, database, jobs, log, {
       scheduler: runsJobs(config.role),
     });
-    await jobs.add(notifications.queues);
     jobs.onRecomputed((userId, setId) => notifications.afterRecompute(userId, setId));
   } catch (error) {
     await analytics.close();
