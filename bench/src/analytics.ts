@@ -6,7 +6,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import type { DailySeries } from '@lifexp/analytics';
-import { alignSeries, correlationScan, seededRandom, trendReport } from '@lifexp/analytics';
+import { alignSeries, correlationScan, dot, seededRandom, trendReport } from '@lifexp/analytics';
 import { sampleCorrelation, sampleRankCorrelation } from 'simple-statistics';
 
 const METRICS = 60;
@@ -215,6 +215,42 @@ function numpyTimings(grid: Float64Array[]): NumpyTimings | null {
 
 type Timing = { median: number; p90: number };
 
+/** Each series centred on its mean, missing days as 0: what the scan's Σxy products read. */
+function centredGrid(grid: Float64Array[]): Float64Array[] {
+  return grid.map((values) => {
+    let sum = 0;
+    let n = 0;
+    for (const v of values) {
+      if (Number.isNaN(v)) continue;
+      sum += v;
+      n++;
+    }
+    const m = sum / n;
+    return Float64Array.from(values, (v) => (Number.isNaN(v) ? 0 : v - m));
+  });
+}
+
+/**
+ * The floor of any exact Pearson scan in JavaScript: the Σxy dot product of every test, with the
+ * scan's own four-accumulator kernel, and nothing else — no sums of squares, p-values, nEff,
+ * q-values or findings. Returns the number of products.
+ */
+function dotProductFloor(centred: Float64Array[], days: number): number {
+  let products = 0;
+  let sink = 0;
+  for (let i = 0; i < centred.length; i++) {
+    for (let j = i + 1; j < centred.length; j++) {
+      sink += dot(centred[i]!, 0, centred[j]!, 0, days);
+      for (let lag = 1; lag <= LAGS; lag++) {
+        sink += dot(centred[i]!, 0, centred[j]!, lag, days - lag);
+        sink += dot(centred[j]!, 0, centred[i]!, lag, days - lag);
+      }
+      products += 1 + 2 * LAGS;
+    }
+  }
+  return Number.isNaN(sink) ? -1 : products;
+}
+
 export async function runAnalyticsBench(): Promise<void> {
   const series = syntheticSeries();
   const aligned = alignSeries(series);
@@ -235,14 +271,19 @@ export async function runAnalyticsBench(): Promise<void> {
   // collector) weighs on all of them alike.
   // The scan as the server calls it (each series' trend and weekday means out, raw r beside) and on
   // the values as they are (detrend 'none', the same tests as the baselines).
-  const [pearson, spearman, pearsonRaw, spearmanRaw, trends, baseline] = timeInTurns([
+  const centred = centredGrid(aligned.values);
+  if (dotProductFloor(centred, aligned.days) !== pearsonScan.testsRun) {
+    throw new Error('the dot-product floor does not run one product per test');
+  }
+  const [pearson, spearman, pearsonRaw, spearmanRaw, trends, baseline, floor] = timeInTurns([
     () => correlationScan(series, { ...options, method: 'pearson' }),
     () => correlationScan(series, { ...options, method: 'spearman' }),
     () => correlationScan(series, { ...options, method: 'pearson', detrend: 'none' }),
     () => correlationScan(series, { ...options, method: 'spearman', detrend: 'none' }),
     () => series.map((s) => trendReport(s)),
     () => simpleStatisticsScan(aligned.values, aligned.days),
-  ]) as [Timing, Timing, Timing, Timing, Timing, Timing];
+    () => dotProductFloor(centred, aligned.days),
+  ]) as [Timing, Timing, Timing, Timing, Timing, Timing, Timing];
   // Seconds per run: fewer runs.
   const rankBaseline = time(
     () => simpleStatisticsScan(aligned.values, aligned.days, sampleRankCorrelation),
@@ -262,6 +303,7 @@ export async function runAnalyticsBench(): Promise<void> {
     'vs numpy per-pair, same method':
       method && numpy ? ratio(method === 'pearson' ? numpy.perPair : numpy.perPairSpearman, t) : '',
     'vs numpy vectorised Pearson': method === 'pearson' && numpy ? ratio(numpy.vectorised, t) : '',
+    'vs JS dot-product floor': method === 'pearson' ? ratio(floor, t) : '',
   });
   console.log(
     `${METRICS} metrics × ${DAYS} days, lags 0..${LAGS}: ${pearsonScan.testsRun} tests per scan ` +
@@ -276,6 +318,7 @@ export async function runAnalyticsBench(): Promise<void> {
     row(`trendReport × ${METRICS}`, trends),
     row('simple-statistics sampleCorrelation scan', baseline, 'pearson'),
     row('simple-statistics sampleRankCorrelation scan', rankBaseline, 'spearman'),
+    row('floor: the Pearson dot products alone (JS)', floor, 'pearson'),
   ];
   if (numpy) {
     rows.push(row('numpy per-pair corrcoef scan', numpy.perPair, 'pearson'));

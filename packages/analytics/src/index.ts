@@ -49,6 +49,7 @@ export type {
   SkippedSeries,
 } from './scan';
 export { correlationScan } from './scan';
+export { dot } from './scanSeries';
 export type { AlignedSeries, DailySeries } from './series';
 export { alignSeries } from './series';
 export type { SpearmanResult } from './spearman';

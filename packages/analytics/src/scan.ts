@@ -278,8 +278,9 @@ export function correlationScan(series: readonly DailySeries[], options: ScanOpt
     }
     usable.push(tested);
     rawOf.push(raw);
-    const acf = autocorrelations(tested.raw, Math.max(acfLags, WANDER_LAGS));
-    acfOf.push(acf);
+    // The wander test reads 28 lags ('auto' only); nEff reads exactly acfLags of them.
+    const acf = autocorrelations(tested.raw, detrend === 'auto' ? Math.max(acfLags, WANDER_LAGS) : acfLags);
+    acfOf.push(acf.subarray(0, acfLags));
     const n = raw.cnt[T]!;
     const wanders = detrend === 'auto' && wandering(tested.raw, acf, n);
     const pinned = detrend === 'auto' && longestRunAtBound(values) >= PINNED_DAYS;

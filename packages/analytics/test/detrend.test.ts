@@ -2,7 +2,14 @@
 // a planted day-to-day effect under opposite trends, and the fields a sentence needs (rawR, trends).
 import { describe, expect, it } from 'vitest';
 import type { DailySeries, ScanOptions } from '../src/index';
-import { correlationPValue, correlationScan, pearson, residualValues } from '../src/index';
+import {
+  autocorrelations,
+  correlationPValue,
+  correlationScan,
+  effectiveSampleSizeAcf,
+  pearson,
+  residualValues,
+} from '../src/index';
 import { computed, expectJsonSafe, expectRel, noise } from './helpers';
 
 const DAYS = 365;
@@ -167,6 +174,23 @@ describe('correlationScan detrending mechanics', () => {
       expectRel(f.effect, direct.r, 1e-12, `effect lag ${L}`);
       expect(f.n).toBe(direct.n);
       expectRel(f.rawR!, computed(pearson(xv.slice(0, DAYS - L), yv.slice(L))).r, 1e-12, `rawR lag ${L}`);
+    }
+  });
+
+  it('nEff is the Bartlett sum over exactly autocorrelationLags lags, with detrend auto as with linear', () => {
+    const own = generator(11);
+    const x = own.ar(0.7);
+    const y = own.ar(0.7);
+    for (const detrend of ['auto', 'linear'] as const) {
+      for (const K of [2, 5, 28]) {
+        const [f] = correlationScan([daily('x', x), daily('y', y)], {
+          detrend,
+          autocorrelationLags: K,
+        }).findings;
+        const acf = (v: Float64Array) => autocorrelations(residualValues(v, { detrend: 'linear' }), K);
+        expect(f!.differenced).toBe(false);
+        expectRel(f!.nEff, effectiveSampleSizeAcf(f!.n, acf(x), acf(y)), 1e-12, `${detrend}, ${K} lags`);
+      }
     }
   });
 
