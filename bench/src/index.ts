@@ -16,6 +16,7 @@ const benches: Record<string, () => Promise<void>> = {
   data: async () => (await import('./data.ts')).runDataBench(),
   calibration: async () => (await import('./calibration.ts')).runCalibrationBench(),
   startup: async () => (await import('./startup.ts')).runStartupBench(),
+  notifications: async () => (await import('./notifications.ts')).runNotificationsBench(),
 };
 
 const only = process.argv.slice(2).find((arg) => !arg.startsWith('--'));

@@ -6,6 +6,7 @@ import {
   claimDelivery,
   type Database,
   DomainError,
+  type DueUser,
   enabledWebhooks,
   getUser,
   getWebhook,
@@ -21,9 +22,10 @@ import {
   removePushSubscriptionById,
   schema,
   serverSecret,
+  setNextNoticeAt,
   streakBefore,
   toNotification,
-  usersWithNotificationSettings,
+  usersDueForNotices,
   weeklyFindings,
   xpEarnedBetween,
 } from '@lifexp/db';
@@ -37,6 +39,7 @@ import {
   dueNotices,
   generateVapidKeys,
   type NoticeContent,
+  nextNoticeAt,
   type OutboundNotice,
   releaseTime,
   type WebhookOutcome,
@@ -55,6 +58,8 @@ export const CATCH_UP_MS = 15 * 60_000;
 export const WEBHOOK_TESTS_PER_MINUTE = 5;
 /** Undelivered notices re-queued per tick (a job lost between the insert and the queue). */
 const REQUEUE_BATCH = 500;
+/** Due users read per query by a tick. */
+const TICK_PAGE = 500;
 
 export interface NotificationsService {
   /** One scheduler pass: finds what is due for every user and queues it. Returns how many it queued. */
@@ -131,7 +136,7 @@ export async function startNotifications(
 
   /** Records a notice (once) and queues its delivery for when it may go out. */
   async function raise(
-    user: { id: string; timezone: string; settings: NotificationSettings | null },
+    user: DueUser,
     kind: NoticeKind,
     key: string,
     localDate: string,
@@ -193,20 +198,18 @@ export async function startNotifications(
     ticking = true;
     let queued = 0;
     try {
-      for (const user of await usersWithNotificationSettings(db)) {
-        try {
-          for (const due of dueNotices(user.settings, user.timezone, now, CATCH_UP_MS)) {
-            if (await noticeExists(db, user.id, due.key, due.localDate)) continue;
-            const content = await contentOf(user.id, due, now);
-            if (content && (await raise(user, due.kind, due.key, due.localDate, content, due.scheduledAt)))
-              queued += 1;
-          }
-        } catch (error) {
-          log.error(
-            { error: safeError(error), userId: user.id },
-            'notification scheduling failed for a user',
-          );
+      // Only the users whose next scheduled moment has come, a page at a time.
+      for (let page: DueUser[] = [], afterId: string | undefined; ; afterId = page.at(-1)?.id) {
+        page = await usersDueForNotices(db, new Date(now), TICK_PAGE, afterId);
+        const scheduled: { user: DueUser; next: Date | null }[] = [];
+        for (const user of page) {
+          const done = await scheduleUser(user, now);
+          if (!done) continue;
+          queued += done.queued;
+          scheduled.push({ user, next: done.next });
         }
+        await setNextNoticeAt(db, scheduled);
+        if (page.length < TICK_PAGE) break;
       }
       for (const notice of await overdueNotices(db, new Date(now - 60_000), REQUEUE_BATCH))
         await queueDelivery(notice.userId, notice.id, new Date());
@@ -215,6 +218,31 @@ export async function startNotifications(
     }
     if (queued > 0) log.info({ queued }, 'queued due notifications');
     return queued;
+  }
+
+  /**
+   * Raises the user's due notices and says when to look at them next; null when that failed, so that
+   * they keep the moment that made them due and the next tick tries again (inside the catch-up window).
+   */
+  async function scheduleUser(
+    user: DueUser,
+    now: number,
+  ): Promise<{ queued: number; next: Date | null } | null> {
+    const settings = user.settings ?? undefined;
+    let queued = 0;
+    try {
+      for (const due of dueNotices(settings, user.timezone, now, CATCH_UP_MS)) {
+        if (await noticeExists(db, user.id, due.key, due.localDate)) continue;
+        const content = await contentOf(user.id, due, now);
+        if (content && (await raise(user, due.kind, due.key, due.localDate, content, due.scheduledAt)))
+          queued += 1;
+      }
+    } catch (error) {
+      log.error({ error: safeError(error), userId: user.id }, 'notification scheduling failed for a user');
+      return null;
+    }
+    const next = nextNoticeAt(settings, user.timezone, now);
+    return { queued, next: next === null ? null : new Date(next) };
   }
 
   /** Delivers one notice on every channel the user has on; one failing channel never stops another. */

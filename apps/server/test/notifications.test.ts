@@ -1,5 +1,5 @@
 import { randomUUID } from 'node:crypto';
-import { type Db, schema, storeInsightSet } from '@lifexp/db';
+import { type Db, schema, setNextNoticeAt, storeInsightSet, usersDueForNotices } from '@lifexp/db';
 import { startWebhookReceiver } from '@lifexp/notifications/testing';
 import { and, asc, eq } from 'drizzle-orm';
 import { afterAll, beforeAll, expect, it } from 'vitest';
@@ -113,11 +113,61 @@ describeServer(
       await delivered(ctx(), user.id, 2);
     });
 
+    it('a tick reads only the users whose moment has come, and stores each one its next moment', async () => {
+      const { db } = ctx().database;
+      const { client, user } = await person(ctx(), 'UTC', { reminders: [{ time: '09:00' }] });
+      const nextOf = async () =>
+        (
+          await db.select().from(schema.users).where(eq(schema.users.id, user.id))
+        )[0]?.nextNoticeAt?.toISOString();
+      const dueAt = async (iso: string) =>
+        (await usersDueForNotices(db, new Date(iso), 100_000)).some((due) => due.id === user.id);
+      // New settings: looked at by the next tick, whatever its clock.
+      expect(await nextOf()).toBe('1970-01-01T00:00:00.000Z');
+      await tick('2026-04-01T08:00:00Z');
+      expect(await noticesOf(db, user.id)).toEqual([]);
+      expect(await nextOf()).toBe('2026-04-01T09:00:00.000Z');
+      expect(await dueAt('2026-04-01T08:59:59Z')).toBe(false);
+      expect(await dueAt('2026-04-01T09:00:00Z')).toBe(true);
+      await tick('2026-04-01T09:00:00Z');
+      expect((await noticesOf(db, user.id)).map((row) => row.localDate)).toEqual(['2026-04-01']);
+      expect(await nextOf()).toBe('2026-04-02T09:00:00.000Z');
+      // A new zone moves the moment: looked at again at once.
+      await client.users.updatePreferences.mutate({ timezone: 'Asia/Tokyo' });
+      expect(await nextOf()).toBe('1970-01-01T00:00:00.000Z');
+      await tick('2026-04-01T09:30:00Z'); // 18:30 in Tokyo
+      expect(await nextOf()).toBe('2026-04-02T00:00:00.000Z'); // 09:00 in Tokyo
+      // Settings removed: never looked at again.
+      await client.users.updatePreferences.mutate({ preferences: { notifications: null } });
+      await tick('2026-04-01T09:31:00Z');
+      expect(await nextOf()).toBeUndefined();
+    });
+
+    it("settings changed while a tick works are not overwritten by the old settings' next moment", async () => {
+      const { db } = ctx().database;
+      const { client, user } = await person(ctx(), 'UTC', { reminders: [{ time: '09:00' }] });
+      await tick('2026-04-05T08:00:00Z');
+      const [stale] = (await usersDueForNotices(db, new Date('2026-04-05T10:00:00Z'), 100_000)).filter(
+        (due) => due.id === user.id,
+      );
+      expect(stale?.settings).toEqual({ reminders: [{ time: '09:00' }] });
+      await client.users.updatePreferences.mutate({
+        preferences: { notifications: { reminders: [{ time: '10:30' }] } },
+      });
+      expect(await setNextNoticeAt(db, [{ user: stale!, next: new Date('2026-04-06T09:00:00Z') }])).toEqual(
+        [],
+      );
+      await tick('2026-04-05T10:30:00Z');
+      expect((await noticesOf(db, user.id)).map((row) => row.dedupeKey)).toEqual(['reminder:10:30']);
+      const [row] = await db.select().from(schema.users).where(eq(schema.users.id, user.id));
+      expect(row?.nextNoticeAt?.toISOString()).toBe('2026-04-06T10:30:00.000Z');
+    });
+
     it('America/New_York: 02:30 on the spring-forward day fires once, at 03:00 local; fall-back 01:30 once', async () => {
       const { user } = await person(ctx(), 'America/New_York', {
         reminders: [{ time: '02:30' }, { time: '01:30' }],
       });
-      for (const iso of ['2026-03-08T06:59:00Z', '2026-03-08T06:30:00Z']) await tick(iso);
+      for (const iso of ['2026-03-08T06:30:00Z', '2026-03-08T06:59:00Z']) await tick(iso);
       expect(await noticesOf(ctx().database.db, user.id)).toHaveLength(1); // only 01:30 (06:30Z, EST)
       await tick('2026-03-08T07:00:00Z'); // 03:00 EDT: 02:30 did not exist
       await tick('2026-03-08T07:30:00Z');

@@ -4,7 +4,7 @@ import { mutate, notifySessionsChanged } from './changes';
 import type { Db, Executor } from './client';
 import { DomainError } from './errors';
 import { hashPassword, verifyAgainstDummy, verifyPassword } from './passwords';
-import { metrics, users } from './schema';
+import { metrics, NOTICE_DUE_AT_ONCE, users } from './schema';
 import { createSession, endSessions } from './sessions';
 import {
   accountPolicy,
@@ -98,7 +98,15 @@ export async function updatePreferences(
     }
     const [row] = await tx
       .update(users)
-      .set({ preferences: merged, timezone: input.timezone ?? current.timezone, updatedAt: new Date() })
+      .set({
+        preferences: merged,
+        timezone: input.timezone ?? current.timezone,
+        // New notification settings or a new zone: the scheduler reads them at its next tick.
+        ...(input.timezone !== undefined || input.preferences?.notifications !== undefined
+          ? { nextNoticeAt: NOTICE_DUE_AT_ONCE }
+          : {}),
+        updatedAt: new Date(),
+      })
       .where(eq(users.id, userId))
       .returning();
     if (!row) throw new DomainError('NOT_FOUND', 'account not found');

@@ -1,6 +1,6 @@
 import { randomBytes } from 'node:crypto';
 import type { NoticeKind, Notification, NotificationSettings, WebhookEndpoint } from '@lifexp/contracts';
-import { and, desc, eq, inArray, isNotNull, isNull, lt, ne, or, sql } from 'drizzle-orm';
+import { and, desc, eq, gt, inArray, isNotNull, isNull, lt, lte, ne, or, sql } from 'drizzle-orm';
 import { toPublicUser } from './accounts';
 import { mutate } from './changes';
 import { type Db, type Executor, rowsOf } from './client';
@@ -34,16 +34,59 @@ export function toNotification(row: NotificationRow): Notification {
   };
 }
 
-/** Users who have notification settings: their id, zone and settings (what the scheduler tick reads). */
-export async function usersWithNotificationSettings(db: Executor) {
+export interface DueUser {
+  id: string;
+  timezone: string;
+  settings: NotificationSettings | null;
+}
+
+/**
+ * Users whose next scheduled moment has come by `now` (what the scheduler tick reads), in pages of
+ * `limit` by id after `afterId`: a tick reads each due user once, even one it could not handle.
+ */
+export async function usersDueForNotices(
+  db: Executor,
+  now: Date,
+  limit: number,
+  afterId?: string,
+): Promise<DueUser[]> {
   return db
     .select({
       id: users.id,
       timezone: users.timezone,
-      settings: sql<NotificationSettings>`${users.preferences}->'notifications'`,
+      settings: sql<NotificationSettings | null>`${users.preferences}->'notifications'`,
     })
     .from(users)
-    .where(sql`${users.preferences} -> 'notifications' is not null`);
+    .where(and(lte(users.nextNoticeAt, now), afterId ? gt(users.id, afterId) : undefined))
+    .orderBy(users.id)
+    .limit(limit);
+}
+
+/**
+ * Stores when the scheduler next has to look at each user (null: never), in one statement, except
+ * for users whose settings or time zone changed since they were read: their change's own "at once"
+ * stays, and the next tick reads the new settings. Returns the ids stored.
+ */
+export async function setNextNoticeAt(
+  db: Executor,
+  items: readonly { user: DueUser; next: Date | null }[],
+): Promise<string[]> {
+  if (items.length === 0) return [];
+  const rows = JSON.stringify(
+    items.map(({ user, next }) => ({
+      id: user.id,
+      timezone: user.timezone,
+      settings: user.settings,
+      next: next?.toISOString() ?? null,
+    })),
+  );
+  const stored = await db.execute<{ id: string }>(sql`
+    update ${users} set next_notice_at = v.next
+    from jsonb_to_recordset(${rows}::jsonb) as v(id uuid, timezone text, settings jsonb, next timestamptz)
+    where ${users.id} = v.id and ${users.timezone} = v.timezone
+      and ${users.preferences} -> 'notifications' is not distinct from v.settings
+    returning ${users.id} as id`);
+  return rowsOf<{ id: string }>(stored).map((row) => row.id);
 }
 
 export interface NewNotice {

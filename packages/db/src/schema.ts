@@ -45,6 +45,9 @@ const ownedByUser = () => ({
     .references(() => users.id, { onDelete: 'cascade' }),
 });
 
+/** users.nextNoticeAt that has the scheduler look at a user at its next tick, whatever its clock says. */
+export const NOTICE_DUE_AT_ONCE = new Date(0);
+
 export const users = pgTable(
   'users',
   {
@@ -54,9 +57,15 @@ export const users = pgTable(
     passwordHash: text('password_hash').notNull(),
     timezone: text('timezone').notNull().default('UTC'),
     preferences: jsonb('preferences').$type<Record<string, unknown>>().notNull().default({}),
+    // When the notification scheduler next has to look at this user (null: nothing scheduled). A
+    // preferences change sets it to now; the scheduler sets it to the next scheduled moment.
+    nextNoticeAt: timestamp('next_notice_at', { withTimezone: true, mode: 'date' }),
     ...timestamps,
   },
-  (t) => [uniqueIndex('users_email_lower_idx').on(sql`lower(${t.email})`)],
+  (t) => [
+    uniqueIndex('users_email_lower_idx').on(sql`lower(${t.email})`),
+    index('users_next_notice_idx').on(t.nextNoticeAt).where(sql`${t.nextNoticeAt} is not null`),
+  ],
 );
 
 // Sessions as in the Lucia guide: the token is `<id>.<secret>`, only SHA-256(secret) is stored.

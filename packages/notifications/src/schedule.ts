@@ -13,11 +13,44 @@ export interface DueNotice {
   metricIds?: string[];
 }
 
+/** Every notice the settings schedule on one local date, with the instant each is meant to fire. */
+function scheduledOn(settings: NotificationSettings, date: string, timeZone: string): DueNotice[] {
+  const out: DueNotice[] = [];
+  const weekday = weekdayOf(date);
+  for (const reminder of settings.reminders ?? []) {
+    if (reminder.days && !reminder.days.includes(weekday)) continue;
+    out.push({
+      kind: 'reminder',
+      key: `reminder:${reminder.time}`,
+      localDate: date,
+      scheduledAt: zonedInstant(date, reminder.time, timeZone),
+      ...(reminder.metricIds?.length ? { metricIds: reminder.metricIds } : {}),
+    });
+  }
+  const streak = settings.streakAtRisk;
+  if (streak?.enabled)
+    out.push({
+      kind: 'streak',
+      key: 'streak',
+      localDate: date,
+      scheduledAt: zonedInstant(date, streak.time, timeZone),
+    });
+  const weekly = settings.weeklySummary;
+  if (weekly?.enabled && weekly.day === weekday)
+    out.push({
+      kind: 'weekly',
+      key: 'weekly',
+      localDate: date,
+      scheduledAt: zonedInstant(date, weekly.time, timeZone),
+    });
+  return out;
+}
+
 /**
- * The scheduled notices whose moment lies in (now − window, now], in the user's own time zone. The
- * scheduler runs this every tick; a window longer than the tick lets a tick that came late (a busy or
- * restarting server) still catch the notice, and the unique key in the database keeps it to one.
- * Pure: same inputs, same answer.
+ * The scheduled notices whose moment lies in (now − window, now], in the user's own time zone (a
+ * window of at most a day). The scheduler runs this for each user whose next notice has come; a
+ * window longer than the tick lets a tick that came late (a busy or restarting server) still catch
+ * the notice, and the unique key in the database keeps it to one. Pure: same inputs, same answer.
  */
 export function dueNotices(
   settings: NotificationSettings | undefined,
@@ -26,39 +59,39 @@ export function dueNotices(
   windowMs: number,
 ): DueNotice[] {
   if (!settings) return [];
-  const due: DueNotice[] = [];
   const today = wallTime(now, timeZone).date;
   // The window may reach back over local midnight: look at yesterday too.
-  for (const date of [addDays(today, -1), today]) {
-    const weekday = weekdayOf(date);
-    const inWindow = (time: string) => {
-      const at = zonedInstant(date, time, timeZone);
-      return at <= now && at > now - windowMs ? at : null;
-    };
-    for (const reminder of settings.reminders ?? []) {
-      if (reminder.days && !reminder.days.includes(weekday)) continue;
-      const at = inWindow(reminder.time);
-      if (at === null) continue;
-      due.push({
-        kind: 'reminder',
-        key: `reminder:${reminder.time}`,
-        localDate: date,
-        scheduledAt: at,
-        ...(reminder.metricIds?.length ? { metricIds: reminder.metricIds } : {}),
-      });
+  return [addDays(today, -1), today].flatMap((date) =>
+    scheduledOn(settings, date, timeZone).filter(
+      (n) => n.scheduledAt <= now && n.scheduledAt > now - windowMs,
+    ),
+  );
+}
+
+/**
+ * The first instant after `after` at which the settings schedule a notice, or null when they schedule
+ * none. The scheduler stores it per user, so that a tick reads only the users whose moment has come:
+ * every moment dueNotices can find lies at or after it. Looks 8 local days ahead, which covers a
+ * weekly summary and reminders on one weekday.
+ */
+export function nextNoticeAt(
+  settings: NotificationSettings | undefined | null,
+  timeZone: string,
+  after: number,
+): number | null {
+  if (!settings) return null;
+  const today = wallTime(after, timeZone).date;
+  let next: number | null = null;
+  for (let day = -1; day <= 8; day++) {
+    for (const notice of scheduledOn(settings, addDays(today, day), timeZone)) {
+      if (notice.scheduledAt > after && (next === null || notice.scheduledAt < next))
+        next = notice.scheduledAt;
     }
-    const streak = settings.streakAtRisk;
-    if (streak?.enabled) {
-      const at = inWindow(streak.time);
-      if (at !== null) due.push({ kind: 'streak', key: 'streak', localDate: date, scheduledAt: at });
-    }
-    const weekly = settings.weeklySummary;
-    if (weekly?.enabled && weekly.day === weekday) {
-      const at = inWindow(weekly.time);
-      if (at !== null) due.push({ kind: 'weekly', key: 'weekly', localDate: date, scheduledAt: at });
-    }
+    // A later date's moments all come after its local midnight (a time's first occurrence grows with
+    // the time): once one is found before that midnight, no later date can hold an earlier one.
+    if (next !== null && next < zonedInstant(addDays(today, day + 1), '00:00', timeZone)) break;
   }
-  return due;
+  return next;
 }
 
 /**

@@ -1,6 +1,6 @@
 import type { NotificationSettings } from '@lifexp/contracts';
 import { describe, expect, it } from 'vitest';
-import { dueNotices, releaseTime, wallTime, zonedInstant } from '../src';
+import { dueNotices, nextNoticeAt, releaseTime, wallTime, zonedInstant } from '../src';
 
 const MINUTE = 60_000;
 const at = (iso: string) => Date.parse(iso);
@@ -244,5 +244,81 @@ describe('quiet hours', () => {
     const quiet = { start: '22:00', end: '02:30' };
     const night = zonedInstant('2026-03-07', '23:00', zone);
     expect(new Date(releaseTime(night, quiet, zone)).toISOString()).toBe('2026-03-08T07:00:00.000Z');
+  });
+});
+
+describe('nextNoticeAt: the moment a tick needs to look at a user again', () => {
+  /** The distinct instants reached by asking for the next moment again and again from `from`. */
+  function chain(settings: NotificationSettings, zone: string, from: string, to: string): string[] {
+    const out: string[] = [];
+    let t = at(from);
+    for (let next = nextNoticeAt(settings, zone, t); next !== null && next <= at(to); ) {
+      out.push(new Date(next).toISOString());
+      t = next;
+      next = nextNoticeAt(settings, zone, t);
+    }
+    return out;
+  }
+  /** The distinct instants a once-a-minute scheduler fires at over the span. */
+  const firings = (settings: NotificationSettings, zone: string, from: string, to: string) => [
+    ...new Set(simulate(settings, zone, from, to).map((f) => f.scheduledAt)),
+  ];
+
+  const cases: [string, NotificationSettings, string, string, string][] = [
+    [
+      'New York across spring-forward (02:30 → 03:00)',
+      { reminders: [{ time: '02:30' }, { time: '21:15', days: [0, 6] }] },
+      'America/New_York',
+      '2026-03-06T00:00:00Z',
+      '2026-03-10T00:00:00Z',
+    ],
+    [
+      'New York across fall-back (01:30 once)',
+      { reminders: [{ time: '01:30' }], streakAtRisk: { enabled: true, time: '01:30' } },
+      'America/New_York',
+      '2026-10-30T00:00:00Z',
+      '2026-11-03T00:00:00Z',
+    ],
+    [
+      'Berlin: weekdays, streak and weekly summary',
+      {
+        reminders: [{ time: '20:00', days: [1, 3] }],
+        streakAtRisk: { enabled: true, time: '21:00' },
+        weeklySummary: { enabled: true, day: 0, time: '18:00' },
+      },
+      'Europe/Berlin',
+      '2026-11-27T00:00:00Z',
+      '2026-12-05T00:00:00Z',
+    ],
+    [
+      'Kolkata (+05:30), a weekly summary alone',
+      { weeklySummary: { enabled: true, day: 3, time: '07:45' } },
+      'Asia/Kolkata',
+      '2026-11-20T00:00:00Z',
+      '2026-12-06T00:00:00Z',
+    ],
+  ];
+  for (const [name, settings, zone, from, to] of cases) {
+    it(`${name}: asking again and again reaches exactly the moments the scheduler fires at`, () => {
+      const expected = firings(settings, zone, from, to);
+      expect(expected.length).toBeGreaterThan(0);
+      expect(chain(settings, zone, from, to)).toEqual(expected);
+    });
+  }
+
+  it('is strictly after the given instant, and null when nothing is scheduled', () => {
+    const settings: NotificationSettings = { reminders: [{ time: '09:00' }] };
+    const nine = at('2026-06-15T09:00:00Z');
+    expect(nextNoticeAt(settings, 'UTC', nine - 1)).toBe(nine);
+    expect(nextNoticeAt(settings, 'UTC', nine)).toBe(nine + 86_400_000);
+    expect(nextNoticeAt(undefined, 'UTC', nine)).toBeNull();
+    expect(nextNoticeAt(null, 'UTC', nine)).toBeNull();
+    const off: NotificationSettings = {
+      reminders: [],
+      streakAtRisk: { enabled: false, time: '21:00' },
+      weeklySummary: { enabled: false, day: 0, time: '18:00' },
+      quietHours: { start: '22:00', end: '07:00' },
+    };
+    expect(nextNoticeAt(off, 'Europe/Berlin', nine)).toBeNull();
   });
 });
