@@ -108,7 +108,7 @@ const notificationsRoute = createRoute({
   component: lazyRouteComponent(() => import('./screens/Notifications'), 'Notifications'),
 });
 
-const routeTree = rootRoute.addChildren([
+export const routeTree = rootRoute.addChildren([
   todayRoute,
   metricsRoute,
   historyRoute,
