@@ -118,6 +118,7 @@ function NoticeRow({ notice, now, onRead }: { notice: Notification; now: number;
     <li
       className={`notice${unread ? ' unread' : ''}`}
       data-testid="notice"
+      data-id={notice.id}
       data-read={unread ? 'false' : 'true'}
     >
       <div className="grow">
