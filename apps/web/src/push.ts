@@ -33,6 +33,30 @@ export async function currentSubscription(): Promise<PushSubscription | null> {
 /** A push step that failed, with the sentence to show. */
 export class PushError extends Error {}
 
+/** How long the browser's push service may take to hand out a subscription. */
+export const SUBSCRIBE_TIMEOUT_MS = 20_000;
+
+function withTimeout<T>(promise: Promise<T>, ms: number, message: string): Promise<T> {
+  let timer: ReturnType<typeof setTimeout> | undefined;
+  const timeout = new Promise<never>((_, reject) => {
+    timer = setTimeout(() => reject(new PushError(message)), ms);
+  });
+  return Promise.race([promise, timeout]).finally(() => clearTimeout(timer));
+}
+
+/**
+ * Hands the browser's subscription to the server (again: the server keeps one row per endpoint, so
+ * repeating it only refreshes the keys, and moves the endpoint to whoever is signed in here).
+ */
+export async function sendSubscription(trpc: TRPCClient<AppRouter>, subscription: PushSubscription) {
+  const json = subscription.toJSON();
+  await trpc.push.subscribe.mutate({
+    endpoint: subscription.endpoint,
+    expirationTime: subscription.expirationTime,
+    keys: { p256dh: json.keys?.p256dh ?? '', auth: json.keys?.auth ?? '' },
+  });
+}
+
 /**
  * Asks for permission, subscribes with the server's VAPID key and hands the subscription to the
  * server. A subscription the server refuses is dropped again, so the two sides agree.
@@ -53,22 +77,22 @@ export async function enablePush(trpc: TRPCClient<AppRouter>): Promise<PushSubsc
   try {
     subscription =
       (await registration.pushManager.getSubscription()) ??
-      (await registration.pushManager.subscribe({
-        userVisibleOnly: true,
-        applicationServerKey: base64UrlToBytes(publicKey),
-      }));
+      (await withTimeout(
+        registration.pushManager.subscribe({
+          userVisibleOnly: true,
+          applicationServerKey: base64UrlToBytes(publicKey),
+        }),
+        SUBSCRIBE_TIMEOUT_MS,
+        'The browser’s push service did not answer. Check the connection and try again later.',
+      ));
   } catch (error) {
+    if (error instanceof PushError) throw error;
     throw new PushError(
       `This browser could not subscribe to push messages (${(error as Error).message || 'no push service'}).`,
     );
   }
-  const json = subscription.toJSON();
   try {
-    await trpc.push.subscribe.mutate({
-      endpoint: subscription.endpoint,
-      expirationTime: subscription.expirationTime,
-      keys: { p256dh: json.keys?.p256dh ?? '', auth: json.keys?.auth ?? '' },
-    });
+    await sendSubscription(trpc, subscription);
   } catch (error) {
     await subscription.unsubscribe().catch(() => false);
     throw error;

@@ -23,6 +23,7 @@ import {
   disablePush,
   enablePush,
   PushError,
+  sendSubscription,
   workerRegistration,
 } from '../push';
 import { ErrorNote, Field, InputField } from '../ui';
@@ -129,25 +130,31 @@ function SettingsEditor() {
                 hint="Only if one of these has no entry that day. None: only if nothing is logged."
                 error={issue('reminders', index, 'metricIds')}
               >
-                {(props) => (
-                  <select
-                    {...props}
-                    multiple
-                    size={Math.min(5, Math.max(2, metrics.data?.length ?? 2))}
-                    value={reminder.metricIds}
-                    onChange={(e) =>
-                      setReminder(index, {
-                        metricIds: [...e.target.selectedOptions].map((option) => option.value),
-                      })
-                    }
-                  >
-                    {(metrics.data ?? []).map((metric) => (
-                      <option key={metric.id} value={metric.id}>
-                        {metric.name}
-                      </option>
-                    ))}
-                  </select>
-                )}
+                {(props) =>
+                  metrics.isSuccess && metrics.data.length === 0 ? (
+                    <p className="muted small" id={props.id}>
+                      No metrics yet.
+                    </p>
+                  ) : (
+                    <select
+                      {...props}
+                      multiple
+                      size={Math.min(5, Math.max(2, metrics.data?.length ?? 2))}
+                      value={reminder.metricIds}
+                      onChange={(e) =>
+                        setReminder(index, {
+                          metricIds: [...e.target.selectedOptions].map((option) => option.value),
+                        })
+                      }
+                    >
+                      {(metrics.data ?? []).map((metric) => (
+                        <option key={metric.id} value={metric.id}>
+                          {metric.name}
+                        </option>
+                      ))}
+                    </select>
+                  )
+                }
               </Field>
               <button
                 type="button"
@@ -382,8 +389,13 @@ function PushControl() {
       return;
     }
     // The worker is registered as soon as push is possible, so a click on a notice always finds it.
+    // A subscription this browser holds is handed to the server again, so "on" means both sides.
     workerRegistration()
       .then(() => currentSubscription())
+      .then(async (subscription) => {
+        if (subscription) await sendSubscription(client, subscription);
+        return subscription;
+      })
       .then(
         (subscription) => !cancelled && setView({ state: subscription ? 'on' : 'off' }),
         (caught: unknown) =>
@@ -396,7 +408,7 @@ function PushControl() {
     return () => {
       cancelled = true;
     };
-  }, []);
+  }, [client]);
 
   const run = async (action: () => Promise<unknown>, next: PushView) => {
     setBusy(true);

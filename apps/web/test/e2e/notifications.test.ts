@@ -9,6 +9,7 @@ import {
   buildDashboard,
   launchBrowser,
   newContext,
+  persistentContext,
   query,
   type RunningApp,
   screenshot,
@@ -454,6 +455,41 @@ describe('notifications in the dashboard', () => {
       .waitFor();
     expect(await bare.getByRole('button', { name: 'Enable push on this device' }).count()).toBe(0);
     await screenshot(bare, 'push-unsupported');
+  });
+
+  it('push with permission: where the browser gets no subscription, it says so and nothing is half on', async () => {
+    // A real profile (incognito refuses push outright) with notifications allowed. Chromium here has
+    // no reachable push service, so subscribing fails or never answers: the screen must say which.
+    const persistent = await persistentContext(app.url, ['notifications']);
+    try {
+      const page = await persistent.context.newPage();
+      watchConsole(page, consoleErrors);
+      await page.goto('/');
+      await page.getByLabel('Email').fill('dan.notify@example.com');
+      await page.getByLabel('Password').fill(PASSWORD);
+      await page.getByRole('button', { name: 'Sign in' }).click();
+      await page.getByRole('heading', { name: 'Today' }).waitFor();
+      await page.goto('/settings/notifications');
+      const control = page.getByTestId('push-control');
+      const enable = control.getByRole('button', { name: 'Enable push on this device' });
+      await enable.click();
+      expect(await page.evaluate(() => Notification.permission)).toBe('granted');
+      await control
+        .getByTestId('push-error')
+        .filter({ hasText: /push service did not answer|could not subscribe to push messages/ })
+        .waitFor({ timeout: 60_000 });
+      expect(await enable.isEnabled()).toBe(true);
+      expect(await control.getByText('This device receives push notifications.').count()).toBe(0);
+      expect(
+        await page.evaluate(async () => {
+          const registration = await navigator.serviceWorker.getRegistration('/');
+          return (await registration?.pushManager.getSubscription()) ?? null;
+        }),
+      ).toBeNull();
+      await screenshot(page, 'push-no-service');
+    } finally {
+      await persistent.close();
+    }
   });
 });
 
