@@ -26,7 +26,7 @@ import {
   sendSubscription,
   workerRegistration,
 } from '../push';
-import { ErrorNote, Field, InputField } from '../ui';
+import { Check, ErrorNote, Field, Group, InputField } from '../ui';
 
 const BASE = ['preferences', 'notifications'] as const;
 
@@ -94,8 +94,7 @@ function SettingsEditor() {
       <h2>What to tell you</h2>
       <p className="muted">Times are your local time ({profile.timezone}).</p>
 
-      <fieldset aria-labelledby="reminders-legend">
-        <h3 id="reminders-legend">Reminders</h3>
+      <Group title="Reminders">
         {form.reminders.length === 0 && <p className="muted">No reminders.</p>}
         {issue('reminders') && (
           <p className="error" role="alert">
@@ -180,19 +179,15 @@ function SettingsEditor() {
         >
           Add reminder
         </button>
-      </fieldset>
+      </Group>
       <hr />
 
-      <fieldset aria-labelledby="streak-legend">
-        <h3 id="streak-legend">Streak at risk</h3>
-        <label className="check">
-          <input
-            type="checkbox"
-            checked={form.streakAtRisk.enabled}
-            onChange={(e) => patch({ streakAtRisk: { ...form.streakAtRisk, enabled: e.target.checked } })}
-          />
-          Warn me when a streak of 3 days or more has nothing logged yet today
-        </label>
+      <Group title="Streak at risk">
+        <Check
+          label="Warn me when a streak of 3 days or more has nothing logged yet today"
+          checked={form.streakAtRisk.enabled}
+          onChange={(on) => patch({ streakAtRisk: { ...form.streakAtRisk, enabled: on } })}
+        />
         <InputField
           label="Streak warning time"
           type="time"
@@ -200,32 +195,24 @@ function SettingsEditor() {
           error={issue('streakAtRisk', 'time') ?? issue('streakAtRisk')}
           onChange={(e) => patch({ streakAtRisk: { ...form.streakAtRisk, time: e.target.value } })}
         />
-      </fieldset>
+      </Group>
       <hr />
 
-      <fieldset aria-labelledby="insights-legend">
-        <h3 id="insights-legend">New insights</h3>
-        <label className="check">
-          <input
-            type="checkbox"
-            checked={form.newInsights}
-            onChange={(e) => patch({ newInsights: e.target.checked })}
-          />
-          Tell me about a new finding in my data (at most once a day)
-        </label>
-      </fieldset>
+      <Group title="New insights">
+        <Check
+          label="Tell me about a new finding in my data (at most once a day)"
+          checked={form.newInsights}
+          onChange={(on) => patch({ newInsights: on })}
+        />
+      </Group>
       <hr />
 
-      <fieldset aria-labelledby="weekly-legend">
-        <h3 id="weekly-legend">Weekly summary</h3>
-        <label className="check">
-          <input
-            type="checkbox"
-            checked={form.weeklySummary.enabled}
-            onChange={(e) => patch({ weeklySummary: { ...form.weeklySummary, enabled: e.target.checked } })}
-          />
-          Send me a summary of my week
-        </label>
+      <Group title="Weekly summary">
+        <Check
+          label="Send me a summary of my week"
+          checked={form.weeklySummary.enabled}
+          onChange={(on) => patch({ weeklySummary: { ...form.weeklySummary, enabled: on } })}
+        />
         <div className="row-fields">
           <Field label="Summary day" error={issue('weeklySummary', 'day')}>
             {(props) => (
@@ -252,19 +239,15 @@ function SettingsEditor() {
             onChange={(e) => patch({ weeklySummary: { ...form.weeklySummary, time: e.target.value } })}
           />
         </div>
-      </fieldset>
+      </Group>
       <hr />
 
-      <fieldset aria-labelledby="quiet-legend">
-        <h3 id="quiet-legend">Quiet hours</h3>
-        <label className="check">
-          <input
-            type="checkbox"
-            checked={form.quietHours.enabled}
-            onChange={(e) => patch({ quietHours: { ...form.quietHours, enabled: e.target.checked } })}
-          />
-          Hold notices during quiet hours (they go out when the quiet hours end)
-        </label>
+      <Group title="Quiet hours">
+        <Check
+          label="Hold notices during quiet hours (they go out when the quiet hours end)"
+          checked={form.quietHours.enabled}
+          onChange={(on) => patch({ quietHours: { ...form.quietHours, enabled: on } })}
+        />
         {form.quietHours.enabled && (
           <div className="row-fields">
             <InputField
@@ -283,11 +266,10 @@ function SettingsEditor() {
             />
           </div>
         )}
-      </fieldset>
+      </Group>
       <hr />
 
-      <fieldset aria-labelledby="channels-legend">
-        <h3 id="channels-legend">Channels</h3>
+      <Group title="Channels">
         {(
           [
             ['inApp', 'In the app (this list and the count in the menu)'],
@@ -296,16 +278,14 @@ function SettingsEditor() {
             ['email', `Email to ${profile.email}`],
           ] as const
         ).map(([channel, label]) => (
-          <label key={channel} className="check">
-            <input
-              type="checkbox"
-              checked={form.channels[channel]}
-              onChange={(e) => patch({ channels: { ...form.channels, [channel]: e.target.checked } })}
-            />
-            {label}
-          </label>
+          <Check
+            key={channel}
+            label={label}
+            checked={form.channels[channel]}
+            onChange={(on) => patch({ channels: { ...form.channels, [channel]: on } })}
+          />
         ))}
-      </fieldset>
+      </Group>
 
       {formError && (
         <p className="error" role="alert">

@@ -1,10 +1,10 @@
 import type { Notification } from '@lifexp/contracts';
 import { useInfiniteQuery, useMutation, useQueryClient } from '@tanstack/react-query';
 import { Link, useNavigate } from '@tanstack/react-router';
-import { useEffect, useRef, useState } from 'react';
+import { useState } from 'react';
 import { useTRPC, useTRPCClient } from '../api';
 import { appPath, timeAgo } from '../lib/notify';
-import { Empty, ErrorNote } from '../ui';
+import { Check, Empty, ErrorNote, LoadMore } from '../ui';
 
 const PAGE = 20;
 
@@ -35,19 +35,6 @@ export function Notifications() {
   const markRead = useMutation(trpc.notifications.markRead.mutationOptions({ onSettled: invalidate }));
   const markAll = useMutation(trpc.notifications.markAllRead.mutationOptions({ onSettled: invalidate }));
 
-  const sentinel = useRef<HTMLDivElement>(null);
-  useEffect(() => {
-    const node = sentinel.current;
-    if (!node || typeof IntersectionObserver === 'undefined') return;
-    const observer = new IntersectionObserver((seen) => {
-      if (seen.some((item) => item.isIntersecting) && notices.hasNextPage && !notices.isFetchingNextPage) {
-        void notices.fetchNextPage();
-      }
-    });
-    observer.observe(node);
-    return () => observer.disconnect();
-  }, [notices]);
-
   const items = notices.data?.pages.flatMap((page) => page.items) ?? [];
   const unread = notices.data?.pages[0]?.unread ?? 0;
   const now = Date.now();
@@ -62,10 +49,7 @@ export function Notifications() {
           </p>
         </div>
         <div className="actions">
-          <label className="check">
-            <input type="checkbox" checked={unreadOnly} onChange={(e) => setUnreadOnly(e.target.checked)} />
-            Unread only
-          </label>
+          <Check label="Unread only" checked={unreadOnly} onChange={setUnreadOnly} />
           <button type="button" onClick={() => markAll.mutate()} disabled={unread === 0 || markAll.isPending}>
             Mark all read
           </button>
@@ -94,17 +78,7 @@ export function Notifications() {
           ))}
         </ul>
       )}
-      <div ref={sentinel} className="sentinel">
-        {notices.isFetchingNextPage ? (
-          'Loading more…'
-        ) : notices.hasNextPage ? (
-          <button type="button" onClick={() => notices.fetchNextPage()}>
-            Load more
-          </button>
-        ) : items.length > 0 ? (
-          <span className="muted">That is everything.</span>
-        ) : null}
-      </div>
+      <LoadMore pages={notices} shown={items.length} />
     </section>
   );
 }

@@ -2,7 +2,7 @@ import { readFileSync, rmSync } from 'node:fs';
 import { createServer, type IncomingMessage, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { join } from 'node:path';
-import type { Browser, BrowserContext, Page } from 'playwright-core';
+import type { Browser, BrowserContext, Locator, Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import { measure } from '../../scripts/size';
 import {
@@ -64,14 +64,17 @@ async function open(options: { permissions?: string[]; init?: string } = {}): Pr
   return page;
 }
 
-async function signUp(page: Page, email: string) {
+async function enter(page: Page, address: string, mode: 'Sign in' | 'Create account') {
   await page.goto('/');
-  await page.getByRole('button', { name: 'Create an account instead' }).click();
-  await page.getByLabel('Email').fill(email);
+  if (mode === 'Create account')
+    await page.getByRole('button', { name: 'Create an account instead' }).click();
+  await page.getByLabel('Email').fill(address);
   await page.getByLabel('Password').fill(PASSWORD);
-  await page.getByRole('button', { name: 'Create account' }).click();
+  await page.getByRole('button', { name: mode }).click();
   await page.getByRole('heading', { name: 'Today' }).waitFor();
 }
+const signUp = (page: Page, address: string) => enter(page, address, 'Create account');
+const signIn = (page: Page, address: string) => enter(page, address, 'Sign in');
 
 /** A tRPC mutation over HTTP with the context's session cookie (same origin, as the page sends it). */
 async function mutate<T>(page: Page, path: string, input?: unknown): Promise<T> {
@@ -92,6 +95,13 @@ function localTime(minutesAgo: number): string {
     minute: '2-digit',
     hourCycle: 'h23',
   }).format(new Date(Date.now() - minutesAgo * 60_000));
+}
+
+/** The message tied to a field once it is marked invalid (aria-describedby, its error last). */
+async function errorBeside(page: Page, field: Locator): Promise<string> {
+  await expect.poll(() => field.getAttribute('aria-invalid')).toBe('true');
+  const ids = ((await field.getAttribute('aria-describedby')) ?? '').split(' ');
+  return (await page.locator(`[id="${ids.at(-1)}"]`).textContent()) ?? '';
 }
 
 const unreadBadge = (page: Page) =>
@@ -337,9 +347,7 @@ describe('notifications in the dashboard', () => {
     await form.getByLabel('Quiet until').fill('23:00');
     await form.getByRole('button', { name: 'Save notification settings' }).click();
     const quietFrom = form.getByLabel('Quiet from');
-    await expect.poll(() => quietFrom.getAttribute('aria-invalid')).toBe('true');
-    const quietError = page.locator(`[id="${await quietFrom.getAttribute('aria-describedby')}"]`);
-    expect(await quietError.textContent()).toContain('start and end must differ');
+    expect(await errorBeside(page, quietFrom)).toContain('start and end must differ');
     await form.getByText('Nothing was saved').waitFor();
 
     // A reminder's time cleared (a time input cannot hold "25:00": empty is what a person can send),
@@ -349,11 +357,7 @@ describe('notifications in the dashboard', () => {
     for (const day of ['Sunday', 'Monday', 'Tuesday', 'Wednesday', 'Thursday', 'Friday', 'Saturday'])
       await form.getByLabel(`Reminder 3 days: ${day}`).uncheck();
     await form.getByRole('button', { name: 'Save notification settings' }).click();
-    const time = form.getByLabel('Reminder 2 time');
-    await expect.poll(() => time.getAttribute('aria-invalid')).toBe('true');
-    expect(
-      await page.locator(`[id="${await time.getAttribute('aria-describedby')}"]`).textContent(),
-    ).toContain('HH:MM');
+    expect(await errorBeside(page, form.getByLabel('Reminder 2 time'))).toContain('HH:MM');
     await form.getByRole('alert').filter({ hasText: 'give at least one day' }).waitFor();
     expect(await quietFrom.getAttribute('aria-invalid')).toBe('false');
     await screenshot(page, 'notification-settings-errors');
@@ -373,11 +377,7 @@ describe('notifications in the dashboard', () => {
     // A URL the server refuses: the reason beside the field, nothing created.
     await add.getByLabel('Endpoint URL').fill('ftp://example.com/hook');
     await add.getByRole('button', { name: 'Add webhook' }).click();
-    const urlField = add.getByLabel('Endpoint URL');
-    await expect.poll(() => urlField.getAttribute('aria-invalid')).toBe('true');
-    expect(
-      await page.locator(`[id="${await urlField.getAttribute('aria-describedby')}"]`).textContent(),
-    ).toContain('must be an https or http URL');
+    expect(await errorBeside(page, add.getByLabel('Endpoint URL'))).toContain('must be an https or http URL');
     expect(await query<WebhookRow[]>(page, 'webhooks.list')).toEqual([]);
 
     await add.getByLabel('Endpoint URL').fill(`${receiverUrl}/ok`);
@@ -447,11 +447,7 @@ describe('notifications in the dashboard', () => {
 
     // A browser without the Push API.
     const bare = await open({ init: 'delete window.PushManager;' });
-    await bare.goto('/');
-    await bare.getByLabel('Email').fill(email('dan'));
-    await bare.getByLabel('Password').fill(PASSWORD);
-    await bare.getByRole('button', { name: 'Sign in' }).click();
-    await bare.getByRole('heading', { name: 'Today' }).waitFor();
+    await signIn(bare, email('dan'));
     await bare.goto('/settings/notifications');
     await bare
       .getByTestId('push-unavailable')
@@ -468,11 +464,7 @@ describe('notifications in the dashboard', () => {
     try {
       const page = await persistent.context.newPage();
       watchConsole(page, consoleErrors);
-      await page.goto('/');
-      await page.getByLabel('Email').fill(email('dan'));
-      await page.getByLabel('Password').fill(PASSWORD);
-      await page.getByRole('button', { name: 'Sign in' }).click();
-      await page.getByRole('heading', { name: 'Today' }).waitFor();
+      await signIn(page, email('dan'));
       await page.goto('/settings/notifications');
       const control = page.getByTestId('push-control');
       const enable = control.getByRole('button', { name: 'Enable push on this device' });
