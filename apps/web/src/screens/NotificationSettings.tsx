@@ -556,7 +556,12 @@ function WebhookRow({ hook, onChanged }: { hook: WebhookEndpoint; onChanged: () 
           )}
         </p>
         {hook.description && <p className="muted small tight">{hook.description}</p>}
-        {(hook.consecutiveFailures > 0 || hook.lastError) && (
+        {!hook.enabled && (
+          <p className="muted small tight">
+            Paused after repeated failures: nothing is sent to it until a test succeeds.
+          </p>
+        )}
+        {hook.consecutiveFailures > 0 && (
           <p className="muted small tight">
             {hook.consecutiveFailures} failure{hook.consecutiveFailures === 1 ? '' : 's'} in a row
             {hook.lastError ? `; last: ${hook.lastError}` : ''}

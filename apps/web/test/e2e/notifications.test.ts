@@ -51,6 +51,8 @@ let browser: Browser;
 let receiver: Server;
 let receiverUrl: string;
 const received: { path: string; headers: IncomingMessage['headers']; body: string }[] = [];
+/** Whether the receiver's /fail path answers 500 (else 204: the endpoint has recovered). */
+let failing = true;
 const consoleErrors: string[] = [];
 const contexts: BrowserContext[] = [];
 
@@ -116,7 +118,7 @@ beforeAll(async () => {
     });
     request.on('end', () => {
       received.push({ path: request.url ?? '', headers: request.headers, body });
-      response.writeHead(request.url?.startsWith('/fail') ? 500 : 204).end();
+      response.writeHead(failing && request.url?.startsWith('/fail') ? 500 : 204).end();
     });
   });
   await new Promise<void>((done) => receiver.listen(0, '127.0.0.1', done));
@@ -128,6 +130,8 @@ beforeAll(async () => {
       JOBS_POLL_SECONDS: '1',
       // The test's webhook receiver listens on loopback.
       WEBHOOKS_ALLOW_PRIVATE: 'true',
+      // An endpoint is paused after two failures in a row.
+      WEBHOOKS_DISABLE_AFTER: '2',
       // PostgreSQL when the suite is given one, else the embedded database.
       ...(process.env.TEST_DATABASE_URL ? { DATABASE_URL: process.env.TEST_DATABASE_URL } : {}),
     }),
@@ -368,7 +372,7 @@ describe('notifications in the dashboard', () => {
     expect(await page.getByLabel('Reminder 2 time').inputValue()).not.toBe('');
   });
 
-  it('a webhook is added with its secret shown once, tested, and deleted', async () => {
+  it('a webhook is added with its secret shown once, tested (paused by failures, back on after a success), and deleted', async () => {
     const page = await open({ permissions: ['clipboard-read', 'clipboard-write'] });
     await signUp(page, email('cleo'));
     await page.goto('/settings/notifications');
@@ -411,10 +415,30 @@ describe('notifications in the dashboard', () => {
 
     await add.getByLabel('Endpoint URL').fill(`${receiverUrl}/fail`);
     await add.getByRole('button', { name: 'Add webhook' }).click();
-    const failing = list.getByTestId('webhook').filter({ hasText: '/fail' });
-    await failing.getByRole('button', { name: 'Send test' }).click();
-    await failing.getByTestId('webhook-test-result').filter({ hasText: 'Test failed (HTTP 500)' }).waitFor();
-    await failing.getByText('1 failure in a row').waitFor();
+    const failed = list.getByTestId('webhook').filter({ hasText: '/fail' });
+    await failed.getByRole('button', { name: 'Send test' }).click();
+    await failed.getByTestId('webhook-test-result').filter({ hasText: 'Test failed (HTTP 500)' }).waitFor();
+    await failed.getByText('1 failure in a row').waitFor();
+    expect(await failed.getByText('active', { exact: true }).count()).toBe(1);
+
+    // A second failure in a row pauses it; a successful test turns it back on.
+    await failed.getByRole('button', { name: 'Send test' }).click();
+    await failed.getByText('2 failures in a row').waitFor();
+    await failed.getByText('paused', { exact: true }).waitFor();
+    expect(
+      (await query<WebhookRow[]>(page, 'webhooks.list')).find((row) => row.url.endsWith('/fail')),
+    ).toMatchObject({
+      enabled: false,
+      consecutiveFailures: 2,
+    });
+    failing = false;
+    await failed.getByRole('button', { name: 'Send test' }).click();
+    await failed
+      .getByTestId('webhook-test-result')
+      .filter({ hasText: 'Test delivered (HTTP 204)' })
+      .waitFor();
+    await failed.getByText('active', { exact: true }).waitFor();
+    expect(await failed.getByText(/failures? in a row/).count()).toBe(0);
 
     // Delete asks first, then removes it here and on the server.
     await ok.getByRole('button', { name: 'Delete…' }).click();
@@ -455,6 +479,67 @@ describe('notifications in the dashboard', () => {
       .waitFor();
     expect(await bare.getByRole('button', { name: 'Enable push on this device' }).count()).toBe(0);
     await screenshot(bare, 'push-unsupported');
+  });
+
+  it('the worker shows a pushed notice (delivered through DevTools, as a push service would)', async () => {
+    const page = await open({ permissions: ['notifications'] });
+    await signIn(page, email('ada'));
+    await page.goto('/settings/notifications');
+    await page.getByRole('button', { name: 'Enable push on this device' }).waitFor();
+    expect(await page.evaluate(async () => (await navigator.serviceWorker.ready).scope)).toBe(`${app.url}/`);
+
+    const devtools = await page.context().newCDPSession(page);
+    const registrations: { registrationId: string; scopeURL: string; isDeleted: boolean }[] = [];
+    devtools.on('ServiceWorker.workerRegistrationUpdated', (event) =>
+      registrations.push(...event.registrations),
+    );
+    await devtools.send('ServiceWorker.enable');
+    await expect
+      .poll(() => registrations.some((r) => r.scopeURL === `${app.url}/` && !r.isDeleted))
+      .toBe(true);
+    const registration = registrations.find((r) => r.scopeURL === `${app.url}/` && !r.isDeleted)!;
+
+    // The message the server sends for one of this account's notices: its link absolute on the
+    // public origin (here another host: the worker keeps only the path, on its own origin).
+    const notice = (await query<NoticePage>(page, 'notifications.list')).items[0]!;
+    const message = {
+      id: notice.id,
+      kind: notice.kind,
+      title: 'Time for a quick check-in',
+      body: 'Nothing is logged yet today.',
+      url: `https://lifexp.example.com${notice.link}`,
+    };
+    await devtools.send('ServiceWorker.deliverPushMessage', {
+      origin: app.url,
+      registrationId: registration.registrationId,
+      data: JSON.stringify(message),
+    });
+    const shown = () =>
+      page.evaluate(async () =>
+        (await (await navigator.serviceWorker.ready).getNotifications()).map((n) => ({
+          title: n.title,
+          body: n.body,
+          tag: n.tag,
+          data: n.data as unknown,
+        })),
+      );
+    await expect.poll(shown).toEqual([
+      {
+        title: message.title,
+        body: message.body,
+        tag: notice.id,
+        data: { url: `${app.url}${notice.link}`, id: notice.id },
+      },
+    ]);
+    // The same notice pushed again (a retry) replaces its notification instead of adding one.
+    await devtools.send('ServiceWorker.deliverPushMessage', {
+      origin: app.url,
+      registrationId: registration.registrationId,
+      data: JSON.stringify({ ...message, body: 'Still nothing logged today.' }),
+    });
+    await expect
+      .poll(async () => (await shown()).map((n) => n.body))
+      .toEqual(['Still nothing logged today.']);
   });
 
   it('push with permission: where the browser gets no subscription, it says so and nothing is half on', async () => {
