@@ -1,4 +1,4 @@
-import type { WebhookEndpoint } from '@lifexp/contracts';
+import { MAX_REMINDERS, type WebhookEndpoint } from '@lifexp/contracts';
 import { useMutation, useQuery, useQueryClient } from '@tanstack/react-query';
 import { Link } from '@tanstack/react-router';
 import { useEffect, useId, useState } from 'react';
@@ -167,7 +167,7 @@ function SettingsEditor() {
         </ol>
         <button
           type="button"
-          disabled={form.reminders.length >= 10}
+          disabled={form.reminders.length >= MAX_REMINDERS}
           onClick={() =>
             patch({
               reminders: [

@@ -278,6 +278,11 @@ describe('notifications in the dashboard', () => {
 
   it('notification settings are saved and come back after a reload', async () => {
     const page = ada;
+    const sleep = await mutate<{ id: string }>(page, 'metrics.create', {
+      name: 'Sleep',
+      type: 'duration',
+      category: 'sleep',
+    });
     await page.goto('/settings');
     await page.getByRole('link', { name: 'Notification settings' }).click();
     const form = page.getByRole('form', { name: 'Notification settings' });
@@ -286,6 +291,7 @@ describe('notifications in the dashboard', () => {
     await form.getByLabel('Reminder 4 days: Saturday').uncheck();
     await form.getByLabel('Reminder 4 days: Sunday').uncheck();
     await form.getByLabel('Reminder 1 days: Wednesday').uncheck();
+    await form.getByLabel('Reminder 4 metrics').selectOption({ label: 'Sleep' });
     await form.getByRole('checkbox', { name: /Warn me when a streak/ }).check();
     await form.getByLabel('Streak warning time').fill('20:30');
     await form.getByRole('checkbox', { name: /new finding/ }).check();
@@ -314,7 +320,7 @@ describe('notifications in the dashboard', () => {
     const reminders = stored.reminders as { time: string; days?: number[] }[];
     expect(reminders).toHaveLength(4);
     expect(reminders[0]?.days).toEqual([0, 1, 2, 4, 5, 6]);
-    expect(reminders[3]).toEqual({ time: '07:15', days: [1, 2, 3, 4, 5] });
+    expect(reminders[3]).toEqual({ time: '07:15', days: [1, 2, 3, 4, 5], metricIds: [sleep.id] });
 
     await page.reload();
     const again = page.getByRole('form', { name: 'Notification settings' });
@@ -322,6 +328,13 @@ describe('notifications in the dashboard', () => {
     expect(await again.getByLabel('Reminder 4 days: Sunday').isChecked()).toBe(false);
     expect(await again.getByLabel('Reminder 4 days: Monday').isChecked()).toBe(true);
     expect(await again.getByLabel('Reminder 1 days: Wednesday').isChecked()).toBe(false);
+    expect(
+      await again
+        .getByLabel('Reminder 4 metrics')
+        .evaluate((select: HTMLSelectElement) =>
+          [...select.selectedOptions].map((option) => option.textContent),
+        ),
+    ).toEqual(['Sleep']);
     expect(await again.getByLabel('Streak warning time').inputValue()).toBe('20:30');
     expect(await again.getByRole('checkbox', { name: /new finding/ }).isChecked()).toBe(true);
     expect(await again.getByLabel('Summary day').inputValue()).toBe('5');
