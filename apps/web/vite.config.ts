@@ -1,3 +1,4 @@
+import { fileURLToPath } from 'node:url';
 import react from '@vitejs/plugin-react';
 import { defineConfig } from 'vite';
 
@@ -18,6 +19,21 @@ export default defineConfig({
       '/readyz': api,
     },
   },
-  // The manifest lets scripts/size.ts tell the first load from chunks loaded on demand.
-  build: { target: 'es2022', chunkSizeWarningLimit: 600, manifest: true },
+  // The manifest lets scripts/size.ts tell the first load from chunks loaded on demand. The service
+  // worker is a second entry built to a fixed name, /sw.js, at the root (its scope is the whole
+  // app); the server serves it `no-cache`, unlike the hashed assets.
+  build: {
+    target: 'es2022',
+    chunkSizeWarningLimit: 600,
+    manifest: true,
+    rollupOptions: {
+      input: {
+        index: fileURLToPath(new URL('index.html', import.meta.url)),
+        sw: fileURLToPath(new URL('src/worker/sw.ts', import.meta.url)),
+      },
+      output: {
+        entryFileNames: (chunk) => (chunk.name === 'sw' ? 'sw.js' : 'assets/[name]-[hash].js'),
+      },
+    },
+  },
 });

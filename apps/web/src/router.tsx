@@ -6,6 +6,7 @@ import {
   Link,
   lazyRouteComponent,
   Outlet,
+  redirect,
 } from '@tanstack/react-router';
 import { z } from 'zod';
 import { History } from './screens/History';
@@ -30,6 +31,8 @@ export type HistorySearch = z.infer<typeof historySearch>;
 
 export const analyticsSearch = z.object({ metricId: uuid });
 export const todaySearch = z.object({ date: day });
+/** `/insights?week=…`: the weekly summary's link, the last day of the week it looked at. */
+export const insightsSearch = z.object({ week: day });
 
 const rootRoute = createRootRoute({
   component: () => (
@@ -70,21 +73,52 @@ const analyticsRoute = createRoute({
 const insightsRoute = createRoute({
   getParentRoute: () => rootRoute,
   path: '/insights',
+  validateSearch: insightsSearch,
   component: Insights,
+});
+// A notice about one finding links to it: the insights screen with that finding brought forward.
+const insightRoute = createRoute({
+  getParentRoute: () => rootRoute,
+  path: '/insights/$insightId',
+  component: Insights,
+});
+// Reminders and streak notices link to `/log?date=…`: the day's logging screen, Today.
+const logRoute = createRoute({
+  getParentRoute: () => rootRoute,
+  path: '/log',
+  validateSearch: todaySearch,
+  beforeLoad: ({ search }) => {
+    throw redirect({ to: '/', search: { date: search.date }, replace: true });
+  },
 });
 const settingsRoute = createRoute({
   getParentRoute: () => rootRoute,
   path: '/settings',
   component: Settings,
 });
+// The notification screens load when opened, like the charts.
+const notificationSettingsRoute = createRoute({
+  getParentRoute: () => rootRoute,
+  path: '/settings/notifications',
+  component: lazyRouteComponent(() => import('./screens/NotificationSettings'), 'NotificationSettings'),
+});
+const notificationsRoute = createRoute({
+  getParentRoute: () => rootRoute,
+  path: '/notifications',
+  component: lazyRouteComponent(() => import('./screens/Notifications'), 'Notifications'),
+});
 
-const routeTree = rootRoute.addChildren([
+export const routeTree = rootRoute.addChildren([
   todayRoute,
   metricsRoute,
   historyRoute,
   analyticsRoute,
   insightsRoute,
+  insightRoute,
+  logRoute,
   settingsRoute,
+  notificationSettingsRoute,
+  notificationsRoute,
 ]);
 
 export const router = createRouter({ routeTree, defaultPreload: 'intent', scrollRestoration: true });

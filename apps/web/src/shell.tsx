@@ -20,6 +20,7 @@ const NAV = [
   { to: '/history', label: 'History' },
   { to: '/analytics', label: 'Analytics' },
   { to: '/insights', label: 'Insights' },
+  { to: '/notifications', label: 'Notifications' },
   { to: '/settings', label: 'Settings' },
 ] as const;
 
@@ -115,6 +116,7 @@ export function Shell({ children }: { children: ReactNode }) {
                 <li key={item.to}>
                   <Link to={item.to} activeProps={{ 'aria-current': 'page', className: 'active' }}>
                     {item.label}
+                    {item.to === '/notifications' && <UnreadBadge />}
                   </Link>
                 </li>
               ))}
@@ -134,6 +136,26 @@ export function Shell({ children }: { children: ReactNode }) {
         <main id="main">{children}</main>
       </div>
     </SessionContext.Provider>
+  );
+}
+
+/**
+ * The count of unread notices beside "Notifications": kept current by the sync stream (a notice
+ * delivered or read makes it stale), so a new one shows without a reload.
+ */
+function UnreadBadge() {
+  const trpc = useTRPC();
+  const list = useQuery(trpc.notifications.list.queryOptions({ limit: 1 }));
+  const unread = list.data?.unread ?? 0;
+  return (
+    <span aria-live="polite">
+      {unread > 0 && (
+        <span className="pill count" data-testid="unread-count">
+          {unread > 99 ? '99+' : unread}
+          <span className="sr-only"> unread</span>
+        </span>
+      )}
+    </span>
   );
 }
 

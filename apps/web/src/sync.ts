@@ -41,7 +41,7 @@ export function startLiveSync(trpc: TRPCClient<AppRouter>, queryClient: QueryCli
 }
 
 /** Which cached answers a change of an entity makes stale. */
-function staleKeysOf(entity: ChangeEvent['entity']): string[] {
+export function staleKeysOf(entity: ChangeEvent['entity']): string[] {
   switch (entity) {
     case 'metric':
       return ['metrics', 'entries', 'analytics'];
@@ -51,6 +51,10 @@ function staleKeysOf(entity: ChangeEvent['entity']): string[] {
       return ['analytics'];
     case 'user':
       return ['users'];
+    // A notice delivered or read (`notification`), or all of them read (`notifications`).
+    case 'notification':
+    case 'notifications':
+      return ['notifications'];
     default:
       return ['metrics', 'entries', 'analytics', 'users'];
   }

@@ -1,4 +1,4 @@
-import { type InputHTMLAttributes, type ReactNode, useId } from 'react';
+import { type InputHTMLAttributes, type ReactNode, useEffect, useId, useRef } from 'react';
 
 export interface FieldProps {
   id: string;
@@ -68,5 +68,73 @@ export function ErrorNote({ error }: { error: { message: string } | null | undef
     <p className="error" role="alert">
       {error.message}
     </p>
+  );
+}
+
+/** A checkbox with its label beside it. */
+export function Check({
+  label,
+  checked,
+  onChange,
+}: {
+  label: ReactNode;
+  checked: boolean;
+  onChange: (checked: boolean) => void;
+}) {
+  return (
+    <label className="check">
+      <input type="checkbox" checked={checked} onChange={(e) => onChange(e.target.checked)} />
+      {label}
+    </label>
+  );
+}
+
+/** A titled group of controls (a fieldset named by its heading). */
+export function Group({ title, children }: { title: string; children: ReactNode }) {
+  const id = useId();
+  return (
+    <fieldset aria-labelledby={id}>
+      <h3 id={id}>{title}</h3>
+      {children}
+    </fieldset>
+  );
+}
+
+/** The paging state of an infinite query, as much of it as LoadMore uses. */
+export interface Pages {
+  hasNextPage: boolean;
+  isFetchingNextPage: boolean;
+  fetchNextPage: () => Promise<unknown>;
+}
+
+/**
+ * The end of a paged list: the next page loads when this comes into view (or with its button),
+ * and once there is no more it says so.
+ */
+export function LoadMore({ pages, shown }: { pages: Pages; shown: number }) {
+  const sentinel = useRef<HTMLDivElement>(null);
+  useEffect(() => {
+    const node = sentinel.current;
+    if (!node || typeof IntersectionObserver === 'undefined') return;
+    const observer = new IntersectionObserver((seen) => {
+      if (seen.some((item) => item.isIntersecting) && pages.hasNextPage && !pages.isFetchingNextPage) {
+        void pages.fetchNextPage();
+      }
+    });
+    observer.observe(node);
+    return () => observer.disconnect();
+  }, [pages]);
+  return (
+    <div ref={sentinel} className="sentinel">
+      {pages.isFetchingNextPage ? (
+        'Loading more…'
+      ) : pages.hasNextPage ? (
+        <button type="button" onClick={() => pages.fetchNextPage()}>
+          Load more
+        </button>
+      ) : shown > 0 ? (
+        <span className="muted">That is everything.</span>
+      ) : null}
+    </div>
   );
 }

@@ -1,11 +1,11 @@
 import type { Entry, Metric } from '@lifexp/contracts';
 import { useInfiniteQuery, useMutation, useQuery, useQueryClient } from '@tanstack/react-query';
 import { useNavigate, useSearch } from '@tanstack/react-router';
-import { useEffect, useRef, useState } from 'react';
+import { useState } from 'react';
 import { codeOf, useTRPC, useTRPCClient } from '../api';
 import { formatValue, parseTags } from '../lib/format';
 import type { HistorySearch } from '../router';
-import { Empty, ErrorNote } from '../ui';
+import { Empty, ErrorNote, LoadMore } from '../ui';
 
 /** Entries, newest first, filtered by the URL's search params; more load as the list scrolls. */
 export function History() {
@@ -25,18 +25,6 @@ export function History() {
     initialPageParam: undefined as string | undefined,
     getNextPageParam: (page) => page.nextCursor ?? undefined,
   });
-  const sentinel = useRef<HTMLDivElement>(null);
-  useEffect(() => {
-    const node = sentinel.current;
-    if (!node || typeof IntersectionObserver === 'undefined') return;
-    const observer = new IntersectionObserver((seen) => {
-      if (seen.some((item) => item.isIntersecting) && entries.hasNextPage && !entries.isFetchingNextPage) {
-        void entries.fetchNextPage();
-      }
-    });
-    observer.observe(node);
-    return () => observer.disconnect();
-  }, [entries]);
 
   const setFilter = (patch: Partial<HistorySearch>) =>
     navigate({ search: (current) => ({ ...current, ...patch }), replace: true });
@@ -112,17 +100,7 @@ export function History() {
           ))}
         </tbody>
       </table>
-      <div ref={sentinel} className="sentinel">
-        {entries.isFetchingNextPage ? (
-          'Loading more…'
-        ) : entries.hasNextPage ? (
-          <button type="button" onClick={() => entries.fetchNextPage()}>
-            Load more
-          </button>
-        ) : items.length > 0 ? (
-          <span className="muted">That is everything.</span>
-        ) : null}
-      </div>
+      <LoadMore pages={entries} shown={items.length} />
     </section>
   );
 }

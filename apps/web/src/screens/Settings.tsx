@@ -1,4 +1,5 @@
 import { useMutation, useQueryClient } from '@tanstack/react-query';
+import { Link } from '@tanstack/react-router';
 import { useState } from 'react';
 import { useTRPC } from '../api';
 import { useSession } from '../context';
@@ -27,6 +28,16 @@ export function Settings() {
       </div>
       <div className="two-col">
         <Preferences />
+        <div className="card form">
+          <h2>Notifications</h2>
+          <p className="muted">
+            Reminders, streak warnings, new insights, the weekly summary, quiet hours, push on this device and
+            webhooks.
+          </p>
+          <Link to="/settings/notifications" className="button">
+            Notification settings
+          </Link>
+        </div>
         <DataTransfer />
         <Password />
         <Account />

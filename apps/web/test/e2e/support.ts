@@ -122,6 +122,32 @@ export function watchConsole(page: Page, errors: string[]): void {
   page.on('pageerror', (error) => errors.push(`uncaught: ${error.message}`));
 }
 
+/**
+ * A Chromium with a profile on disk (removed by `close`): Chromium refuses the Push API in the
+ * incognito-like contexts `newContext` makes, so push is tried in one of these.
+ */
+export async function persistentContext(
+  baseURL: string,
+  permissions: string[] = [],
+): Promise<{ context: BrowserContext; close(): Promise<void> }> {
+  const profile = mkdtempSync(join(tmpdir(), 'lifexp-chromium-'));
+  const context = await chromium.launchPersistentContext(profile, {
+    executablePath: CHROMIUM,
+    args: ['--no-sandbox', '--disable-dev-shm-usage'],
+    baseURL,
+    timezoneId: 'Europe/Berlin',
+    viewport: { width: 1280, height: 860 },
+    permissions,
+  });
+  return {
+    context,
+    async close() {
+      await context.close();
+      rmSync(profile, { recursive: true, force: true });
+    },
+  };
+}
+
 export async function newContext(browser: Browser, baseURL: string): Promise<BrowserContext> {
   return browser.newContext({
     baseURL,
