@@ -237,7 +237,18 @@ function unitOf(metric: MetricRow): string {
 /** The CSV export: one row per entry, a header row, UTF-8. */
 export async function* exportCsv(db: Executor, userId: string, input: ExportInput): AsyncGenerator<string> {
   const metricRows = await exportMetrics(db, userId, input);
-  const byId = new Map(metricRows.map((metric) => [metric.id, metric]));
+  // A metric's cells are the same on each of its rows: made once.
+  const cells = new Map(
+    metricRows.map((metric) => [
+      metric.id,
+      {
+        metric: [csvCell(metric.name), csvCell(metric.category, false), csvCell(metric.type, false)].join(
+          ',',
+        ),
+        unit: csvCell(unitOf(metric)),
+      },
+    ]),
+  );
   yield `${CSV_COLUMNS.join(',')}\r\n`;
   for await (const batch of csvEntryBatches(db, userId, {
     ...input,
@@ -245,19 +256,12 @@ export async function* exportCsv(db: Executor, userId: string, input: ExportInpu
   })) {
     let chunk = '';
     for (const row of batch) {
-      const metric = byId.get(row.metricId)!;
+      const metric = cells.get(row.metricId)!;
       const value = row.value as string | number | boolean;
-      chunk += `${[
-        csvCell(row.date, false),
-        csvCell(row.time, false),
-        csvCell(metric.name),
-        csvCell(metric.category, false),
-        csvCell(metric.type, false),
-        csvCell(value, typeof value === 'string'),
-        csvCell(unitOf(metric)),
-        csvCell(row.notes),
-        csvCell(joinTags(row.tags)),
-      ].join(',')}\r\n`;
+      chunk +=
+        `${csvCell(row.date, false)},${csvCell(row.time, false)},${metric.metric},` +
+        `${csvCell(value, typeof value === 'string')},${metric.unit},${csvCell(row.notes)},` +
+        `${row.tags.length === 0 ? '' : csvCell(joinTags(row.tags))}\r\n`;
     }
     yield chunk;
   }
