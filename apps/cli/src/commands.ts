@@ -99,8 +99,24 @@ export async function importFromFile(
   }
   try {
     const format = path.toLowerCase().endsWith('.csv') ? 'csv' : 'json';
-    // Read as it streams: a document far larger than memory imports with flat memory.
-    return await importStream(database.db, userId, file.createReadStream(), format, options);
+    // Read as it streams: a document far larger than memory imports with flat memory. The number of
+    // entries is not known before the end, so progress estimates it from the share of the file read.
+    const size = (await file.stat()).size;
+    let read = 0;
+    const chunks = (async function* () {
+      for await (const chunk of file.createReadStream({ autoClose: false }) as AsyncIterable<Buffer>) {
+        read += chunk.length;
+        yield chunk;
+      }
+    })();
+    const report = options.onProgress;
+    return await importStream(database.db, userId, chunks, format, {
+      ...options,
+      onProgress:
+        report &&
+        ((done) =>
+          report(done, read >= size ? done : Math.max(done, Math.round((done * size) / Math.max(read, 1))))),
+    });
   } catch (error) {
     if (error instanceof DomainError) {
       const problems = (error.details?.problems as { path: string; message: string }[] | undefined) ?? [];

@@ -141,21 +141,23 @@ async function* entryJsonText(
   input: Pick<ExportInput, 'from' | 'to' | 'metricIds'>,
 ): AsyncGenerator<string> {
   const client = copyClient(db);
+  let first = true;
   if (client) {
     const rows = client
       .unsafe(
-        `select (case when row_number() over (order by date, id) = 1 then '' else ',' end || ${ENTRY_JSON}) as t ` +
-          `from entries where ${liveEntryWhere(userId, input)} order by date, id`,
+        `select ${ENTRY_JSON} as t from entries where ${liveEntryWhere(userId, input)} order by date, id`,
       )
       .cursor(CURSOR_BATCH) as AsyncIterable<{ t: string }[]>;
-    for await (const batch of rows) {
+    for await (const batch of prefetched(rows)) {
       let text = '';
-      for (const row of batch) text += row.t;
+      for (const row of batch) {
+        text += first ? row.t : `,${row.t}`;
+        first = false;
+      }
       yield text;
     }
     return;
   }
-  let first = true;
   for await (const batch of entryBatches(db, userId, input, EXPORT_BATCH, sql.raw(ENTRY_JSON))) {
     const text = batch.map((row) => row.text).join(',');
     yield first ? text : `,${text}`;
@@ -283,12 +285,36 @@ async function* csvEntryBatches(
     yield* entryBatches(db, userId, input);
     return;
   }
-  yield* client
-    .unsafe(
-      'select metric_id as "metricId", date, time, value, notes, tags ' +
-        `from entries where ${liveEntryWhere(userId, input)} order by date, id`,
-    )
-    .cursor(CURSOR_BATCH) as AsyncIterable<CsvEntry[]>;
+  yield* prefetched(
+    client
+      .unsafe(
+        'select metric_id as "metricId", date, time, value, notes, tags ' +
+          `from entries where ${liveEntryWhere(userId, input)} order by date, id`,
+      )
+      .cursor(CURSOR_BATCH) as AsyncIterable<CsvEntry[]>,
+  );
+}
+
+/**
+ * The batches of a cursor, the next one asked for before the current one is handed on: the database
+ * makes the next batch while this process formats and sends the current one (one batch ahead, so
+ * memory stays bounded).
+ */
+async function* prefetched<T>(batches: AsyncIterable<T>): AsyncGenerator<T> {
+  const iterator = batches[Symbol.asyncIterator]();
+  let next = iterator.next();
+  try {
+    for (;;) {
+      const current = await next;
+      if (current.done) return;
+      next = iterator.next();
+      yield current.value;
+    }
+  } finally {
+    // Stopped early: wait for the fetch in flight, then close the cursor.
+    await next.catch(() => undefined);
+    await iterator.return?.();
+  }
 }
 
 // ---------------------------------------------------------------------------------------------
