@@ -565,14 +565,15 @@ interface ImportRun {
   changes: Change[];
 }
 
-function refusal(problems: ImportProblem[]): DomainError {
+/** The BAD_REQUEST of an import with problems: the first three in the message, up to 1,000 listed. */
+export function importRefusal(problems: ImportProblem[], what = 'the document'): DomainError {
   return new DomainError(
     'BAD_REQUEST',
-    `the document has ${problems.length} problem(s): ${problems
+    `${what} has ${problems.length} problem(s): ${problems
       .slice(0, 3)
       .map((p) => `${p.path}: ${p.message}`)
       .join('; ')}`,
-    { problems },
+    { problems: problems.slice(0, MAX_PROBLEMS) },
   );
 }
 
@@ -615,7 +616,7 @@ export async function importParts(
         ) on commit drop`);
       const check = new DocumentCheck(latestDate);
       const staged = await stageEntries(tx, check, parts, options);
-      if (!check.ok) throw refusal(check.problems());
+      if (!check.ok) throw importRefusal(check.problems());
       const duplicates = rowsOf<{ ord: number }>(
         await tx.execute(sql`
           select ord from (
@@ -623,7 +624,7 @@ export async function importParts(
           ) d where n > 1 order by ord limit ${MAX_PROBLEMS}`),
       );
       if (duplicates.length > 0)
-        throw refusal(
+        throw importRefusal(
           duplicates.map((d) => ({ path: `entries[${d.ord}].id`, message: 'duplicate entry id' })),
         );
       const changes: Change[] = [];
