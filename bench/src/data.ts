@@ -1,10 +1,14 @@
-// Benchmark of import and export on PostgreSQL: importDocument, exportJson and exportCsv over N entries
+// Benchmark of import and export on PostgreSQL: importStream, importDocument, exportJson and exportCsv over N entries
 // (entries per second and peak RSS), beside PostgreSQL's own COPY of the same rows in the same run as
 // the ceiling. Flags: --entries N (default 200,000; the issue's figure is --entries 1000000).
 import { fork } from 'node:child_process';
 import { randomUUID } from 'node:crypto';
+import { createReadStream, createWriteStream } from 'node:fs';
+import { rm, stat } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { Readable } from 'node:stream';
-import { pipeline } from 'node:stream/promises';
+import { finished, pipeline } from 'node:stream/promises';
 import { fileURLToPath, pathToFileURL } from 'node:url';
 import { setFlagsFromString } from 'node:v8';
 import { runInNewContext } from 'node:vm';
@@ -18,6 +22,7 @@ import {
   exportCsv,
   exportJson,
   importDocument,
+  importStream,
   registerUser,
   schema,
 } from '@lifexp/db';
@@ -91,6 +96,20 @@ function documentOf(count: number, end: string): Document {
   throw new Error(`could not generate ${count} entries`);
 }
 
+/** The document as JSON text, made lazily in chunks of 1,000 entries (as a file would be read). */
+function* documentText(document: Document): Generator<string> {
+  const { entries, ...head } = document;
+  const headText = JSON.stringify(head);
+  yield `${headText.slice(0, -1)},"entries":[`;
+  for (let start = 0; start < entries.length; start += 1_000)
+    yield (start ? ',' : '') +
+      entries
+        .slice(start, start + 1_000)
+        .map((e) => JSON.stringify(e))
+        .join(',');
+  yield ']}';
+}
+
 /** A COPY text-format field: backslash, tab, newline and carriage return escaped. */
 function copyField(text: string): string {
   return text.replace(/[\\\t\n\r]/g, (c) =>
@@ -148,7 +167,9 @@ async function importPhases(
   count: number,
   today: string,
   ownerId: string,
+  secondId: string,
   ceilingId: string,
+  record: (phase: Phase) => void,
 ): Promise<void> {
   const started = performance.now();
   const document = documentOf(count, today);
@@ -159,8 +180,36 @@ async function importPhases(
   );
 
   // -- import: the app's path, then COPY of the same rows (fresh ids) into a second account
-  await measure('import: importDocument', count, async () => {
-    const report = await importDocument(database.db, ownerId, document);
+  // The upload route's and the command line's path: the document's text, read from a file as it
+  // streams, in a fresh child process (this one holds the document, which would hide the import's
+  // own memory behind the heap's headroom).
+  const file = join(tmpdir(), `lifexp-bench-${randomUUID()}.json`);
+  const out = createWriteStream(file);
+  for (const chunk of documentText(document))
+    if (!out.write(chunk)) await new Promise<void>((resolve) => out.once('drain', () => resolve()));
+  out.end();
+  await finished(out);
+  try {
+    const result = await jobInChild({ url: database.url!, userId: ownerId, kind: 'import', count, file });
+    record({ phase: 'import: importStream (JSON file, streamed)', entries: count, ...result });
+    console.log(`  import: importStream: ${result.seconds.toFixed(1)} s (in a child process)`);
+  } finally {
+    await rm(file, { force: true });
+  }
+  // tRPC's path: the document already parsed (with ids of its own: ids another account holds take the
+  // slower path of derived ids, which is not what is measured here).
+  const fresh = new Map<string, string>(document.metrics.map((metric) => [metric.id, randomUUID()]));
+  const copy = {
+    ...document,
+    metrics: document.metrics.map((metric) => ({ ...metric, id: fresh.get(metric.id)! })),
+    entries: document.entries.map((entry) => ({
+      ...entry,
+      id: randomUUID(),
+      metricId: fresh.get(entry.metricId)!,
+    })),
+  };
+  await measure('import: importDocument (parsed document)', count, async () => {
+    const report = await importDocument(database.db, secondId, copy);
     if (report.entries.created !== count)
       throw new Error(`importDocument created ${report.entries.created} of ${count} entries`);
     return undefined;
@@ -194,21 +243,29 @@ async function importPhases(
   });
 }
 
-type ExportKind = 'json' | 'csv' | 'copy';
+type ExportKind = 'json' | 'csv' | 'copy' | 'import';
 interface ExportJob {
   url: string;
   userId: string;
   kind: ExportKind;
   count: number;
+  /** The document to import (kind `import`). */
+  file?: string;
 }
 type ExportResult = Pick<Phase, 'seconds' | 'peakRssMiB' | 'startRssMiB' | 'bytes'>;
 const CHILD_ENV = 'LIFEXP_BENCH_EXPORT_JOB';
 const CHILD_TIMEOUT_MS = 20 * 60_000;
 
-/** One export of the user's entries to a null sink; returns the bytes produced. */
+/** One export of the user's entries to a null sink (or the import of a file); returns the bytes. */
 async function exportOnce(database: Database, sql: postgres.Sql, job: ExportJob): Promise<number> {
   let bytes = 0;
   let lines = 0;
+  if (job.kind === 'import') {
+    const report = await importStream(database.db, job.userId, createReadStream(job.file!), 'json');
+    if (report.entries.created !== job.count)
+      throw new Error(`importStream created ${report.entries.created} of ${job.count} entries`);
+    return (await stat(job.file!)).size;
+  }
   if (job.kind === 'json') {
     for await (const chunk of exportJson(database.db, job.userId, { format: 'json' }))
       bytes += Buffer.byteLength(chunk);
@@ -266,7 +323,7 @@ async function exportChild(job: ExportJob): Promise<void> {
 }
 
 /** Runs one export in a fresh Node process (same loader flags, so TypeScript runs as here). */
-function exportInChild(job: ExportJob): Promise<ExportResult> {
+function jobInChild(job: ExportJob): Promise<ExportResult> {
   return new Promise((resolve, reject) => {
     const child = fork(fileURLToPath(import.meta.url), [], {
       env: { ...process.env, [CHILD_ENV]: JSON.stringify(job) },
@@ -322,9 +379,12 @@ export async function runDataBench(): Promise<void> {
       };
 
       const owner = await registerUser(db, { email: 'owner@bench.invalid', password: 'bench-password-1' });
+      const second = await registerUser(db, { email: 'second@bench.invalid', password: 'bench-password-1' });
       const ceiling = await registerUser(db, { email: 'copy@bench.invalid', password: 'bench-password-1' });
       // In a function of its own, so that the document is garbage once it returns.
-      await importPhases(database, sql, measure, count, today, owner.id, ceiling.id);
+      await importPhases(database, sql, measure, count, today, owner.id, second.id, ceiling.id, (p) =>
+        phases.push(p),
+      );
 
       // -- export: the app's streams to a null sink, then COPY of the same rows out. Each in a fresh
       // child process: this one keeps the memory the import freed, which would hide any growth.
@@ -335,7 +395,7 @@ export async function runDataBench(): Promise<void> {
         ['export ceiling: COPY (select …) TO STDOUT', 'copy'],
       ];
       for (const [phase, kind] of exports) {
-        const result = await exportInChild({ url, userId: owner.id, kind, count });
+        const result = await jobInChild({ url, userId: owner.id, kind, count });
         phases.push({ phase, entries: count, ...result });
         console.log(`  ${phase}: ${result.seconds.toFixed(1)} s (in a child process)`);
       }
@@ -347,8 +407,9 @@ export async function runDataBench(): Promise<void> {
         )!;
       console.log(
         `${count} entries on PostgreSQL (throwaway database). Peak RSS above the phase's start, sampled ` +
-          'every 50 ms by a thread of its own; imports run in this process (the document is already in ' +
-          'memory), each export in a fresh child process. The COPY phases are the baseline.',
+          'every 50 ms by a thread of its own; importDocument and COPY FROM run in this process (the ' +
+          'document is already in memory), the streamed import (from a file) and each export in a fresh ' +
+          'child process. The COPY phases are the baseline; "output MiB" is the file read for the import.',
       );
       console.table(
         phases.map((p) => ({

@@ -1,5 +1,5 @@
 import { createWriteStream } from 'node:fs';
-import { readFile } from 'node:fs/promises';
+import { type FileHandle, open } from 'node:fs/promises';
 import { finished } from 'node:stream/promises';
 import { localToday } from '@lifexp/analytics';
 import type { ExportInput, ImportReport } from '@lifexp/contracts';
@@ -17,7 +17,7 @@ import {
   findUserByEmail,
   type ImportOptions,
   importDocument,
-  importText,
+  importStream,
   registerUser,
 } from '@lifexp/db';
 
@@ -89,9 +89,9 @@ export async function importFromFile(
   path: string,
   options: ImportOptions,
 ): Promise<ImportReport> {
-  let text: string;
+  let file: FileHandle;
   try {
-    text = await readFile(path, 'utf8');
+    file = await open(path, 'r');
   } catch (error) {
     throw new CommandError(
       `cannot read ${path}: ${(error as NodeJS.ErrnoException).code ?? (error as Error).message}`,
@@ -99,7 +99,24 @@ export async function importFromFile(
   }
   try {
     const format = path.toLowerCase().endsWith('.csv') ? 'csv' : 'json';
-    return await importText(database.db, userId, text, format, options);
+    // Read as it streams: a document far larger than memory imports with flat memory. The number of
+    // entries is not known before the end, so progress estimates it from the share of the file read.
+    const size = (await file.stat()).size;
+    let read = 0;
+    const chunks = (async function* () {
+      for await (const chunk of file.createReadStream({ autoClose: false }) as AsyncIterable<Buffer>) {
+        read += chunk.length;
+        yield chunk;
+      }
+    })();
+    const report = options.onProgress;
+    return await importStream(database.db, userId, chunks, format, {
+      ...options,
+      onProgress:
+        report &&
+        ((done) =>
+          report(done, read >= size ? done : Math.max(done, Math.round((done * size) / Math.max(read, 1))))),
+    });
   } catch (error) {
     if (error instanceof DomainError) {
       const problems = (error.details?.problems as { path: string; message: string }[] | undefined) ?? [];
@@ -112,7 +129,12 @@ export async function importFromFile(
         problems.length ? `the import was refused; nothing was written:${listed}${more}` : error.message,
       );
     }
+    const code = (error as NodeJS.ErrnoException).code;
+    if (typeof code === 'string' && code.startsWith('E'))
+      throw new CommandError(`cannot read ${path}: ${code}`);
     throw error;
+  } finally {
+    await file.close();
   }
 }
 

@@ -105,6 +105,7 @@ for (const driver of testDrivers) {
         join(dir, 'broken.json'),
         '{"format":"lifexp","version":1,"metrics":[],"entries":[{"id":"x"}]}',
       );
+      writeFileSync(join(dir, 'cut.json'), '{"format":"lifexp","version":1,"metrics":[],"entries":[{"id"');
       await lifexp(['create-user', '--email', 'err@example.test', '--password', 'errors are fine'], env);
       const cases: [string[], RegExp][] = [
         [['frobnicate'], /^lifexp: unknown command "frobnicate"/],
@@ -122,6 +123,12 @@ for (const driver of testDrivers) {
           /^lifexp: the import was refused; nothing was written:\n {2}entries\[0\]\.id: must be a UUID/,
         ],
         [['export', '--bogus'], /^lifexp: Unknown option '--bogus'/],
+        // The file is streamed: a path that opens but cannot be read is still one clear line.
+        [['import', '--email', 'err@example.test', '--file', '.'], /^lifexp: cannot read .*: EISDIR/],
+        [
+          ['import', '--email', 'err@example.test', '--file', 'cut.json'],
+          /^lifexp: the import was refused; nothing was written:\n {2}\(document\): not valid JSON: unexpected end of JSON input/,
+        ],
       ];
       for (const [args, message] of cases) {
         const run = await lifexp(args, env);

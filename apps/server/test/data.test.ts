@@ -399,6 +399,52 @@ describeServer(
       expect(badFormat.response.status).toBe(400);
     });
 
+    it('reads an upload as it streams: refuses an endless body past the limit, imports a chunked one', async () => {
+      const owner = await account(ctx());
+      const metricId = randomUUID();
+      const head = `{"format":"lifexp","version":1,"metrics":[{"id":"${metricId}","name":"Steps","type":"number","category":"fitness","config":{}}],"entries":[`;
+      const entry = (i: number) =>
+        `${i ? ',' : ''}{"id":"${randomUUID()}","metricId":"${metricId}","value":${i},"date":"2026-01-01"}`;
+      const streamed = (entries: number | 'endless') => {
+        let i = 0;
+        let pulled = 0;
+        const body = new ReadableStream<Uint8Array>({
+          pull(controller) {
+            if (entries !== 'endless' && i > entries) return controller.close();
+            let chunk = i === 0 ? head : '';
+            for (let n = 0; n < 50 && (entries === 'endless' || i < entries); n++) chunk += entry(i++);
+            if (entries !== 'endless' && i >= entries) {
+              chunk += ']}';
+              i = entries + 1;
+            }
+            pulled += chunk.length;
+            controller.enqueue(new TextEncoder().encode(chunk));
+          },
+        });
+        return { body, pulled: () => pulled };
+      };
+      const post = (body: ReadableStream<Uint8Array>) =>
+        send(`${owner.url}/api/data/import`, {
+          method: 'POST',
+          headers: { authorization: `Bearer ${owner.token}`, 'content-type': 'application/json' },
+          body,
+          duplex: 'half',
+        } as RequestInit);
+      // No Content-Length and no end: only a server that reads and counts as it goes can answer.
+      const endless = streamed('endless');
+      const refused = await post(endless.body);
+      expect(refused.status).toBe(413);
+      expect(await refused.json()).toMatchObject({ code: 'PAYLOAD_TOO_LARGE' });
+      await endless.body.cancel().catch(() => {});
+      expect(await owner.client.metrics.list.query({ includeArchived: true })).toEqual([]);
+      // Under the limit, a chunked body imports whole.
+      const small = streamed(300);
+      const accepted = await post(small.body);
+      expect(accepted.status).toBe(200);
+      expect(await accepted.json()).toMatchObject({ entries: { created: 300 } });
+      expect(small.pulled()).toBeLessThan(65_536);
+    });
+
     it('tells other devices through sync events, one per object, or one import event for a big import', async () => {
       const owner = await account(ctx());
       const target = await account(ctx());

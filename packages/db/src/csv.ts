@@ -10,7 +10,7 @@ import {
 } from '@lifexp/contracts';
 import { parse } from 'csv-parse/sync';
 import type { Db } from './client';
-import { derivedId, type ImportOptions, importDocument, splitTags } from './data';
+import { derivedId, type ImportOptions, importDocument, importRefusal, splitTags } from './data';
 import { DomainError } from './errors';
 
 type Row = Record<(typeof CSV_COLUMNS)[number], string>;
@@ -116,18 +116,7 @@ export async function importCsv(
       tags,
     } as DocumentEntry);
   });
-  if (problems.length > 0) {
-    throw new DomainError(
-      'BAD_REQUEST',
-      `the CSV has ${problems.length} problem(s): ${problems
-        .slice(0, 3)
-        .map((p) => `${p.path}: ${p.message}`)
-        .join('; ')}`,
-      {
-        problems: problems.slice(0, 1_000),
-      },
-    );
-  }
+  if (problems.length > 0) throw importRefusal(problems, 'the CSV');
   const document = {
     format: 'lifexp',
     version: EXPORT_FORMAT_VERSION,

@@ -1,10 +1,9 @@
 import { createHash, randomUUID } from 'node:crypto';
 import {
   CSV_COLUMNS,
-  type DocumentEntry,
   type DocumentMetric,
+  type Entry,
   EXPORT_FORMAT_VERSION,
-  type ExportDocument,
   type ExportInput,
   exportDocument,
   type ImportCounts,
@@ -13,15 +12,17 @@ import {
   parseMetricConfig,
   type TypedMetric,
 } from '@lifexp/contracts';
-import { and, asc, eq, gt, gte, inArray, isNull, or } from 'drizzle-orm';
+import { and, asc, eq, gt, gte, inArray, isNull, or, type SQL, sql } from 'drizzle-orm';
+import type postgres from 'postgres';
 import { toPublicUser } from './accounts';
 import type { Change } from './changes';
 import { mutate } from './changes';
-import type { Db, Executor, Tx } from './client';
+import { type Db, type Executor, rowsOf, type Tx } from './client';
 import { latestAllowedDate, liveEntryConditions, rewriteEntry, toEntry } from './entries';
 import { type EntryRules, normalizeEntry, sameEntryContent } from './entryRules';
 import { DomainError } from './errors';
 import { listActiveInsights } from './insights';
+import type { DocumentPart } from './jsonStream';
 import { isUniqueViolation, liveMetricRows, rewriteMetric, sameJson, toMetric } from './metrics';
 import { entries, metrics, users } from './schema';
 
@@ -31,7 +32,8 @@ type MetricRow = typeof metrics.$inferSelect;
 /** Above this many changed objects, an import sends one `import` event (a resync) instead of one per object. */
 export const IMPORT_EVENT_LIMIT = 1_000;
 const EXPORT_BATCH = 5_000;
-const WRITE_BATCH = 1_000;
+/** Rows per fetch of an export's server-side cursor (PostgreSQL). */
+const CURSOR_BATCH = 5_000;
 
 // ---------------------------------------------------------------------------------------------
 // Export
@@ -41,17 +43,33 @@ function exportMetrics(db: Executor, userId: string, input: Pick<ExportInput, 'm
 }
 
 /** The user's live entries in (date, id) order, read in batches: memory stays flat however many there are. */
+export function entryBatches(
+  db: Executor,
+  userId: string,
+  input: Pick<ExportInput, 'from' | 'to' | 'metricIds'>,
+  batchSize?: number,
+): AsyncGenerator<EntryRow[]>;
+/** The same, each row only as the text `expression` makes of it. */
+export function entryBatches(
+  db: Executor,
+  userId: string,
+  input: Pick<ExportInput, 'from' | 'to' | 'metricIds'>,
+  batchSize: number,
+  expression: SQL,
+): AsyncGenerator<{ text: string; date: string; id: string }[]>;
 export async function* entryBatches(
   db: Executor,
   userId: string,
   input: Pick<ExportInput, 'from' | 'to' | 'metricIds'>,
   batchSize = EXPORT_BATCH,
-): AsyncGenerator<EntryRow[]> {
+  expression?: SQL,
+): AsyncGenerator<(EntryRow | { text: string; date: string; id: string })[]> {
   let after: { date: string; id: string } | undefined;
   for (;;) {
-    const rows = await db
-      .select()
-      .from(entries)
+    const query = expression
+      ? db.select({ text: sql<string>`${expression}`, date: entries.date, id: entries.id }).from(entries)
+      : db.select().from(entries);
+    const rows: { date: string; id: string }[] = await query
       .where(
         and(
           ...liveEntryConditions(userId, input),
@@ -66,10 +84,84 @@ export async function* entryBatches(
       .orderBy(asc(entries.date), asc(entries.id))
       .limit(batchSize);
     if (rows.length === 0) return;
-    yield rows;
+    yield rows as EntryRow[];
     const last = rows.at(-1)!;
     after = { date: last.date, id: last.id };
     if (rows.length < batchSize) return;
+  }
+}
+
+/**
+ * An entry as JSON text, built by the database: the fields, their order and their forms of toEntry
+ * (timestamps as toISOString writes them), so the rows never pass through JavaScript objects.
+ */
+const ENTRY_JSON = `'{"id":"' || id || '","metricId":"' || metric_id || '","value":' || value::text ||
+  ',"numericValue":' || coalesce(numeric_value::text, 'null') || ',"date":"' || date || '","time":' ||
+  coalesce('"' || time || '"', 'null') || ',"notes":' || coalesce(to_json(notes)::text, 'null') ||
+  ',"tags":' || to_json(tags)::text || ',"version":' || version ||
+  ',"createdAt":"' || to_char(created_at at time zone 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS.MS"Z"') ||
+  '","updatedAt":"' || to_char(updated_at at time zone 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS.MS"Z"') || '"}'`;
+
+/** The postgres.js client under a Drizzle handle, when there is one (not in a transaction, not PGlite). */
+function copyClient(db: Executor): postgres.Sql | undefined {
+  const client = (db as { $client?: unknown }).$client;
+  return typeof client === 'function' && typeof (client as postgres.Sql).unsafe === 'function'
+    ? (client as postgres.Sql)
+    : undefined;
+}
+
+/** A SQL literal of a value already checked to be a uuid or a date (COPY takes no parameters). */
+function literal(value: string): string {
+  if (!/^[0-9a-fA-F-]{1,36}$/.test(value)) throw new Error(`not a uuid or date: ${value}`);
+  return `'${value}'`;
+}
+
+/** The WHERE clause of liveEntryConditions as literal SQL, for COPY. */
+function liveEntryWhere(userId: string, input: Pick<ExportInput, 'from' | 'to' | 'metricIds'>): string {
+  const ids = input.metricIds ?? [];
+  return [
+    `user_id = ${literal(userId)}`,
+    'deleted_at is null',
+    input.from ? `date >= ${literal(input.from)}` : '',
+    input.to ? `date <= ${literal(input.to)}` : '',
+    input.metricIds ? (ids.length ? `metric_id in (${ids.map(literal).join(',')})` : 'false') : '',
+  ]
+    .filter(Boolean)
+    .join(' and ');
+}
+
+/**
+ * The entries of the JSON export as comma-separated JSON text, in (date, id) order. On PostgreSQL one
+ * query read through a server-side cursor (one snapshot, one index scan, fetched batch by batch as the
+ * consumer asks: backpressure); elsewhere (PGlite, a transaction) keyset batches of the same text.
+ */
+async function* entryJsonText(
+  db: Executor,
+  userId: string,
+  input: Pick<ExportInput, 'from' | 'to' | 'metricIds'>,
+): AsyncGenerator<string> {
+  const client = copyClient(db);
+  let first = true;
+  if (client) {
+    const rows = client
+      .unsafe(
+        `select ${ENTRY_JSON} as t from entries where ${liveEntryWhere(userId, input)} order by date, id`,
+      )
+      .cursor(CURSOR_BATCH) as AsyncIterable<{ t: string }[]>;
+    for await (const batch of prefetched(rows)) {
+      let text = '';
+      for (const row of batch) {
+        text += first ? row.t : `,${row.t}`;
+        first = false;
+      }
+      yield text;
+    }
+    return;
+  }
+  for await (const batch of entryBatches(db, userId, input, EXPORT_BATCH, sql.raw(ENTRY_JSON))) {
+    const text = batch.map((row) => row.text).join(',');
+    yield first ? text : `,${text}`;
+    first = false;
   }
 }
 
@@ -88,12 +180,7 @@ export async function* exportJson(db: Executor, userId: string, input: ExportInp
   };
   const headText = JSON.stringify(head);
   yield `${headText.slice(0, -1)},"entries":[`;
-  let first = true;
-  for await (const batch of entryBatches(db, userId, { ...input, metricIds: metricRows.map((m) => m.id) })) {
-    const text = batch.map((row) => JSON.stringify(toEntry(row))).join(',');
-    yield first ? text : `,${text}`;
-    first = false;
-  }
+  yield* entryJsonText(db, userId, { ...input, metricIds: metricRows.map((m) => m.id) });
   yield `],"insights":${JSON.stringify(await listActiveInsights(db, userId))}}`;
 }
 
@@ -152,26 +239,81 @@ function unitOf(metric: MetricRow): string {
 /** The CSV export: one row per entry, a header row, UTF-8. */
 export async function* exportCsv(db: Executor, userId: string, input: ExportInput): AsyncGenerator<string> {
   const metricRows = await exportMetrics(db, userId, input);
-  const byId = new Map(metricRows.map((metric) => [metric.id, metric]));
+  // A metric's cells are the same on each of its rows: made once.
+  const cells = new Map(
+    metricRows.map((metric) => [
+      metric.id,
+      {
+        metric: [csvCell(metric.name), csvCell(metric.category, false), csvCell(metric.type, false)].join(
+          ',',
+        ),
+        unit: csvCell(unitOf(metric)),
+      },
+    ]),
+  );
   yield `${CSV_COLUMNS.join(',')}\r\n`;
-  for await (const batch of entryBatches(db, userId, { ...input, metricIds: metricRows.map((m) => m.id) })) {
+  for await (const batch of csvEntryBatches(db, userId, {
+    ...input,
+    metricIds: metricRows.map((m) => m.id),
+  })) {
     let chunk = '';
     for (const row of batch) {
-      const metric = byId.get(row.metricId)!;
+      const metric = cells.get(row.metricId)!;
       const value = row.value as string | number | boolean;
-      chunk += `${[
-        csvCell(row.date, false),
-        csvCell(row.time, false),
-        csvCell(metric.name),
-        csvCell(metric.category, false),
-        csvCell(metric.type, false),
-        csvCell(value, typeof value === 'string'),
-        csvCell(unitOf(metric)),
-        csvCell(row.notes),
-        csvCell(joinTags(row.tags)),
-      ].join(',')}\r\n`;
+      chunk +=
+        `${csvCell(row.date, false)},${csvCell(row.time, false)},${metric.metric},` +
+        `${csvCell(value, typeof value === 'string')},${metric.unit},${csvCell(row.notes)},` +
+        `${row.tags.length === 0 ? '' : csvCell(joinTags(row.tags))}\r\n`;
     }
     yield chunk;
+  }
+}
+
+type CsvEntry = Pick<EntryRow, 'metricId' | 'date' | 'time' | 'value' | 'notes' | 'tags'>;
+
+/**
+ * The columns of the CSV export, in (date, id) order and batches: on PostgreSQL through one query's
+ * server-side cursor, elsewhere (PGlite, a transaction) by entryBatches.
+ */
+async function* csvEntryBatches(
+  db: Executor,
+  userId: string,
+  input: Pick<ExportInput, 'from' | 'to' | 'metricIds'>,
+): AsyncGenerator<CsvEntry[]> {
+  const client = copyClient(db);
+  if (!client) {
+    yield* entryBatches(db, userId, input);
+    return;
+  }
+  yield* prefetched(
+    client
+      .unsafe(
+        'select metric_id as "metricId", date, time, value, notes, tags ' +
+          `from entries where ${liveEntryWhere(userId, input)} order by date, id`,
+      )
+      .cursor(CURSOR_BATCH) as AsyncIterable<CsvEntry[]>,
+  );
+}
+
+/**
+ * The batches of a cursor, the next one asked for before the current one is handed on: the database
+ * makes the next batch while this process formats and sends the current one (one batch ahead, so
+ * memory stays bounded).
+ */
+async function* prefetched<T>(batches: AsyncIterable<T>): AsyncGenerator<T> {
+  const iterator = batches[Symbol.asyncIterator]();
+  let next = iterator.next();
+  try {
+    for (;;) {
+      const current = await next;
+      if (current.done) return;
+      next = iterator.next();
+      yield current.value;
+    }
+  } finally {
+    // Stopped early: wait for the fetch in flight, then close the cursor.
+    await next.catch(() => undefined);
+    await iterator.return?.();
   }
 }
 
@@ -199,92 +341,207 @@ function formatPath(path: readonly PropertyKey[]): string {
 }
 
 const MAX_PROBLEMS = 1_000;
+/** The most entries one document may hold (the contract's bound, enforced while streaming too). */
+export const MAX_IMPORT_ENTRIES = 2_000_000;
+/** Entries staged per statement. */
+const STAGE_BATCH = 5_000;
+/** onProgress is called every this many entries. */
+const PROGRESS_EVERY = 1_000;
+
+const entrySchema = exportDocument.shape.entries.element;
+const metricsSchema = exportDocument.shape.metrics;
+
+function issuesOf(
+  issues: readonly { path: readonly PropertyKey[]; message: string }[],
+  prefix: readonly PropertyKey[],
+): ImportProblem[] {
+  return issues.map((issue) => ({
+    path: formatPath([...prefix, ...issue.path]) || '(document)',
+    message: issue.message,
+  }));
+}
+
+/** An entry checked and in its stored form, as staged: `m` is the document's metric id. */
+interface StagedEntry {
+  o: number;
+  i: string;
+  m: string;
+  v: Entry['value'];
+  n: number | null;
+  d: string;
+  t: string | null;
+  x: string | null;
+  g: string[];
+}
 
 /**
- * Checks a whole document before anything is written: its shape, every metric's config against its
- * type, unique ids, and every entry by the same rule as a create (normalizeEntry), except that an
- * archived metric's entries are accepted: an import restores history. Returns the parsed document,
- * each metric's type and the rules its entries are written by, or every problem (up to 1,000) with
- * its JSON path.
+ * Checks a document part by part as it arrives: its shape (the contract's schema, the head whole and
+ * each entry on its own), every metric's config against its type, unique metric ids and names, and
+ * every entry by the same rule as a create (normalizeEntry), except that an archived metric's entries
+ * are accepted: an import restores history. Shape problems are reported alone (as a whole-document
+ * parse would); otherwise every problem, up to 1,000, with its JSON path. Entry ids are checked unique
+ * where the entries are staged (see importParts), so memory stays flat in the document's size.
  */
-export function validateDocument(
-  raw: unknown,
-  latestDate: string,
-):
-  | { ok: true; document: ExportDocument; typed: Map<string, TypedMetric>; rules: Map<string, EntryRules> }
-  | { ok: false; problems: ImportProblem[] } {
-  const parsed = exportDocument.safeParse(raw);
-  if (!parsed.success) {
-    return {
-      ok: false,
-      problems: parsed.error.issues
-        .slice(0, MAX_PROBLEMS)
-        .map((issue) => ({ path: formatPath(issue.path) || '(document)', message: issue.message })),
-    };
+class DocumentCheck {
+  readonly head: Record<string, unknown> = {};
+  readonly shapeProblems: ImportProblem[] = [];
+  readonly ruleProblems: ImportProblem[] = [];
+  readonly typed = new Map<string, TypedMetric>();
+  readonly rules = new Map<string, EntryRules>();
+  metrics: DocumentMetric[] | undefined;
+  private metricIds = new Set<string>();
+  private entriesSeen = false;
+  private notAnObject: { value: unknown } | undefined;
+  private tooMany = false;
+
+  constructor(private readonly latestDate: string) {}
+
+  get full(): boolean {
+    return this.shapeProblems.length + this.ruleProblems.length >= MAX_PROBLEMS;
   }
-  const document = parsed.data;
-  const problems: ImportProblem[] = [];
-  const typed = new Map<string, TypedMetric>();
-  const rules = new Map<string, EntryRules>();
-  const names = new Map<string, number>();
-  document.metrics.forEach((metric, index) => {
-    if (typed.has(metric.id)) problems.push({ path: `metrics[${index}].id`, message: 'duplicate metric id' });
-    const key = metric.name.toLowerCase();
-    if (names.has(key))
-      problems.push({
-        path: `metrics[${index}].name`,
-        message: `duplicate metric name (also metrics[${names.get(key)}])`,
-      });
-    names.set(key, index);
-    const config = parseMetricConfig(metric.type, metric.config);
-    if (!config.success) {
-      for (const issue of config.error.issues) {
-        problems.push({
-          path: formatPath(['metrics', index, 'config', ...issue.path]),
-          message: issue.message,
-        });
-      }
-      return;
+
+  get ok(): boolean {
+    return this.shapeProblems.length === 0 && this.ruleProblems.length === 0;
+  }
+
+  /** The problems to report: shape problems alone when there are any. */
+  problems(): ImportProblem[] {
+    return (this.shapeProblems.length > 0 ? this.shapeProblems : this.ruleProblems).slice(0, MAX_PROBLEMS);
+  }
+
+  member(key: string, value: unknown): void {
+    if (key === NOT_AN_OBJECT) this.notAnObject = { value };
+    else this.head[key] = value;
+  }
+
+  /** Reads the document's metrics (once it has them); false while they have not come yet. */
+  metricsReady(): boolean {
+    if (this.metrics) return true;
+    if (!('metrics' in this.head)) return false;
+    const parsed = metricsSchema.safeParse(this.head.metrics);
+    if (!parsed.success) {
+      this.shapeProblems.push(...issuesOf(parsed.error.issues, ['metrics']));
+      this.metrics = [];
+      return true;
     }
-    const checked = { type: metric.type, config: config.data } as TypedMetric;
-    typed.set(metric.id, checked);
-    rules.set(metric.id, {
-      metric: { ...checked, isActive: metric.isActive },
-      latestDate,
-      archived: 'accept',
+    this.metrics = parsed.data;
+    const names = new Map<string, number>();
+    parsed.data.forEach((metric, index) => {
+      if (this.metricIds.has(metric.id))
+        this.ruleProblems.push({ path: `metrics[${index}].id`, message: 'duplicate metric id' });
+      this.metricIds.add(metric.id);
+      const key = metric.name.toLowerCase();
+      if (names.has(key))
+        this.ruleProblems.push({
+          path: `metrics[${index}].name`,
+          message: `duplicate metric name (also metrics[${names.get(key)}])`,
+        });
+      names.set(key, index);
+      const config = parseMetricConfig(metric.type, metric.config);
+      if (!config.success) {
+        this.ruleProblems.push(...issuesOf(config.error.issues, ['metrics', index, 'config']));
+        return;
+      }
+      const checked = { type: metric.type, config: config.data } as TypedMetric;
+      this.typed.set(metric.id, checked);
+      this.rules.set(metric.id, {
+        metric: { ...checked, isActive: metric.isActive },
+        latestDate: this.latestDate,
+        archived: 'accept',
+      });
     });
-  });
-  const seen = new Set<string>();
-  for (let index = 0; index < document.entries.length && problems.length < MAX_PROBLEMS; index++) {
-    const entry = document.entries[index]!;
-    if (seen.has(entry.id)) problems.push({ path: `entries[${index}].id`, message: 'duplicate entry id' });
-    seen.add(entry.id);
-    const entryRules = rules.get(entry.metricId);
-    if (!entryRules) {
-      if (!document.metrics.some((m) => m.id === entry.metricId)) {
-        problems.push({
+    return true;
+  }
+
+  /** Checks one entry; returns its staged form when it (and everything before it) is sound. */
+  /** The document has an `entries` array (its elements come one by one). */
+  entriesStart(): void {
+    this.entriesSeen = true;
+  }
+
+  entry(index: number, raw: unknown): StagedEntry | undefined {
+    if (index >= MAX_IMPORT_ENTRIES) {
+      if (!this.tooMany)
+        this.shapeProblems.push({
+          path: 'entries',
+          message: `Too big: expected array to have <=${MAX_IMPORT_ENTRIES} items`,
+        });
+      this.tooMany = true;
+      return undefined;
+    }
+    const parsed = entrySchema.safeParse(raw);
+    if (!parsed.success) {
+      this.shapeProblems.push(...issuesOf(parsed.error.issues, ['entries', index]));
+      return undefined;
+    }
+    if (this.shapeProblems.length > 0) return undefined;
+    const entry = parsed.data;
+    const rules = this.rules.get(entry.metricId);
+    if (!rules) {
+      if (!this.metricIds.has(entry.metricId))
+        this.ruleProblems.push({
           path: `entries[${index}].metricId`,
           message: 'no metric with this id in the document',
         });
-      }
-      continue;
+      return undefined;
     }
-    const normalized = normalizeEntry(entry, entryRules);
+    const normalized = normalizeEntry(entry, rules);
     if (!normalized.ok) {
       for (const problem of normalized.problems)
-        problems.push({ path: `entries[${index}].${problem.field}`, message: problem.reason });
+        this.ruleProblems.push({ path: `entries[${index}].${problem.field}`, message: problem.reason });
+      return undefined;
     }
+    if (this.ruleProblems.length > 0) return undefined;
+    const c = normalized.columns;
+    return {
+      o: index,
+      i: entry.id,
+      m: entry.metricId,
+      v: c.value,
+      n: c.numericValue,
+      d: c.date,
+      t: c.time,
+      x: c.notes,
+      g: c.tags,
+    };
   }
-  return problems.length > 0
-    ? { ok: false, problems: problems.slice(0, MAX_PROBLEMS) }
-    : { ok: true, document, typed, rules };
+
+  /** The head's shape, checked once the whole document has been read. */
+  finish(): void {
+    // The entries were checked one by one; the head is checked with an empty array in their place.
+    const head = this.notAnObject
+      ? this.notAnObject.value
+      : this.entriesSeen
+        ? { ...this.head, entries: [] }
+        : this.head;
+    const parsed = exportDocument.safeParse(head);
+    if (!parsed.success) this.shapeProblems.unshift(...issuesOf(parsed.error.issues, []));
+  }
+}
+
+/** The key under which partsOf gives a document that is not an object at all. */
+const NOT_AN_OBJECT = '\u0000document';
+
+/** The parts of a document already parsed (tRPC, the CSV import, scripts), as the stream reader gives them. */
+export function* partsOf(raw: unknown): Generator<DocumentPart> {
+  if (raw === null || typeof raw !== 'object' || Array.isArray(raw)) {
+    yield { kind: 'member', key: NOT_AN_OBJECT, value: raw };
+    return;
+  }
+  for (const [key, value] of Object.entries(raw)) {
+    if (key === 'entries' && Array.isArray(value)) {
+      yield { kind: 'entriesStart', count: value.length };
+      for (let index = 0; index < value.length; index++) yield { kind: 'entry', index, value: value[index] };
+      yield { kind: 'entriesEnd', count: value.length };
+    } else yield { kind: 'member', key, value };
+  }
 }
 
 export interface ImportOptions {
   dryRun?: boolean | undefined;
   onConflict?: 'skip' | 'overwrite' | undefined;
   clientMutationId?: string | undefined;
-  /** Called as entries are written (done, total); throwing from it aborts the whole import. */
+  /** Called as entries are checked and staged (done, total); throwing from it aborts the whole import. */
   onProgress?: ((done: number, total: number) => void) | undefined;
 }
 
@@ -303,10 +560,21 @@ interface ImportRun {
   tx: Tx;
   userId: string;
   typed: Map<string, TypedMetric>;
-  rules: Map<string, EntryRules>;
   options: ImportOptions;
   report: ImportReport;
   changes: Change[];
+}
+
+/** The BAD_REQUEST of an import with problems: the first three in the message, up to 1,000 listed. */
+export function importRefusal(problems: ImportProblem[], what = 'the document'): DomainError {
+  return new DomainError(
+    'BAD_REQUEST',
+    `${what} has ${problems.length} problem(s): ${problems
+      .slice(0, 3)
+      .map((p) => `${p.path}: ${p.message}`)
+      .join('; ')}`,
+    { problems: problems.slice(0, MAX_PROBLEMS) },
+  );
 }
 
 /**
@@ -316,33 +584,53 @@ interface ImportRun {
  * are skipped; different ones are skipped or overwritten per `onConflict`. A dry run does all the
  * work inside the transaction and rolls it back, so its report is exactly what an import would do.
  */
-export async function importDocument(
+export function importDocument(
   db: Db,
   userId: string,
   raw: unknown,
   options: ImportOptions = {},
 ): Promise<ImportReport> {
-  const validated = validateDocument(raw, await latestAllowedDate(db, userId));
-  if (!validated.ok) {
-    throw new DomainError(
-      'BAD_REQUEST',
-      `the document has ${validated.problems.length} problem(s): ${validated.problems
-        .slice(0, 3)
-        .map((p) => `${p.path}: ${p.message}`)
-        .join('; ')}`,
-      {
-        problems: validated.problems,
-      },
-    );
-  }
-  const { document, typed, rules } = validated;
+  return importParts(db, userId, partsOf(raw), options);
+}
+
+/**
+ * importDocument over a document read part by part (see documentParts): each entry is checked as it
+ * comes and staged in a temporary table of the import's transaction, then the staged rows are matched
+ * and written set by set. Memory stays flat in the document's size; any problem, anywhere, rolls the
+ * whole transaction back.
+ */
+export async function importParts(
+  db: Db,
+  userId: string,
+  parts: AsyncIterable<DocumentPart> | Iterable<DocumentPart>,
+  options: ImportOptions = {},
+): Promise<ImportReport> {
+  const latestDate = await latestAllowedDate(db, userId);
   const report: ImportReport = { dryRun: Boolean(options.dryRun), metrics: counts(), entries: counts() };
   try {
     await mutate(db, userId, async (tx, record) => {
+      await tx.execute(sql`
+        create temp table import_entries (
+          ord integer not null, id uuid not null, metric_id uuid not null, value jsonb not null,
+          numeric_value double precision, date date not null, time time, notes text, tags text[] not null
+        ) on commit drop`);
+      const check = new DocumentCheck(latestDate);
+      const staged = await stageEntries(tx, check, parts, options);
+      if (!check.ok) throw importRefusal(check.problems());
+      const duplicates = rowsOf<{ ord: number }>(
+        await tx.execute(sql`
+          select ord from (
+            select ord, row_number() over (partition by id order by ord) as n from import_entries
+          ) d where n > 1 order by ord limit ${MAX_PROBLEMS}`),
+      );
+      if (duplicates.length > 0)
+        throw importRefusal(
+          duplicates.map((d) => ({ path: `entries[${d.ord}].id`, message: 'duplicate entry id' })),
+        );
       const changes: Change[] = [];
-      const run: ImportRun = { tx, userId, typed, rules, options, report, changes };
-      const metricIds = await importMetrics(run, document.metrics);
-      await importEntries(run, document.entries, metricIds);
+      const run: ImportRun = { tx, userId, typed: check.typed, options, report, changes };
+      const metricIds = await importMetrics(run, check.metrics ?? []);
+      await importEntries(run, metricIds, staged);
       const clientMutationId = options.clientMutationId;
       const changed =
         report.metrics.created + report.metrics.updated + report.entries.created + report.entries.updated;
@@ -368,6 +656,62 @@ export async function importDocument(
     throw error;
   }
   return report;
+}
+
+/** Reads the parts, checking each, and stages the sound entries; returns how many were staged. */
+async function stageEntries(
+  tx: Tx,
+  check: DocumentCheck,
+  parts: AsyncIterable<DocumentPart> | Iterable<DocumentPart>,
+  options: ImportOptions,
+): Promise<number> {
+  let batch: StagedEntry[] = [];
+  let staged = 0;
+  let total: number | undefined;
+  // Entries that come before the metrics (an unusual order) wait for them.
+  const waiting: { index: number; value: unknown }[] = [];
+  const flush = async () => {
+    if (batch.length === 0) return;
+    const rows = JSON.stringify(batch);
+    batch = [];
+    await tx.execute(sql`
+      insert into import_entries
+      select * from json_to_recordset(${rows}::json)
+        as r(o integer, i uuid, m uuid, v jsonb, n double precision, d date, t time, x text, g text[])`);
+  };
+  const add = async (index: number, value: unknown) => {
+    const row = check.entry(index, value);
+    if (row) {
+      batch.push(row);
+      staged += 1;
+      if (batch.length >= STAGE_BATCH) await flush();
+    }
+    if ((index + 1) % PROGRESS_EVERY === 0) options.onProgress?.(index + 1, total ?? index + 1);
+  };
+  let seen = 0;
+  for await (const part of parts) {
+    if (part.kind === 'member') {
+      check.member(part.key, part.value);
+      if (waiting.length > 0 && check.metricsReady())
+        for (const entry of waiting.splice(0)) await add(entry.index, entry.value);
+    } else if (part.kind === 'entriesStart') {
+      total = part.count;
+      check.entriesStart();
+    } else if (part.kind === 'entry') {
+      seen = part.index + 1;
+      if (check.metricsReady()) await add(part.index, part.value);
+      else if (part.index < MAX_IMPORT_ENTRIES) waiting.push({ index: part.index, value: part.value });
+      else check.entry(part.index, part.value);
+      if (check.full) break;
+    }
+  }
+  if (!check.metricsReady()) check.member('metrics', undefined);
+  check.metricsReady();
+  for (const entry of waiting.splice(0)) await add(entry.index, entry.value);
+  if (seen % PROGRESS_EVERY !== 0) options.onProgress?.(seen, total ?? seen);
+  check.finish();
+  if (check.ok) await flush();
+  return staged;
 }
 
 /** How many derived ids are tried for one object before the import gives up with CONFLICT. */
@@ -487,53 +831,155 @@ async function importMetrics(run: ImportRun, list: DocumentMetric[]): Promise<Ma
   return mapping;
 }
 
-async function importEntries(run: ImportRun, list: DocumentEntry[], metricIds: Map<string, string>) {
-  const { tx, userId, rules, options, report, changes } = run;
-  for (let start = 0; start < list.length; start += WRITE_BATCH) {
-    const batch = list.slice(start, start + WRITE_BATCH);
-    // Existing rows under the document's ids and under the ids derived for this account.
-    const candidates = batch.flatMap((entry) => [entry.id, derivedId(userId, entry.id)]);
+/** Staged rows read per statement while matching them with existing entries. */
+const MATCH_BATCH = 1_000;
+
+/** A staged row with the columns of its entry, in the stored form normalizeEntry gives. */
+interface StagedRow {
+  ord: number;
+  id: string;
+  metric_id: string;
+  value: string;
+  numeric_value: number | null;
+  date: string;
+  time: string | null;
+  notes: string | null;
+  tags: string[];
+}
+
+const stagedColumns = sql.raw(
+  's.ord, s.id, m.id as metric_id, s.value::text as value, s.numeric_value, s.date::text as date, ' +
+    's.time::text as time, s.notes, s.tags',
+);
+
+/**
+ * Writes the staged entries: ids another account holds are replaced by derived ones, existing rows of
+ * this account are skipped or overwritten, and the rest are inserted in one statement.
+ */
+async function importEntries(run: ImportRun, metricIds: Map<string, string>, staged: number) {
+  const { tx, userId, options, report, changes } = run;
+  if (staged === 0) return;
+  await tx.execute(
+    sql`create temp table import_metrics (doc_id uuid primary key, id uuid not null) on commit drop`,
+  );
+  await tx.execute(sql`
+    insert into import_metrics
+    select * from json_to_recordset(${JSON.stringify([...metricIds].map(([doc, id]) => ({ doc, id })))}::json)
+      as r(doc uuid, id uuid)`);
+  await tx.execute(sql`create index on import_entries (ord)`);
+  await tx.execute(sql`analyze import_entries`);
+
+  // Only this account's rows are ever matched: an id held by another account maps to a derived one,
+  // and a derived id that another account holds (made on purpose or not) to the next.
+  for (let after = -1; ; ) {
+    const taken = rowsOf<{ ord: number; id: string }>(
+      await tx.execute(sql`
+        select s.ord, s.id from import_entries s join entries e on e.id = s.id
+        where e.user_id <> ${userId} and s.ord > ${after} order by s.ord limit ${MATCH_BATCH}`),
+    );
+    if (taken.length === 0) break;
+    after = taken.at(-1)!.ord;
+    // The first derived id of each, looked up at once: further candidates are rare.
+    const candidates = new Set(taken.map((row) => derivedId(userId, row.id)));
     const existing = new Map(
-      (await tx.select().from(entries).where(inArray(entries.id, candidates))).map((row) => [row.id, row]),
+      (
+        await tx
+          .select()
+          .from(entries)
+          .where(inArray(entries.id, [...candidates]))
+      ).map((row) => [row.id, row]),
     );
     const findEntryRow = async (id: string) =>
-      existing.has(id) ? existing.get(id) : (await tx.select().from(entries).where(eq(entries.id, id)))[0];
-    const inserts: (typeof entries.$inferInsert)[] = [];
-    for (const [offset, entry] of batch.entries()) {
-      // The rule validateDocument already passed every entry through: the same stored form as a create.
-      const normalized = normalizeEntry(entry, rules.get(entry.metricId)!);
-      if (!normalized.ok) throw new DomainError('BAD_REQUEST', normalized.problems[0]!.reason);
-      const columns = { metricId: metricIds.get(entry.metricId)!, ...normalized.columns };
-      const original = existing.get(entry.id);
-      // Only this account's rows are ever matched: an id held by another account maps to a derived
-      // one, and a derived id that another account holds (made on purpose or not) to the next.
-      const { id, row } =
-        original && original.userId !== userId
-          ? await derivedFor(findEntryRow, userId, entry.id, () => true, `entries[${start + offset}].id`)
-          : { id: entry.id, row: original };
-      if (!row) {
-        inserts.push({ id, userId, ...columns });
-        continue;
-      }
-      const same = row.deletedAt === null && sameEntryContent(row, columns);
-      if (same || options.onConflict !== 'overwrite') {
-        report.entries.skipped += 1;
-        continue;
-      }
-      const updated = await rewriteEntry(tx, userId, row, columns);
-      report.entries.updated += 1;
-      changes.push({ entity: 'entry', entityId: row.id, op: 'upsert', data: toEntry(updated) });
+      candidates.has(id) ? existing.get(id) : (await tx.select().from(entries).where(eq(entries.id, id)))[0];
+    const moved: { o: number; i: string }[] = [];
+    for (const row of taken) {
+      const { id } = await derivedFor(findEntryRow, userId, row.id, () => true, `entries[${row.ord}].id`);
+      moved.push({ o: row.ord, i: id });
     }
-    if (inserts.length > 0) {
-      const created = await tx.insert(entries).values(inserts).returning();
-      report.entries.created += created.length;
-      if (changes.length <= IMPORT_EVENT_LIMIT) {
-        for (const row of created)
-          changes.push({ entity: 'entry', entityId: row.id, op: 'upsert', data: toEntry(row) });
-      } else {
-        changes.length = IMPORT_EVENT_LIMIT + 1;
-      }
-    }
-    options.onProgress?.(Math.min(start + WRITE_BATCH, list.length), list.length);
+    await tx.execute(sql`
+      update import_entries s set id = r.i
+      from json_to_recordset(${JSON.stringify(moved)}::json) as r(o integer, i uuid) where s.ord = r.o`);
   }
+
+  // Rows of this account under the staged ids: identical ones are skipped, different ones skipped or
+  // overwritten per onConflict (compared by sameEntryContent, the rule of a retried create).
+  if (options.onConflict === 'overwrite') {
+    for (let after = -1; ; ) {
+      const matched = rowsOf<StagedRow>(
+        await tx.execute(sql`
+          select ${stagedColumns} from import_entries s
+          join import_metrics m on m.doc_id = s.metric_id join entries e on e.id = s.id
+          where s.ord > ${after} order by s.ord limit ${MATCH_BATCH}`),
+      );
+      if (matched.length === 0) break;
+      after = matched.at(-1)!.ord;
+      const rows = new Map(
+        (
+          await tx
+            .select()
+            .from(entries)
+            .where(
+              inArray(
+                entries.id,
+                matched.map((m) => m.id),
+              ),
+            )
+        ).map((row) => [row.id, row]),
+      );
+      for (const next of matched) {
+        const row = rows.get(next.id)!;
+        const columns = {
+          metricId: next.metric_id,
+          value: JSON.parse(next.value) as EntryRow['value'] & Entry['value'],
+          numericValue: next.numeric_value === null ? null : Number(next.numeric_value),
+          date: next.date,
+          time: next.time,
+          notes: next.notes,
+          tags: next.tags,
+        };
+        if (row.deletedAt === null && sameEntryContent(row, columns)) {
+          report.entries.skipped += 1;
+          continue;
+        }
+        const updated = await rewriteEntry(tx, userId, row, columns);
+        report.entries.updated += 1;
+        if (changes.length <= IMPORT_EVENT_LIMIT)
+          changes.push({ entity: 'entry', entityId: row.id, op: 'upsert', data: toEntry(updated) });
+      }
+    }
+  } else {
+    const [matched] = rowsOf<{ n: number }>(
+      await tx.execute(sql`select count(*)::int as n from import_entries s join entries e on e.id = s.id`),
+    );
+    report.entries.skipped += Number(matched?.n ?? 0);
+  }
+
+  // The rest are new: one statement inserts them all, and answers how many (and, when few enough to
+  // be sent one by one, which).
+  const room = IMPORT_EVENT_LIMIT + 1;
+  const [inserted] = rowsOf<{ n: number; ids: string[] | string }>(
+    await tx.execute(sql`
+      with ins as (
+        insert into entries (id, user_id, metric_id, value, numeric_value, date, time, notes, tags)
+        select s.id, ${userId}, m.id, s.value, s.numeric_value, s.date, s.time, s.notes, s.tags
+        from import_entries s join import_metrics m on m.doc_id = s.metric_id
+        where not exists (select 1 from entries e where e.id = s.id)
+        order by s.ord
+        returning entries.id
+      )
+      select (select count(*)::int from ins) as n, array(select id::text from ins limit ${room}) as ids`),
+  );
+  const created = Number(inserted?.n ?? 0);
+  report.entries.created += created;
+  const ids = typeof inserted?.ids === 'string' ? parseUuidArray(inserted.ids) : (inserted?.ids ?? []);
+  if (changes.length + ids.length <= IMPORT_EVENT_LIMIT && ids.length === created && created > 0) {
+    const rows = await tx.select().from(entries).where(inArray(entries.id, ids)).orderBy(asc(entries.date));
+    for (const row of rows)
+      changes.push({ entity: 'entry', entityId: row.id, op: 'upsert', data: toEntry(row) });
+  }
+}
+
+/** A uuid[] in PostgreSQL's text form (a driver that does not parse arrays). */
+function parseUuidArray(text: string): string[] {
+  return text === '{}' ? [] : text.slice(1, -1).split(',');
 }

@@ -9,6 +9,7 @@ export * from './entries';
 export * from './entryRules';
 export * from './errors';
 export * from './insights';
+export * from './jsonStream';
 export * from './metrics';
 export * from './notifications';
 export * from './passwords';

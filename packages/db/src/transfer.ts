@@ -1,8 +1,9 @@
 import type { ExportInput, ImportReport } from '@lifexp/contracts';
 import type { Db, Executor } from './client';
 import { importCsv } from './csv';
-import { exportCsv, exportJson, type ImportOptions, importDocument } from './data';
+import { exportCsv, exportJson, type ImportOptions, importParts } from './data';
 import { DomainError } from './errors';
+import { documentParts, JsonSyntaxError } from './jsonStream';
 
 // Export and import as files: the one place that picks between the JSON and CSV forms, for every
 // caller (the HTTP routes, tRPC, the command line).
@@ -32,22 +33,43 @@ export function exportStream(
 }
 
 /** Imports a file's text: a JSON export document or a CSV file. Invalid JSON is a BAD_REQUEST. */
-export async function importText(
+export function importText(
   db: Db,
   userId: string,
   text: string,
   format: TransferFormat,
   options: ImportOptions = {},
 ): Promise<ImportReport> {
-  if (format === 'csv') return importCsv(db, userId, text, options);
-  let document: unknown;
+  return importStream(db, userId, [text], format, options);
+}
+
+/**
+ * Imports a file read chunk by chunk (UTF-8 bytes or text). A JSON document is read and checked as it
+ * streams, so memory stays flat in its size; a CSV file is read whole first (its ids are derived from
+ * every row's content). Invalid JSON is a BAD_REQUEST; whatever the chunks throw (a size limit) ends
+ * the import with nothing written.
+ */
+export async function importStream(
+  db: Db,
+  userId: string,
+  chunks: AsyncIterable<string | Uint8Array> | Iterable<string | Uint8Array>,
+  format: TransferFormat,
+  options: ImportOptions = {},
+): Promise<ImportReport> {
+  if (format === 'csv') {
+    const decoder = new TextDecoder();
+    let text = '';
+    for await (const chunk of chunks as AsyncIterable<string | Uint8Array>)
+      text += typeof chunk === 'string' ? chunk : decoder.decode(chunk, { stream: true });
+    return importCsv(db, userId, text + decoder.decode(), options);
+  }
   try {
-    document = JSON.parse(text);
+    return await importParts(db, userId, documentParts(chunks), options);
   } catch (error) {
-    const reason = `not valid JSON: ${(error as Error).message}`;
+    if (!(error instanceof JsonSyntaxError)) throw error;
+    const reason = `not valid JSON: ${error.message}`;
     throw new DomainError('BAD_REQUEST', `the file is ${reason}`, {
       problems: [{ path: '(document)', message: reason }],
     });
   }
-  return importDocument(db, userId, document, options);
 }

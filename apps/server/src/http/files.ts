@@ -1,10 +1,9 @@
 import { exportInput, importOptions } from '@lifexp/contracts';
-import { exportStream, importText } from '@lifexp/db';
+import { exportStream, importStream } from '@lifexp/db';
 import { TRPCError } from '@trpc/server';
 import type { Hono, Context as HonoContext } from 'hono';
 import { z } from 'zod';
 import type { AppDeps } from '../deps';
-import { closingBodyLimit } from './env';
 import { issuesMessage } from './issues';
 import { errorResponse, type PlainEnv, signedIn } from './plain';
 
@@ -35,7 +34,7 @@ function userOf(c: HonoContext<PlainEnv>) {
 
 /**
  * File routes beside tRPC: the streamed export (the seed's `GET /api/analytics/export`) and an
- * upload route for imports too large for a tRPC call.
+ * upload route for imports too large for a tRPC call, read and checked as it streams.
  */
 export function fileRoutes(app: Hono<PlainEnv>, deps: AppDeps): void {
   app.get('/api/analytics/export', signedIn(), (c) => {
@@ -56,24 +55,45 @@ export function fileRoutes(app: Hono<PlainEnv>, deps: AppDeps): void {
     return c.body(streamOf(stream.chunks));
   });
 
-  app.post(
-    '/api/data/import',
-    closingBodyLimit(deps.config.importMaxBytes, (c) =>
-      errorResponse(c, 'PAYLOAD_TOO_LARGE', `the file exceeds ${deps.config.importMaxBytes} bytes`),
-    ),
-    signedIn({ write: true }),
-    async (c) => {
-      const { db, userId } = userOf(c);
-      const options = z.object(importOptions).safeParse({
-        dryRun: c.req.query('dryRun') === 'true',
-        onConflict: c.req.query('onConflict') ?? 'skip',
-      });
-      if (!options.success)
-        throw new TRPCError({ code: 'BAD_REQUEST', message: 'onConflict must be skip or overwrite' });
-      const format = (c.req.header('content-type') ?? '').startsWith('text/csv') ? 'csv' : 'json';
-      const report = await importText(db, userId, await c.req.text(), format, options.data);
+  app.post('/api/data/import', signedIn({ write: true }), async (c) => {
+    const { db, userId } = userOf(c);
+    const limit = deps.config.importMaxBytes;
+    const tooLarge = () => {
+      // The rest of the body is never read: the connection cannot carry another request.
+      c.header('Connection', 'close');
+      return errorResponse(c, 'PAYLOAD_TOO_LARGE', `the file exceeds ${limit} bytes`);
+    };
+    const declared = Number(c.req.header('content-length') ?? Number.NaN);
+    if (declared > limit) return tooLarge();
+    const options = z.object(importOptions).safeParse({
+      dryRun: c.req.query('dryRun') === 'true',
+      onConflict: c.req.query('onConflict') ?? 'skip',
+    });
+    if (!options.success)
+      throw new TRPCError({ code: 'BAD_REQUEST', message: 'onConflict must be skip or overwrite' });
+    const format = (c.req.header('content-type') ?? '').startsWith('text/csv') ? 'csv' : 'json';
+    try {
+      // Read as it arrives and counted: a body past the limit (whatever its Content-Length said)
+      // ends the import, nothing written, without ever being held whole.
+      const report = await importStream(db, userId, limited(c.req.raw.body, limit), format, options.data);
       if (!options.data.dryRun) deps.jobs.requestRecompute(userId);
       return c.json(report);
-    },
-  );
+    } catch (error) {
+      if (error instanceof BodyTooLarge) return tooLarge();
+      throw error;
+    }
+  });
+}
+
+class BodyTooLarge extends Error {}
+
+/** The request body's chunks, refused past `limit` bytes. */
+async function* limited(body: ReadableStream<Uint8Array> | null, limit: number): AsyncGenerator<Uint8Array> {
+  if (!body) return;
+  let size = 0;
+  for await (const chunk of body as unknown as AsyncIterable<Uint8Array>) {
+    size += chunk.byteLength;
+    if (size > limit) throw new BodyTooLarge();
+    yield chunk;
+  }
 }
