@@ -64,13 +64,24 @@ describe('the sync encoder', () => {
     for (const [index, message] of messages.entries()) expect(sent[index]).toBe(JSON.stringify(message));
   });
 
-  it('a subscription id that mimics the placeholder does not move the event', () => {
+  it('writes out any subscription id and envelope as JSON.stringify does, and leaves odd shapes to it', () => {
     const event = changeEvent(43);
     serialiseOnce([event]);
-    for (const subscription of ['lifexp:event:6f1c0e2a', '"lifexp:event:6f1c0e2a"', '}}']) {
+    for (const subscription of ['"quoted" \\ ✓ \u2028', '}},"id":1', 0, -1.5, Number.NaN]) {
       const message = dataMessage(subscription, event);
       expect(syncEncoder.encode(message)).toBe(JSON.stringify(message));
     }
+    const { jsonrpc: _, ...withoutRpc } = dataMessage(7, event);
+    const odd = [
+      withoutRpc,
+      { ...dataMessage(8, event), jsonrpc: undefined },
+      { ...dataMessage(9, event), extra: true },
+      { jsonrpc: '2.0', id: 10, result: dataMessage(10, event).result },
+      { ...dataMessage(null, event) },
+      { ...dataMessage(11, event), result: { type: 'data', id: '43', data: { id: '43', data: event } } },
+    ];
+    for (const message of odd) expect(syncEncoder.encode(message)).toBe(JSON.stringify(message));
+    expect(event.serialisations).toBeGreaterThan(1); // the odd shapes went the plain way
   });
 
   it('decodes JSON text frames, and refuses binary ones as tRPC’s default does', () => {

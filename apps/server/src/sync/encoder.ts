@@ -16,46 +16,52 @@ export function serialiseOnce<T extends object>(events: T[]): T[] {
   return events;
 }
 
-/** Stands for the event in the envelope while it is serialised; never a seq (those are digits). */
-const PLACEHOLDER = 'lifexp:event:6f1c0e2a';
-const PLACEHOLDER_JSON = JSON.stringify(PLACEHOLDER);
-
 interface DataMessage {
-  result: { type: 'data'; id?: unknown; data: { id: unknown; data: object } };
+  id: number | string;
+  jsonrpc?: string;
+  result: { type: 'data'; data: { id: string; data: object }; id: string };
 }
 
-/** A subscription's data message carrying a tracked, shareable event (as tRPC's adapter builds it). */
-function sharedEventOf(message: unknown): object | undefined {
-  const result = (message as Partial<DataMessage> | null)?.result;
-  if (result?.type !== 'data') return undefined;
+const keysOf = (value: object) => Object.keys(value).join(',');
+
+/**
+ * A subscription's data message carrying a tracked, shareable event, exactly as tRPC's adapter
+ * builds it (these keys in this order, the ids numbers or strings); anything else is undefined.
+ */
+function sharedEventMessage(message: unknown): DataMessage | undefined {
+  if (typeof message !== 'object' || message === null) return undefined;
+  const { id, jsonrpc, result } = message as Partial<DataMessage>;
+  if (result?.type !== 'data' || typeof result.id !== 'string') return undefined;
   const tracked = result.data;
-  const event = typeof tracked === 'object' && tracked !== null ? tracked.data : undefined;
-  return typeof event === 'object' && event !== null && shareable.has(event) ? event : undefined;
+  if (typeof tracked !== 'object' || tracked === null || typeof tracked.id !== 'string') return undefined;
+  const event = tracked.data;
+  if (typeof event !== 'object' || event === null || !shareable.has(event)) return undefined;
+  if (typeof id !== 'number' && typeof id !== 'string') return undefined;
+  if (jsonrpc !== undefined && typeof jsonrpc !== 'string') return undefined;
+  const outer = keysOf(message);
+  if (outer !== 'id,jsonrpc,result' && outer !== 'id,result') return undefined;
+  if (keysOf(result) !== 'type,data,id' || keysOf(tracked) !== 'id,data') return undefined;
+  return message as DataMessage;
 }
 
 /**
  * tRPC's WebSocket encoder (JSON text frames, as its default), with the event of a data message
- * taken from its one serialisation. Any other message is JSON.stringify'd as before; the text sent
- * is the same either way.
+ * taken from its one serialisation and the small envelope around it written out. Any other message
+ * is JSON.stringify'd as before; the text sent is the same either way.
  */
 export const syncEncoder: Encoder = {
   encode(message: unknown): string {
-    const event = sharedEventOf(message);
-    if (!event) return JSON.stringify(message);
+    const shared = sharedEventMessage(message);
+    if (!shared) return JSON.stringify(message);
+    const { id, jsonrpc, result } = shared;
+    const event = result.data.data;
     let json = serialised.get(event);
     if (json === undefined) {
       json = JSON.stringify(event);
       serialised.set(event, json);
     }
-    const { result } = message as DataMessage;
-    const envelope = JSON.stringify({
-      ...(message as object),
-      result: { ...result, data: { ...result.data, data: PLACEHOLDER } },
-    });
-    // The event's place is the last string in the envelope that is exactly the placeholder: only the
-    // tracked seq follows it, and the subscription id a client chose comes before it.
-    const at = envelope.lastIndexOf(PLACEHOLDER_JSON);
-    return envelope.slice(0, at) + json + envelope.slice(at + PLACEHOLDER_JSON.length);
+    const rpc = jsonrpc === undefined ? '' : `,"jsonrpc":${JSON.stringify(jsonrpc)}`;
+    return `{"id":${JSON.stringify(id)}${rpc},"result":{"type":"data","data":{"id":${JSON.stringify(result.data.id)},"data":${json}},"id":${JSON.stringify(result.id)}}}`;
   },
   decode: jsonEncoder.decode,
 };
