@@ -284,7 +284,8 @@ export async function createWriterProbe(server: RunningServer, today: string, wr
         .finally(() => inFlight.delete(write));
       inFlight.add(write);
     }
-    await Promise.race([Promise.all(inFlight), sleep(60_000)]);
+    // Unref'd: a pending 60 s timer would otherwise hold the process open after the run.
+    await Promise.race([Promise.all(inFlight), sleep(60_000, undefined, { ref: false })]);
     await waitUntil(() => pending.size === 0, 15_000);
     loop.disable();
     const figures: PhaseFigures = {
