@@ -1,4 +1,4 @@
-import { daysBetween, localToday } from '@lifexp/analytics';
+import { dayNumber, daysBetween, localToday } from '@lifexp/analytics';
 import type { Metric, TypedMetric } from '@lifexp/contracts';
 import { eq, sql } from 'drizzle-orm';
 import { type Executor, rowsOf } from './client';
@@ -123,7 +123,8 @@ export async function loadDailySeries(
       const values = new Float64Array(daysBetween(start, to) + 1).fill(
         config.missing === 'zero' ? 0 : Number.NaN,
       );
-      for (const day of days) values[daysBetween(start, day.date)] = Number(day.value);
+      const first = dayNumber(start);
+      for (const day of days) values[dayNumber(day.date) - first] = Number(day.value);
       return { metric, start, values };
     });
     if (loaded) series.push(loaded);
