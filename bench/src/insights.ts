@@ -8,7 +8,7 @@
 // Flags: --users N heavy users (default 4: each takes ~15 s to import on 2 busy cores; the issue's
 // figure is --users 20), --seconds S per paced phase (20), --rate R writes/s in all (20),
 // --writers W light users the writes are spread over (5), --cold N (10), --cached N (30),
-// --paces=100,25 (percent).
+// --paces=100,10 (percent).
 import { randomUUID } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import { monitorEventLoopDelay, performance as perf } from 'node:perf_hooks';
@@ -416,7 +416,7 @@ export async function runInsightsBench(): Promise<void> {
   const writerCount = numberFlag('writers', 5, 1, 100);
   const coldRuns = numberFlag('cold', 10, 1, 200);
   const cachedRuns = numberFlag('cached', 30, 1, 1000);
-  const paces = listFlag('paces', [100, 25]);
+  const paces = listFlag('paces', [100, 10]);
   if (paces.some((pace) => !Number.isInteger(pace) || pace > 100))
     throw new Error('--paces: whole percentages, 1–100');
   console.log(`insights — start: ${machineLine()}`);

@@ -89,7 +89,7 @@ const envSchema = z.object({
     .max(1, { error: 'must be a number from 0 to 1' })
     .default(0.05),
   INSIGHTS_DEBOUNCE_SECONDS: integer(0, 3600).default(30),
-  INSIGHTS_RECOMPUTE_PERCENT: integer(1, 100).default(25),
+  INSIGHTS_RECOMPUTE_PERCENT: integer(1, 100).default(10),
   INSIGHTS_LOCAL_HOUR: integer(0, 23).default(4),
   JOBS_POLL_SECONDS: integer(1, 60).default(2),
   TRUST_PROXY: z
