@@ -2,22 +2,40 @@
 // ~57,000 entries) cold and cached, with the share spent in the database and in the math; then the
 // p50/p99 latency of entries.create and of sync delivery while insights are recomputed for several
 // heavy users, beside the same figures at rest (same run, same server).
+// The recomputes run at each pace of --paces (INSIGHTS_RECOMPUTE_PERCENT; 100 is unpaced), each
+// through its own analytics service on the same server and database, so the paces compare within
+// one run; first one recompute alone at each pace, with where its CPU time goes.
 // Flags: --users N heavy users (default 4: each takes ~15 s to import on 2 busy cores; the issue's
 // figure is --users 20), --seconds S per paced phase (20), --rate R writes/s in all (20),
-// --writers W light users the writes are spread over (5), --cold N (10), --cached N (30).
+// --writers W light users the writes are spread over (5), --cold N (10), --cached N (30),
+// --paces=100,10 (percent).
 import { randomUUID } from 'node:crypto';
-import { monitorEventLoopDelay } from 'node:perf_hooks';
+import { readFileSync } from 'node:fs';
+import { monitorEventLoopDelay, performance as perf } from 'node:perf_hooks';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { pathToFileURL } from 'node:url';
 import { localToday } from '@lifexp/analytics';
 import { createLifeXPClient } from '@lifexp/client';
+import { createLogger } from '@lifexp/config';
 import { correlationsInput, type SyncEvent } from '@lifexp/contracts';
-import { createDemoDocument, createSession, importDocument, loadDailySeries, registerUser } from '@lifexp/db';
-import { computeCorrelations, toSeriesInput } from '@lifexp/insights';
+import {
+  createDemoDocument,
+  createSession,
+  importDocument,
+  loadDailySeries,
+  registerUser,
+  rowsOf,
+} from '@lifexp/db';
+import {
+  type AnalyticsService,
+  computeCorrelations,
+  createAnalyticsService,
+  toSeriesInput,
+} from '@lifexp/insights';
 import type { RunningServer } from '@lifexp/server/runtime';
 import { sql } from 'drizzle-orm';
 import WebSocket from 'ws';
-import { machineLine, numberFlag, startLifeXp, withThrowawayDatabase } from './support.ts';
+import { listFlag, machineLine, numberFlag, startLifeXp, withThrowawayDatabase } from './support.ts';
 
 const DAYS = 1095;
 const NOISE_METRICS = 53; // + the demo's 7 = 60 metrics
@@ -266,7 +284,8 @@ export async function createWriterProbe(server: RunningServer, today: string, wr
         .finally(() => inFlight.delete(write));
       inFlight.add(write);
     }
-    await Promise.race([Promise.all(inFlight), sleep(60_000)]);
+    // Unref'd: a pending 60 s timer would otherwise hold the process open after the run.
+    await Promise.race([Promise.all(inFlight), sleep(60_000, undefined, { ref: false })]);
     await waitUntil(() => pending.size === 0, 15_000);
     loop.disable();
     const figures: PhaseFigures = {
@@ -302,7 +321,7 @@ type StormMode = 'queued' | 'all at once';
  */
 type StormHandle = ReturnType<typeof startRecomputeStorm>;
 
-function startRecomputeStorm(server: RunningServer, users: HeavyUser[], mode: StormMode) {
+function startRecomputeStorm(analytics: AnalyticsService, users: HeavyUser[], mode: StormMode) {
   let stopping = false;
   let rounds = 0;
   let failures = 0;
@@ -311,7 +330,7 @@ function startRecomputeStorm(server: RunningServer, users: HeavyUser[], mode: St
   const recompute = async (user: HeavyUser) => {
     const t0 = performance.now();
     try {
-      await server.deps.analytics.recompute(user.id);
+      await analytics.recompute(user.id);
       durations.push(performance.now() - t0);
     } catch {
       failures += 1;
@@ -345,6 +364,51 @@ function startRecomputeStorm(server: RunningServer, users: HeavyUser[], mode: St
   };
 }
 
+/** CPU seconds (user + system) of the PostgreSQL backends serving this database, from /proc. */
+async function postgresCpuMs(db: RunningServer['deps']['database']['db']): Promise<number> {
+  const result = await db.execute(sql`select pid from pg_stat_activity where datname = current_database()`);
+  let ticks = 0;
+  for (const { pid } of rowsOf<{ pid: number }>(result)) {
+    try {
+      const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
+      const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+      ticks += Number(fields[11]) + Number(fields[12]); // utime, stime (fields 14 and 15)
+    } catch {
+      return Number.NaN; // PostgreSQL on another machine or in another container
+    }
+  }
+  return ticks * 10; // USER_HZ is 100 on Linux
+}
+
+/**
+ * Where the time of one recompute goes, the machine otherwise idle: its wall time, the event loop's
+ * busy time (the main thread's share), this process's CPU (the main thread and the worker) and the
+ * PostgreSQL backends' CPU. Over `runs` recomputes in a row, per recompute.
+ */
+async function recomputeCost(
+  server: RunningServer,
+  analytics: AnalyticsService,
+  users: HeavyUser[],
+  runs: number,
+) {
+  const { db } = server.deps.database;
+  const cpu0 = process.cpuUsage();
+  const loop0 = perf.eventLoopUtilization();
+  const pg0 = await postgresCpuMs(db);
+  const started = performance.now();
+  for (let i = 0; i < runs; i++) await analytics.recompute(users[i % users.length]!.id);
+  const wallMs = performance.now() - started;
+  const pg1 = await postgresCpuMs(db);
+  const loop = perf.eventLoopUtilization(loop0);
+  const cpu = process.cpuUsage(cpu0);
+  return {
+    wallMs: wallMs / runs,
+    mainMs: loop.active / runs,
+    processMs: (cpu.user + cpu.system) / 1000 / runs,
+    postgresMs: (pg1 - pg0) / runs,
+  };
+}
+
 export async function runInsightsBench(): Promise<void> {
   const userCount = numberFlag('users', 4, 1, 100);
   const seconds = numberFlag('seconds', 20, 1, 600);
@@ -352,6 +416,9 @@ export async function runInsightsBench(): Promise<void> {
   const writerCount = numberFlag('writers', 5, 1, 100);
   const coldRuns = numberFlag('cold', 10, 1, 200);
   const cachedRuns = numberFlag('cached', 30, 1, 1000);
+  const paces = listFlag('paces', [100, 10]);
+  if (paces.some((pace) => !Number.isInteger(pace) || pace > 100))
+    throw new Error('--paces: whole percentages, 1–100');
   console.log(`insights — start: ${machineLine()}`);
 
   await withThrowawayDatabase(async ({ url }) => {
@@ -428,22 +495,53 @@ export async function runInsightsBench(): Promise<void> {
       probe = await createWriterProbe(server, today, writerCount);
       await probe.phase(2, rate); // warm-up
       const rest = await probe.phase(seconds, rate);
-      const loaded: { figures: PhaseFigures; storm: Awaited<ReturnType<StormHandle['stop']>> }[] = [];
-      for (const mode of ['queued', 'all at once'] as const) {
-        const storm = startRecomputeStorm(server, users, mode);
-        await sleep(1_000); // let the recomputes get going (series loading, worker queue)
-        const figures = await probe.phase(seconds, rate);
-        loaded.push({ figures, storm: await storm.stop() });
+      const loaded: {
+        label: string;
+        figures: PhaseFigures;
+        storm: Awaited<ReturnType<StormHandle['stop']>>;
+      }[] = [];
+      const costs: Record<string, string | number | null>[] = [];
+      const silent = createLogger({ logLevel: 'silent' });
+      for (const pace of paces) {
+        const analytics = createAnalyticsService(
+          { ...config, insightsRecomputePercent: pace },
+          server.deps.database,
+          silent,
+        );
+        try {
+          await analytics.recompute(users[0]!.id); // starts the worker
+          const cost = await recomputeCost(server, analytics, users, Math.min(users.length, 4));
+          costs.push({
+            pace: `${pace}%`,
+            'wall ms': round(cost.wallMs),
+            'main thread busy ms': round(cost.mainMs),
+            'process CPU ms (main + worker)': round(cost.processMs),
+            'PostgreSQL CPU ms': round(cost.postgresMs),
+            'CPU ÷ wall': ratio(cost.processMs + cost.postgresMs, cost.wallMs),
+          });
+          for (const mode of ['queued', 'all at once'] as const) {
+            const storm = startRecomputeStorm(analytics, users, mode);
+            await sleep(1_000); // let the recomputes get going (series loading, worker queue)
+            const figures = await probe.phase(seconds, rate);
+            loaded.push({ label: `${mode} @${pace}%`, figures, storm: await storm.stop() });
+          }
+        } finally {
+          await analytics.close();
+        }
       }
+      console.log(
+        'one recompute alone (per recompute, over a few in a row), at each pace (INSIGHTS_RECOMPUTE_PERCENT):',
+      );
+      console.table(costs);
       if (probe.errors.length > 0) console.log(`subscription errors: ${probe.errors.join('; ')}`);
       console.log(
         `entries.create over HTTP, paced at ${rate}/s for ${seconds} s per phase, round-robin over ` +
           `${writerCount} light user(s), each with another device on sync.changes (WebSocket, same ` +
           `process); latencies from each write's scheduled send time`,
       );
-      for (const { storm } of loaded) {
+      for (const { label, storm } of loaded) {
         console.log(
-          `load "${storm.mode}": analytics.recompute of ${users.length} heavy users, ${storm.rounds} ` +
+          `load "${label}": analytics.recompute of ${users.length} heavy users, ${storm.rounds} ` +
             `pass(es), ${storm.durations.length} recomputes (median ` +
             `${(median(storm.durations) / 1000).toFixed(1)} s each, ${storm.failures} failed) over ` +
             `${storm.elapsedS.toFixed(1)} s, the last ${storm.drainS.toFixed(1)} s after the phase ended`,
@@ -452,9 +550,9 @@ export async function runInsightsBench(): Promise<void> {
       const row = (figure: string, pick: (phase: PhaseFigures) => number, digits = 1) => {
         const base = pick(rest);
         const out: Record<string, string | number | null> = { figure, 'at rest': round(base, digits) };
-        for (const { figures, storm } of loaded) {
-          out[storm.mode] = round(pick(figures), digits);
-          out[`${storm.mode} ÷ rest`] = ratio(pick(figures), base);
+        for (const { label, figures } of loaded) {
+          out[label] = round(pick(figures), digits);
+          out[`${label} ÷ rest`] = ratio(pick(figures), base);
         }
         return out;
       };

@@ -30,6 +30,7 @@ import { join } from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
 import { createMetricInput } from '@lifexp/contracts';
 import { createMetric, createSession, type Db, schema } from '@lifexp/db';
+import { serialiseOnce, syncEncoder } from '@lifexp/server/runtime';
 import { sql } from 'drizzle-orm';
 import WebSocket, { WebSocketServer } from 'ws';
 import {
@@ -72,6 +73,8 @@ const FLOOD_WRITE_RATE = numberFlag('flood-write-rate', 5);
 const FLOOD_ATTACKER_SOCKETS = numberFlag('flood-attacker-sockets', 1);
 /** --delivery=0 skips the delivery cases against the bare floor (to run the flood phase alone). */
 const DELIVERY = numberFlag('delivery', 1) !== 0;
+/** --encode=0 skips the serialisation figures (no database, about a second). */
+const ENCODE = numberFlag('encode', 1) !== 0;
 /** --memory=0 skips the memory phase. */
 const MEMORY = numberFlag('memory', 1) !== 0;
 /**
@@ -829,8 +832,75 @@ function openFileLimit(): number {
   }
 }
 
+/**
+ * What serialising a change event costs per event, for a user with 2 subscriptions (the delivery
+ * cases' two devices) and with every socket and subscription the defaults allow one account
+ * (WS_MAX_SOCKETS_PER_ACCOUNT × WS_MAX_SUBSCRIPTIONS_PER_SOCKET = 20 × 8): tRPC's default JSON encoder
+ * (one JSON.stringify per message) beside the server's (the event's JSON made once), on the messages
+ * tRPC's adapter builds. Each event is a fresh object, so the one serialisation is counted.
+ */
+function encodeCase(): void {
+  const events = 2_000;
+  const event = (seq: number) => ({
+    kind: 'change' as const,
+    seq,
+    entity: 'entry',
+    op: 'upsert',
+    id: randomUUID(),
+    data: {
+      id: randomUUID(),
+      metricId: randomUUID(),
+      value: 7.5,
+      date: ENTRY_DATE,
+      time: '07:30:00',
+      note: 'slept well after a long walk',
+      version: 1,
+      createdAt: new Date().toISOString(),
+      updatedAt: new Date().toISOString(),
+      deletedAt: null,
+    },
+    clientMutationId: randomUUID(),
+    at: new Date().toISOString(),
+  });
+  const message = (subscription: number, data: { seq: number }) => ({
+    id: subscription,
+    jsonrpc: '2.0',
+    result: { type: 'data', data: { id: String(data.seq), data }, id: String(data.seq) },
+  });
+  const rows: Record<string, string | number>[] = [];
+  for (const subscriptions of [2, 160]) {
+    const time = (encode: (message: unknown) => unknown, share: boolean) => {
+      let bytes = 0;
+      const started = performance.now();
+      for (let seq = 1; seq <= events; seq++) {
+        const data = event(seq);
+        if (share) serialiseOnce([data]);
+        for (let s = 1; s <= subscriptions; s++) bytes += String(encode(message(s, data))).length;
+      }
+      return { usPerEvent: ((performance.now() - started) * 1000) / events, bytes };
+    };
+    // tRPC's default encoder is JSON.stringify of each message.
+    const json = (value: unknown) => JSON.stringify(value);
+    time(json, false); // warm-up
+    time(syncEncoder.encode, true);
+    const plain = time(json, false);
+    const once = time(syncEncoder.encode, true);
+    if (plain.bytes !== once.bytes) throw new Error('the two encoders sent different text');
+    rows.push({
+      subscriptions,
+      'message bytes': Math.round(plain.bytes / events / subscriptions),
+      'JSON per message (tRPC default) µs/event': round(plain.usPerEvent, 1),
+      'JSON once per event µs/event': round(once.usPerEvent, 1),
+      'default ÷ once': ratio(plain.usPerEvent, once.usPerEvent),
+    });
+  }
+  console.log(`serialising one change event for every subscription of its user, ${events} events:`);
+  console.table(rows);
+}
+
 export async function runSyncBench(): Promise<void> {
   console.log(machineLine());
+  if (ENCODE) encodeCase();
   const limit = openFileLimit();
   // Each process holds one end of every socket in the large run, plus its pools, files and listeners.
   const large = Math.min(LARGE, Number.isFinite(limit) ? limit - 600 : LARGE);

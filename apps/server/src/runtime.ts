@@ -3,3 +3,4 @@
 
 export type { AppDeps } from './deps';
 export { ListenError, type RunningServer, startServer } from './server';
+export { serialiseOnce, syncEncoder } from './sync/encoder';

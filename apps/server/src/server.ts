@@ -18,6 +18,7 @@ import { type Jobs, runsJobs, startJobs } from './jobs';
 import { startMaintenance } from './maintenance';
 import { createMetrics } from './metrics';
 import { type NotificationsService, startNotifications } from './notifications';
+import { syncEncoder } from './sync/encoder';
 import { authenticatedSockets, CLOSE_CODES, type SyncHub, startSyncHub } from './sync/hub';
 import { createContext } from './trpc/context';
 import { appRouter } from './trpc/router';
@@ -148,6 +149,8 @@ export async function startServer(
           typeof info.connectionParams?.token === 'string' ? info.connectionParams.token : undefined,
       }),
     keepAlive: { enabled: true, pingMs: 30_000, pongWaitMs: 10_000 },
+    // A change event's JSON is made once for every socket of its user (see sync/encoder.ts).
+    experimental_encoder: syncEncoder,
     onError: ({ error, path, ctx }) => logProcedureError(deps, error, path, ctx?.requestId),
   });
   httpServer.on('upgrade', (req: IncomingMessage, socket: Duplex, head: Buffer) => {

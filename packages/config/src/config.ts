@@ -89,6 +89,7 @@ const envSchema = z.object({
     .max(1, { error: 'must be a number from 0 to 1' })
     .default(0.05),
   INSIGHTS_DEBOUNCE_SECONDS: integer(0, 3600).default(30),
+  INSIGHTS_RECOMPUTE_PERCENT: integer(1, 100).default(10),
   INSIGHTS_LOCAL_HOUR: integer(0, 23).default(4),
   JOBS_POLL_SECONDS: integer(1, 60).default(2),
   TRUST_PROXY: z
@@ -239,6 +240,8 @@ export interface Config {
   insightsQ: number;
   /** A burst of writes gives one recompute, this many seconds after the first. */
   insightsDebounceSeconds: number;
+  /** The share of the time (percent) background recomputes may use: they rest in between their steps. */
+  insightsRecomputePercent: number;
   /** The local hour at which each user's insights are recomputed daily. */
   insightsLocalHour: number;
   jobsPollSeconds: number;
@@ -400,6 +403,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     insightsMinDays: value.INSIGHTS_MIN_DAYS,
     insightsQ: value.INSIGHTS_Q,
     insightsDebounceSeconds: value.INSIGHTS_DEBOUNCE_SECONDS,
+    insightsRecomputePercent: value.INSIGHTS_RECOMPUTE_PERCENT,
     insightsLocalHour: value.INSIGHTS_LOCAL_HOUR,
     jobsPollSeconds: value.JOBS_POLL_SECONDS,
     trustProxy: value.TRUST_PROXY,

@@ -92,6 +92,7 @@ describe('limits', () => {
     ['ANALYTICS_WORKER_MEMORY_MB', 'analyticsWorkerMemoryMb', 512, 32, 16_384],
     ['ANALYTICS_QUEUE_MAX', 'analyticsQueueMax', 64, 1, 10_000],
     ['ANALYTICS_QUEUE_PER_ACCOUNT', 'analyticsQueuePerAccount', 4, 1, 100],
+    ['INSIGHTS_RECOMPUTE_PERCENT', 'insightsRecomputePercent', 10, 1, 100],
   ] as const;
 
   it.each(limits)(

@@ -1,4 +1,4 @@
-import { daysBetween, localToday } from '@lifexp/analytics';
+import { dayNumber, daysBetween, localToday } from '@lifexp/analytics';
 import type { Metric, TypedMetric } from '@lifexp/contracts';
 import { eq, sql } from 'drizzle-orm';
 import { type Executor, rowsOf } from './client';
@@ -26,6 +26,11 @@ export interface SeriesOptions {
   notBefore?: string | undefined;
   /** More numeric metrics than this is refused with BAD_REQUEST. */
   maxMetrics?: number | undefined;
+  /**
+   * Runs each piece of the loading (the metric list, then each metric's query and decoding): a
+   * background caller paces them (see the insights pacer); by default they run at once.
+   */
+  step?: (<T>(work: () => Promise<T>) => Promise<T>) | undefined;
 }
 
 export interface UserSeries {
@@ -66,17 +71,21 @@ export async function loadDailySeries(
   userId: string,
   options: SeriesOptions = {},
 ): Promise<UserSeries> {
-  const [user] = await db.select().from(users).where(eq(users.id, userId));
+  const step = options.step ?? ((work) => work());
+  const { user, metricRows } = await step(async () => {
+    const [user] = await db.select().from(users).where(eq(users.id, userId));
+    const metricRows = await liveMetricRows(db, userId, {
+      includeArchived: options.includeArchived,
+      ids: options.metricIds,
+      numericOnly: true,
+    });
+    return { user, metricRows };
+  });
   const timezone = user?.timezone ?? 'UTC';
   const dayStartsAtHour = Number(
     (user?.preferences as { dayStartsAtHour?: number } | undefined)?.dayStartsAtHour ?? 0,
   );
   const to = options.to ?? localToday(timezone);
-  const metricRows = await liveMetricRows(db, userId, {
-    includeArchived: options.includeArchived,
-    ids: options.metricIds,
-    numericOnly: true,
-  });
   if (options.maxMetrics !== undefined && metricRows.length > options.maxMetrics) {
     throw new DomainError(
       'BAD_REQUEST',
@@ -93,7 +102,8 @@ export async function loadDailySeries(
   for (const row of metricRows) {
     const metric = toMetric(row);
     const config = (metric as { config: TypedMetric['config'] }).config;
-    const result = await db.execute(sql`
+    const loaded = await step(async () => {
+      const result = await db.execute(sql`
       select to_char(day, 'YYYY-MM-DD') as date, ${AGGREGATE[config.aggregation] ?? AGGREGATE.mean} as value
       from (
         select numeric_value as v, date as entry_date, created_at,
@@ -107,15 +117,17 @@ export async function loadDailySeries(
       where day <= ${to}::date ${floor ? sql`and day >= ${floor}::date` : sql``}
       group by day
       order by day`);
-    const days = rowsOf<DayRow>(result);
-    if (days.length > 0) {
+      const days = rowsOf<DayRow>(result);
+      if (days.length === 0) return undefined;
       const start = options.from && config.missing === 'zero' ? floor! : days[0]!.date;
       const values = new Float64Array(daysBetween(start, to) + 1).fill(
         config.missing === 'zero' ? 0 : Number.NaN,
       );
-      for (const day of days) values[daysBetween(start, day.date)] = Number(day.value);
-      series.push({ metric, start, values });
-    }
+      const first = dayNumber(start);
+      for (const day of days) values[dayNumber(day.date) - first] = Number(day.value);
+      return { metric, start, values };
+    });
+    if (loaded) series.push(loaded);
     // Let API calls and sync deliveries in between the metrics of a heavy account.
     await new Promise<void>((resolve) => setImmediate(resolve));
   }

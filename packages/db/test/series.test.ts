@@ -244,4 +244,51 @@ describeEachDriver('daily series', (ctx) => {
     const plain = await loadDailySeries(db, userId, { to: next });
     expect(seriesOf(plain, sum.id)).toEqual({ start: D, values: [31, 96] });
   });
+
+  it("with a step, runs the metric list and each metric's query inside it, one at a time, same series", async () => {
+    const { db } = ctx();
+    const userId = await newUser(db);
+    const mood = await metric(db, userId, { name: 'Mood', type: 'rating' });
+    const steps = await metric(db, userId, { name: 'Steps', type: 'number', config: { aggregation: 'sum' } });
+    const empty = await metric(db, userId, { name: 'Empty', type: 'number' });
+    await metric(db, userId, { name: 'Note', type: 'text' });
+    await log(db, userId, [
+      { metricId: mood.id, value: 4, date: D },
+      { metricId: steps.id, value: 5000, date: D },
+      { metricId: steps.id, value: 2000, date: addDays(D, 1) },
+    ]);
+    const to = addDays(D, 1);
+    let running = 0;
+    let most = 0;
+    let count = 0;
+    const paced = await loadDailySeries(db, userId, {
+      to,
+      async step(work) {
+        count += 1;
+        running += 1;
+        most = Math.max(most, running);
+        try {
+          return await work();
+        } finally {
+          running -= 1;
+        }
+      },
+    });
+    // The metric list, then one step per numeric metric (the empty one too; the text one is not read).
+    expect(count).toBe(1 + 3);
+    expect(most).toBe(1);
+    const plain = await loadDailySeries(db, userId, { to });
+    expect(paced).toEqual(plain);
+    expect(seriesOf(paced, steps.id)).toEqual({ start: D, values: [5000, 2000] });
+    expect(seriesOf(paced, empty.id)).toBeUndefined();
+    // A failing step fails the load.
+    await expect(
+      loadDailySeries(db, userId, {
+        to,
+        step: async () => {
+          throw new Error('stopped');
+        },
+      }),
+    ).rejects.toThrow('stopped');
+  });
 });

@@ -9,6 +9,7 @@ export {
   strengthOf,
   TENTATIVE_BELOW,
 } from './compute';
+export { createPacer, type Pacer, type PacerClock } from './pacer';
 export {
   type AnalyticsService,
   type AnalyticsSettings,

@@ -15,8 +15,12 @@ export interface PoolOptions {
 }
 
 export interface AnalyticsPool {
-  /** Runs the task for the account; one task per account runs at a time, accounts take turns. */
-  run<T extends AnalyticsTask>(task: T, account?: string): Promise<TaskResult<T>>;
+  /**
+   * Runs the task for the account; one task per account runs at a time, accounts take turns. With
+   * `transfer`, the series' arrays move to the worker instead of being copied: the caller hands them
+   * over and must not read them afterwards.
+   */
+  run<T extends AnalyticsTask>(task: T, account?: string, options?: RunOptions): Promise<TaskResult<T>>;
   /** Tasks waiting for a free worker. */
   queued(): number;
   /** Workers started since the pool was created (a cut-off or crashed worker is replaced). */
@@ -24,10 +28,15 @@ export interface AnalyticsPool {
   close(): Promise<void>;
 }
 
+export interface RunOptions {
+  transfer?: boolean;
+}
+
 interface Pending {
   id: number;
   account: string;
   task: AnalyticsTask;
+  transfer: ArrayBuffer[];
   resolve(value: unknown): void;
   reject(error: Error): void;
 }
@@ -173,12 +182,12 @@ export function createAnalyticsPool(options: PoolOptions, log: Logger): Analytic
           ),
         options.taskTimeoutMs,
       );
-      slot.worker.postMessage({ id: task.id, task: task.task });
+      slot.worker.postMessage({ id: task.id, task: task.task }, task.transfer);
     }
   }
 
   return {
-    run<T extends AnalyticsTask>(task: T, account = 'anonymous') {
+    run<T extends AnalyticsTask>(task: T, account = 'anonymous', runOptions: RunOptions = {}) {
       if (closed) return Promise.reject(new Error('the analytics pool is closed'));
       if (waiting >= options.queueMax) {
         return Promise.reject(
@@ -189,7 +198,14 @@ export function createAnalyticsPool(options: PoolOptions, log: Logger): Analytic
       }
       return new Promise<TaskResult<T>>((resolve, reject) => {
         const queue = queues.get(account) ?? [];
-        queue.push({ id: nextId++, account, task, resolve: resolve as (value: unknown) => void, reject });
+        queue.push({
+          id: nextId++,
+          account,
+          task,
+          transfer: runOptions.transfer ? transferable(task) : [],
+          resolve: resolve as (value: unknown) => void,
+          reject,
+        });
         queues.set(account, queue);
         waiting += 1;
         dispatch();
@@ -214,6 +230,22 @@ export function createAnalyticsPool(options: PoolOptions, log: Logger): Analytic
       await Promise.all(live.map((slot) => slot.worker.terminate()));
     },
   };
+}
+
+/**
+ * The buffers a task's series can move to the worker with: each one once, and only a buffer that
+ * holds that one array (a view into a larger or shared buffer is copied as usual).
+ */
+function transferable(task: AnalyticsTask): ArrayBuffer[] {
+  if (!('inputs' in task)) return [];
+  const buffers = new Set<ArrayBuffer>();
+  for (const { values } of task.inputs) {
+    const { buffer } = values;
+    if (buffer instanceof ArrayBuffer && values.byteOffset === 0 && values.byteLength === buffer.byteLength) {
+      buffers.add(buffer);
+    }
+  }
+  return [...buffers];
 }
 
 /** A worker's error: a DomainError thrown by the task keeps its code (e.g. an answer too large). */

@@ -12,6 +12,7 @@ import {
 } from '@lifexp/db';
 import { createLruCache } from './cache';
 import type { MetricMeta, SeriesInput } from './compute';
+import { createPacer, type Pacer } from './pacer';
 import { type AnalyticsPool, createAnalyticsPool, RETRY_AFTER_SECONDS } from './pool';
 
 const SECONDS_PER = { seconds: 1, minutes: 60, hours: 3600 } as const;
@@ -71,6 +72,7 @@ export type AnalyticsSettings = Pick<
   | 'analyticsWorkerMemoryMb'
   | 'analyticsQueueMax'
   | 'analyticsQueuePerAccount'
+  | 'insightsRecomputePercent'
 >;
 
 type Range = { from?: string | undefined; to?: string | undefined; metricId?: string | undefined };
@@ -81,6 +83,7 @@ export function createAnalyticsService(
   config: AnalyticsSettings,
   database: Database,
   log: Logger,
+  options: { pacer?: Pacer } = {},
 ): AnalyticsService {
   const pool: AnalyticsPool = createAnalyticsPool(
     {
@@ -104,6 +107,12 @@ export function createAnalyticsService(
   const active = new Map<string, Set<string>>();
   /** Keys of requests in progress whose user was forgotten meanwhile: their answers are not kept. */
   const dropped = new Set<string>();
+  /**
+   * Background recomputes share one pace (INSIGHTS_RECOMPUTE_PERCENT): their loading, math and
+   * storing run step by step, and rest in between, so other users do not feel them. Interactive
+   * calls never go through it.
+   */
+  const pacer = options.pacer ?? createPacer(config.insightsRecomputePercent);
   let hits = 0;
   let misses = 0;
 
@@ -134,7 +143,7 @@ export function createAnalyticsService(
     return { from: range.from, to, notBefore: addDays(to, -(maxDays - 1)) };
   }
 
-  async function inputs(userId: string, range: Range, today: string) {
+  async function inputs(userId: string, range: Range, today: string, step?: typeof pacer.step) {
     const bounds = window(range, today);
     const loaded = await loadDailySeries(database.db, userId, {
       from: bounds.from,
@@ -142,6 +151,7 @@ export function createAnalyticsService(
       notBefore: bounds.notBefore,
       metricIds: range.metricId ? [range.metricId] : undefined,
       maxMetrics: config.metricsMaxActive,
+      step,
     });
     return { ...loaded, inputs: loaded.series.map(toSeriesInput) };
   }
@@ -225,6 +235,7 @@ export function createAnalyticsService(
             maxAnswerBytes: config.analyticsAnswerMaxBytes,
           },
           userId,
+          { transfer: true },
         );
         return { from: params.from ?? firstDay(loaded.inputs), to: loaded.to, ...result };
       });
@@ -235,22 +246,26 @@ export function createAnalyticsService(
         return pool.run(
           { kind: 'trends', inputs: loaded.inputs, maxAnswerBytes: config.analyticsAnswerMaxBytes },
           userId,
+          { transfer: true },
         );
       }),
     recompute: (userId) =>
       admit(userId, `${userId}:recompute`, async () => {
         // As loadDailySeries: a user row gone meanwhile reads as UTC (storing the set then fails).
-        const user = await getUser(database.db, userId).catch(() => undefined);
-        const loaded = await inputs(userId, {}, localToday(user?.timezone ?? 'UTC'));
-        const drafts = await pool.run(
-          {
-            kind: 'insights',
-            inputs: loaded.inputs,
-            params: { q: config.insightsQ, minN: config.insightsMinDays, to: loaded.to },
-          },
-          userId,
+        const user = await pacer.step(() => getUser(database.db, userId).catch(() => undefined));
+        const loaded = await inputs(userId, {}, localToday(user?.timezone ?? 'UTC'), pacer.step);
+        const drafts = await pacer.step(() =>
+          pool.run(
+            {
+              kind: 'insights',
+              inputs: loaded.inputs,
+              params: { q: config.insightsQ, minN: config.insightsMinDays, to: loaded.to },
+            },
+            userId,
+            { transfer: true },
+          ),
         );
-        const stored = await storeInsightSet(database.db, userId, drafts);
+        const stored = await pacer.step(() => storeInsightSet(database.db, userId, drafts));
         log.info({ userId, insights: stored.count }, 'insights recomputed');
         return stored;
       }),

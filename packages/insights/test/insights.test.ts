@@ -420,6 +420,39 @@ describe('the worker pool', () => {
     expect((await pool.run({ kind: 'probe' })).threadId).toBe(probe.threadId);
   }, 60_000);
 
+  it('with transfer, the series move to the worker (not copied) and the answers are the same', async () => {
+    const make = () => [
+      input(
+        meta('Sleep', 'number', 'h'),
+        range(120).map((i) => 7 + Math.sin(i / 3)),
+      ),
+      input(
+        meta('Mood', 'rating'),
+        range(120).map((i) => 3 + Math.sin(i / 3) + (i % 4) * 0.1),
+      ),
+    ];
+    const expected = computeCorrelations(make(), defaults);
+    const moved = make();
+    // Two inputs on one buffer: it moves once, and both arrive.
+    const shared = new Float64Array(240).fill(1);
+    const halves = [
+      { metric: meta('Left', 'number'), start: START, values: shared.subarray(0, 120) },
+      { metric: meta('Right', 'number'), start: START, values: shared.subarray(120) },
+    ];
+    expect(
+      await pool.run({ kind: 'correlations', inputs: moved, params: defaults }, 'a', { transfer: true }),
+    ).toEqual(expected);
+    for (const sent of moved) expect(sent.values.byteLength).toBe(0);
+    // Views into a larger buffer are copied, the caller keeps them.
+    const trends = await pool.run({ kind: 'trends', inputs: halves }, 'a', { transfer: true });
+    expect(trends).toEqual(computeTrends(halves));
+    expect(shared.byteLength).toBe(240 * 8);
+    // Without transfer, nothing is taken from the caller.
+    const kept = make();
+    await pool.run({ kind: 'correlations', inputs: kept, params: defaults }, 'a');
+    expect(kept.map((sent) => sent.values.length)).toEqual([120, 120]);
+  }, 60_000);
+
   it('a task that throws fails alone; the worker keeps serving', async () => {
     const before = await pool.run({ kind: 'probe' });
     const inputs = [input(meta('A', 'number'), range(30)), input(meta('B', 'number'), range(30))];

@@ -2,6 +2,7 @@ import type { PullInput, SyncEvent } from '@lifexp/contracts';
 import { readChangesAt, sessionExists, syncPosition, toChangeEvent } from '@lifexp/db';
 import { TRPCError, tracked } from '@trpc/server';
 import type { Context } from '../trpc/context';
+import { serialiseOnce } from './encoder';
 import { createWake, type LiveConnection } from './hub';
 
 // The change stream of one user: paging through the change log, resyncs, backpressure and
@@ -20,7 +21,12 @@ type Page =
  * a pruned range detectable exactly: the first row must be cursor + 1.
  */
 async function nextPage(ctx: Context, userId: string, cursor: number, limit: number): Promise<Page> {
-  return ctx.deps.hub.sharedRead(userId, `${cursor}:${limit}`, () => readPage(ctx, userId, cursor, limit));
+  return ctx.deps.hub.sharedRead(userId, `${cursor}:${limit}`, async () => {
+    const page = await readPage(ctx, userId, cursor, limit);
+    // Every subscriber sends these same events unchanged: each is serialised once for all sockets.
+    if (page.kind === 'events') serialiseOnce(page.events);
+    return page;
+  });
 }
 
 async function readPage(ctx: Context, userId: string, cursor: number, limit: number): Promise<Page> {

@@ -1,0 +1,127 @@
+import { localToday } from '@lifexp/analytics';
+import { loadConfig } from '@lifexp/config';
+import { memoryLog } from '@lifexp/config/testing';
+import { correlationsInput } from '@lifexp/contracts';
+import { createDemoDocument, importDocument, listActiveInsights, registerUser } from '@lifexp/db';
+import { describeEachDriver } from '@lifexp/db/testing';
+import { afterAll, expect, it } from 'vitest';
+import { createPacer, type PacerClock } from '../src/pacer';
+import { createAnalyticsService } from '../src/service';
+
+const today = localToday('UTC');
+let accounts = 0;
+
+/**
+ * A clock for the pacer that holds every rest until released: a paced recompute then stops between
+ * two of its steps for as long as a test wants, whatever the machine's speed.
+ */
+function heldClock() {
+  let time = 0;
+  let release: () => void = () => {};
+  let held = new Promise<void>((resolve) => {
+    release = resolve;
+  });
+  const rests: number[] = [];
+  let resting: () => void = () => {};
+  const firstRest = new Promise<void>((resolve) => {
+    resting = resolve;
+  });
+  const clock: PacerClock = {
+    // Each reading moves on: every step takes some time, so every step owes a rest.
+    now: () => (time += 1),
+    async sleep(ms) {
+      rests.push(ms);
+      resting();
+      await held;
+    },
+  };
+  return {
+    clock,
+    rests,
+    /** Resolves once a step is waiting for its rest. */
+    firstRest,
+    release() {
+      release();
+      held = Promise.resolve();
+    },
+  };
+}
+
+/** What an insight says, without what the store gives it (id, time). */
+const contents = (rows: Awaited<ReturnType<typeof listActiveInsights>>) =>
+  rows
+    .map(({ type, confidence, dateFrom, dateTo, data }) => ({ type, confidence, dateFrom, dateTo, data }))
+    .sort((a, b) => (JSON.stringify(a) < JSON.stringify(b) ? -1 : 1));
+
+describeEachDriver('paced recomputes', (ctx) => {
+  const { log } = memoryLog();
+  const services: { close(): Promise<void> }[] = [];
+  afterAll(() => Promise.all(services.map((service) => service.close())));
+
+  function service(percent: number, clock?: PacerClock) {
+    const config = loadConfig({ NODE_ENV: 'test', INSIGHTS_RECOMPUTE_PERCENT: String(percent) });
+    const created = createAnalyticsService(
+      config,
+      ctx().database,
+      log,
+      clock ? { pacer: createPacer(percent, clock) } : {},
+    );
+    services.push(created);
+    return created;
+  }
+
+  async function account(days: number) {
+    accounts += 1;
+    const user = await registerUser(ctx().db, {
+      email: `paced-${accounts}-${Date.now()}@example.com`,
+      password: 'correct horse battery staple',
+    });
+    await importDocument(ctx().db, user.id, createDemoDocument({ days, end: today, seed: 11 + accounts }));
+    return user.id;
+  }
+
+  it('a paced recompute stores the same insights as an unpaced one', async () => {
+    const userId = await account(120);
+    const unpaced = await service(100).recompute(userId);
+    const first = contents(await listActiveInsights(ctx().db, userId));
+    expect(unpaced.count).toBeGreaterThan(0);
+    expect(first).toHaveLength(unpaced.count);
+
+    const { clock, rests, release } = heldClock();
+    release();
+    const paced = await service(5, clock).recompute(userId);
+    expect(paced.setId).not.toBe(unpaced.setId);
+    expect(contents(await listActiveInsights(ctx().db, userId))).toEqual(first);
+    // At 5 %, each step owes 19 times its time at rest. Every step takes one tick of this clock, and
+    // one more has passed when the next step asks: 18 each, between every two of the recompute's
+    // steps (the user, the metric list, each metric's series, the math, the store).
+    expect(rests.length).toBeGreaterThanOrEqual(4);
+    expect(new Set(rests)).toEqual(new Set([18]));
+  }, 120_000);
+
+  it('interactive calls are answered while a paced recompute rests, and are not paced', async () => {
+    const userId = await account(90);
+    const other = await account(60);
+    const held = heldClock();
+    const analytics = service(25, held.clock);
+    let settled = false;
+    const recompute = analytics.recompute(userId).finally(() => {
+      settled = true;
+    });
+    await held.firstRest;
+    const restsBefore = held.rests.length;
+
+    // The same user's and another user's questions are answered while the recompute waits.
+    const mine = await analytics.correlations(userId, correlationsInput.parse({}));
+    const theirs = await analytics.trends(other, {});
+    expect(mine.testsRun).toBeGreaterThan(0);
+    expect(theirs.length).toBeGreaterThan(0);
+    expect(settled).toBe(false);
+    expect(held.rests).toHaveLength(restsBefore);
+
+    held.release();
+    const stored = await recompute;
+    expect(stored.count).toBeGreaterThan(0);
+    expect(await listActiveInsights(ctx().db, userId)).toHaveLength(stored.count);
+  }, 120_000);
+});
