@@ -51,7 +51,14 @@ export interface AnalyticsService {
   /** Drops every cached answer of the user (their account is gone). */
   forgetUser(userId: string): void;
   /** Answers served from the cache and computed afresh since start (observability). */
-  cacheStats(): { hits: number; misses: number; size: number; bytes: number };
+  /** The answer cache's counts, and the series cache's (calls that differed only in their parameters). */
+  cacheStats(): {
+    hits: number;
+    misses: number;
+    size: number;
+    bytes: number;
+    series: { hits: number; misses: number; bytes: number };
+  };
   close(): Promise<void>;
 }
 
@@ -101,6 +108,16 @@ export function createAnalyticsService(
     sizeOf: byteSize,
   });
   const cacheOn = config.analyticsCacheEntries > 0 && config.analyticsCacheBytes > 0;
+  /**
+   * The series behind the answers, per (user, data version, local date, range): calls that differ
+   * only in their parameters (q, minN, lags, the page) read the database once. Bounded in bytes by a
+   * quarter of ANALYTICS_CACHE_BYTES; the worker gets a copy, so an entry stays usable.
+   */
+  const seriesCache = createLruCache<Loaded>({
+    capacity: config.analyticsCacheEntries,
+    maxBytes: Math.floor(config.analyticsCacheBytes / 4),
+    sizeOf: (loaded) => loaded.inputs.reduce((sum, input) => sum + input.values.byteLength + 256, 256),
+  });
   /** Requests in progress, by key: a repeated request joins the one running. */
   const inflight = new Map<string, Promise<unknown>>();
   /** Each account's distinct requests in progress (their keys). */
@@ -115,6 +132,8 @@ export function createAnalyticsService(
   const pacer = options.pacer ?? createPacer(config.insightsRecomputePercent);
   let hits = 0;
   let misses = 0;
+  let seriesHits = 0;
+  let seriesMisses = 0;
 
   function badRequest(message: string, details?: Record<string, unknown>): DomainError {
     return new DomainError('BAD_REQUEST', message, details);
@@ -156,6 +175,23 @@ export function createAnalyticsService(
     return { ...loaded, inputs: loaded.series.map(toSeriesInput) };
   }
 
+  type Loaded = Awaited<ReturnType<typeof inputs>>;
+
+  /** The series of an interactive call, from the series cache when the data have not changed. */
+  async function seriesOf(userId: string, seq: number, range: Range, today: string): Promise<Loaded> {
+    const { from, to, metricId } = range;
+    const key = `${userId}:${seq}:${today}:${JSON.stringify({ from, to, metricId })}`;
+    const hit = cacheOn ? seriesCache.get(key) : undefined;
+    if (hit) {
+      seriesHits += 1;
+      return hit;
+    }
+    seriesMisses += 1;
+    const loaded = await inputs(userId, range, today);
+    if (cacheOn) seriesCache.set(key, loaded);
+    return loaded;
+  }
+
   /** At most ANALYTICS_QUEUE_PER_ACCOUNT distinct requests per account; a repeated one joins its twin. */
   function admit<T>(userId: string, key: string, work: () => Promise<T>): Promise<T> {
     const joined = inflight.get(key);
@@ -190,7 +226,7 @@ export function createAnalyticsService(
     userId: string,
     kind: string,
     params: Range,
-    compute: (today: string) => Promise<T>,
+    compute: (today: string, seq: number) => Promise<T>,
   ): Promise<T> {
     const [seq, user] = await Promise.all([latestSeq(database.db, userId), getUser(database.db, userId)]);
     const today = localToday(user.timezone);
@@ -205,7 +241,7 @@ export function createAnalyticsService(
     }
     return admit(userId, key, async () => {
       misses += 1;
-      const value = await compute(today);
+      const value = await compute(today, seq);
       if (cacheOn && !dropped.has(key)) cache.set(key, value);
       return value;
     });
@@ -225,8 +261,8 @@ export function createAnalyticsService(
           }),
         );
       }
-      return cached(userId, 'correlations', params, async (today) => {
-        const loaded = await inputs(userId, params, today);
+      return cached(userId, 'correlations', params, async (today, seq) => {
+        const loaded = await seriesOf(userId, seq, params, today);
         const result = await pool.run(
           {
             kind: 'correlations',
@@ -235,18 +271,16 @@ export function createAnalyticsService(
             maxAnswerBytes: config.analyticsAnswerMaxBytes,
           },
           userId,
-          { transfer: true },
         );
         return { from: params.from ?? firstDay(loaded.inputs), to: loaded.to, ...result };
       });
     },
     trends: (userId, params) =>
-      cached(userId, 'trends', params, async (today) => {
-        const loaded = await inputs(userId, params, today);
+      cached(userId, 'trends', params, async (today, seq) => {
+        const loaded = await seriesOf(userId, seq, params, today);
         return pool.run(
           { kind: 'trends', inputs: loaded.inputs, maxAnswerBytes: config.analyticsAnswerMaxBytes },
           userId,
-          { transfer: true },
         );
       }),
     recompute: (userId) =>
@@ -271,9 +305,16 @@ export function createAnalyticsService(
       }),
     forgetUser(userId) {
       cache.deletePrefix(`${userId}:`);
+      seriesCache.deletePrefix(`${userId}:`);
       for (const key of active.get(userId) ?? []) dropped.add(key);
     },
-    cacheStats: () => ({ hits, misses, size: cache.size, bytes: cache.bytes }),
+    cacheStats: () => ({
+      hits,
+      misses,
+      size: cache.size,
+      bytes: cache.bytes,
+      series: { hits: seriesHits, misses: seriesMisses, bytes: seriesCache.bytes },
+    }),
     close: () => pool.close(),
   };
 }

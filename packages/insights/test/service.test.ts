@@ -2,7 +2,14 @@ import { localToday } from '@lifexp/analytics';
 import { loadConfig } from '@lifexp/config';
 import { memoryLog } from '@lifexp/config/testing';
 import { correlationsInput } from '@lifexp/contracts';
-import { createDemoDocument, importDocument, listActiveInsights, registerUser } from '@lifexp/db';
+import {
+  createDemoDocument,
+  createEntry,
+  importDocument,
+  listActiveInsights,
+  listMetrics,
+  registerUser,
+} from '@lifexp/db';
 import { describeEachDriver } from '@lifexp/db/testing';
 import { afterAll, expect, it } from 'vitest';
 import { createPacer, type PacerClock } from '../src/pacer';
@@ -97,6 +104,31 @@ describeEachDriver('paced recomputes', (ctx) => {
     // steps (the user, the metric list, each metric's series, the math, the store).
     expect(rests.length).toBeGreaterThanOrEqual(4);
     expect(new Set(rests)).toEqual(new Set([18]));
+  }, 120_000);
+
+  it('calls that differ only in their parameters load the series once; a write loads them anew', async () => {
+    const userId = await account(120);
+    const analytics = service(100);
+    const strict = await analytics.correlations(userId, correlationsInput.parse({ q: 0.01 }));
+    const loose = await analytics.correlations(userId, correlationsInput.parse({ q: 0.5, maxLag: 2 }));
+    const trends = await analytics.trends(userId, {});
+    expect(analytics.cacheStats().series).toMatchObject({ misses: 1, hits: 2 });
+    expect(analytics.cacheStats().series.bytes).toBeGreaterThan(0);
+    // The answers are those of a service that loads everything afresh.
+    const fresh = service(100);
+    expect(await fresh.correlations(userId, correlationsInput.parse({ q: 0.01 }))).toEqual(strict);
+    expect(await fresh.correlations(userId, correlationsInput.parse({ q: 0.5, maxLag: 2 }))).toEqual(loose);
+    expect(await fresh.trends(userId, {})).toEqual(trends);
+    expect(loose.testsRun).toBeGreaterThan(strict.testsRun);
+    // A write moves the data version on: the next call reads the database again.
+    const metrics = await listMetrics(ctx().db, userId, { includeArchived: false });
+    const rating = metrics.find((metric) => metric.type === 'rating');
+    await createEntry(ctx().db, userId, { metricId: rating!.id, date: today, value: 3, time: '23:59' });
+    await analytics.correlations(userId, correlationsInput.parse({ q: 0.01 }));
+    expect(analytics.cacheStats().series).toMatchObject({ misses: 2, hits: 2 });
+    // Another range is another entry.
+    await analytics.trends(userId, { from: '2020-01-01' });
+    expect(analytics.cacheStats().series).toMatchObject({ misses: 3, hits: 2 });
   }, 120_000);
 
   it('interactive calls are answered while a paced recompute rests, and are not paced', async () => {
