@@ -6,7 +6,7 @@ import { pathToFileURL } from 'node:url';
 import { seededRandom } from '@lifexp/analytics';
 import { createLogger, loadConfig } from '@lifexp/config';
 import type { NotificationSettings } from '@lifexp/contracts';
-import { dueNotices } from '@lifexp/notifications';
+import { CATCH_UP_MS, dueNotices } from '@lifexp/notifications';
 import { startServer } from '@lifexp/server/runtime';
 import postgres from 'postgres';
 import {
@@ -27,7 +27,6 @@ const ZONES = [
   'Australia/Adelaide',
   'Asia/Tokyo',
 ];
-const CATCH_UP_MS = 15 * 60_000;
 
 /** One person's settings: one to three reminders, half with a streak warning, a third with a weekly summary. */
 function settingsFor(rand: () => number): NotificationSettings {

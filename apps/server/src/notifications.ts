@@ -31,6 +31,7 @@ import {
 } from '@lifexp/db';
 import {
   addDays,
+  CATCH_UP_MS,
   composeNotice,
   createMailer,
   createPushSender,
@@ -52,8 +53,6 @@ import { type JobQueue, type Jobs, removeUserJobs } from './jobs';
 export const NOTIFY_QUEUE = 'notifications';
 export const WEBHOOK_QUEUE = 'notifications-webhook';
 
-/** How far back a tick looks for scheduled notices: a tick that comes late still finds them. */
-export const CATCH_UP_MS = 15 * 60_000;
 /** Webhook tests per account and minute (each is one outbound request). */
 export const WEBHOOK_TESTS_PER_MINUTE = 5;
 /** Undelivered notices re-queued per tick (a job lost between the insert and the queue). */
@@ -228,10 +227,9 @@ export async function startNotifications(
     user: DueUser,
     now: number,
   ): Promise<{ queued: number; next: Date | null } | null> {
-    const settings = user.settings ?? undefined;
     let queued = 0;
     try {
-      for (const due of dueNotices(settings, user.timezone, now, CATCH_UP_MS)) {
+      for (const due of dueNotices(user.settings, user.timezone, now, CATCH_UP_MS)) {
         if (await noticeExists(db, user.id, due.key, due.localDate)) continue;
         const content = await contentOf(user.id, due, now);
         if (content && (await raise(user, due.kind, due.key, due.localDate, content, due.scheduledAt)))
@@ -241,7 +239,7 @@ export async function startNotifications(
       log.error({ error: safeError(error), userId: user.id }, 'notification scheduling failed for a user');
       return null;
     }
-    const next = nextNoticeAt(settings, user.timezone, now);
+    const next = nextNoticeAt(user.settings, user.timezone, now);
     return { queued, next: next === null ? null : new Date(next) };
   }
 

@@ -1,6 +1,9 @@
 import type { NotificationSettings } from '@lifexp/contracts';
 import { addDays, wallTime, weekdayOf, zonedInstant } from './zoned';
 
+/** How far back a tick looks for scheduled notices: a tick that comes late still finds them. */
+export const CATCH_UP_MS = 15 * 60_000;
+
 /** A scheduled notice that is due: what, for which local date, and when it was meant to fire. */
 export interface DueNotice {
   kind: 'reminder' | 'streak' | 'weekly';
@@ -53,7 +56,7 @@ function scheduledOn(settings: NotificationSettings, date: string, timeZone: str
  * the notice, and the unique key in the database keeps it to one. Pure: same inputs, same answer.
  */
 export function dueNotices(
-  settings: NotificationSettings | undefined,
+  settings: NotificationSettings | undefined | null,
   timeZone: string,
   now: number,
   windowMs: number,
