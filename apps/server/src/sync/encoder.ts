@@ -5,14 +5,15 @@ import { type Encoder, jsonEncoder } from '@trpc/server/adapters/ws';
 // their JSON is made on the first send and reused. Every socket still gets its own message — the
 // subscription id differs — but only that small envelope is serialised per socket.
 
-/** Events that every subscriber of a user sends as they are (the shared pages'). */
-const shareable = new WeakSet<object>();
-/** Their JSON, made on first use; gone with the event. */
-const serialised = new WeakMap<object, string>();
+/**
+ * Events that every subscriber of a user sends as they are (the shared pages'), with their JSON once
+ * it is made (undefined before the first send); gone with the event.
+ */
+const serialised = new WeakMap<object, string | undefined>();
 
 /** Marks events as sent unchanged by every subscriber: their JSON is made once. */
 export function serialiseOnce<T extends object>(events: T[]): T[] {
-  for (const event of events) shareable.add(event);
+  for (const event of events) if (!serialised.has(event)) serialised.set(event, undefined);
   return events;
 }
 
@@ -35,7 +36,7 @@ function sharedEventMessage(message: unknown): DataMessage | undefined {
   const tracked = result.data;
   if (typeof tracked !== 'object' || tracked === null || typeof tracked.id !== 'string') return undefined;
   const event = tracked.data;
-  if (typeof event !== 'object' || event === null || !shareable.has(event)) return undefined;
+  if (typeof event !== 'object' || event === null || !serialised.has(event)) return undefined;
   if (typeof id !== 'number' && typeof id !== 'string') return undefined;
   if (jsonrpc !== undefined && typeof jsonrpc !== 'string') return undefined;
   const outer = keysOf(message);
