@@ -57,8 +57,8 @@ export const users = pgTable(
     passwordHash: text('password_hash').notNull(),
     timezone: text('timezone').notNull().default('UTC'),
     preferences: jsonb('preferences').$type<Record<string, unknown>>().notNull().default({}),
-    // When the notification scheduler next has to look at this user (null: nothing scheduled). A
-    // preferences change sets it to now; the scheduler sets it to the next scheduled moment.
+    // When the notification scheduler next has to look at this user (null: nothing scheduled). New
+    // notification settings or zone set NOTICE_DUE_AT_ONCE; the scheduler sets the next scheduled moment.
     nextNoticeAt: timestamp('next_notice_at', { withTimezone: true, mode: 'date' }),
     ...timestamps,
   },

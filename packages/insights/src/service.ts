@@ -50,8 +50,10 @@ export interface AnalyticsService {
   recompute(userId: string): Promise<{ setId: string; count: number }>;
   /** Drops every cached answer of the user (their account is gone). */
   forgetUser(userId: string): void;
-  /** Answers served from the cache and computed afresh since start (observability). */
-  /** The answer cache's counts, and the series cache's (calls that differed only in their parameters). */
+  /**
+   * Answers served from the cache and computed afresh since start, and the same for the series behind
+   * them (calls that differed only in their parameters), for observability.
+   */
   cacheStats(): {
     hits: number;
     misses: number;
