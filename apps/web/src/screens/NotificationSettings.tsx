@@ -73,6 +73,11 @@ function SettingsEditor() {
     setForm((current) => ({ ...current, ...next }));
     if (save.isSuccess) save.reset();
   };
+  // One of the settings' groups changed in part (the rest of the group kept as it is).
+  const patchGroup = <K extends 'streakAtRisk' | 'weeklySummary' | 'quietHours' | 'channels'>(
+    key: K,
+    next: Partial<SettingsForm[K]>,
+  ) => patch({ [key]: { ...form[key], ...next } });
   const setReminder = (index: number, next: Partial<SettingsForm['reminders'][number]>) =>
     patch({
       reminders: form.reminders.map((reminder, at) => (at === index ? { ...reminder, ...next } : reminder)),
@@ -186,14 +191,14 @@ function SettingsEditor() {
         <Check
           label="Warn me when a streak of 3 days or more has nothing logged yet today"
           checked={form.streakAtRisk.enabled}
-          onChange={(on) => patch({ streakAtRisk: { ...form.streakAtRisk, enabled: on } })}
+          onChange={(on) => patchGroup('streakAtRisk', { enabled: on })}
         />
         <InputField
           label="Streak warning time"
           type="time"
           value={form.streakAtRisk.time}
           error={issue('streakAtRisk', 'time') ?? issue('streakAtRisk')}
-          onChange={(e) => patch({ streakAtRisk: { ...form.streakAtRisk, time: e.target.value } })}
+          onChange={(e) => patchGroup('streakAtRisk', { time: e.target.value })}
         />
       </Group>
       <hr />
@@ -211,7 +216,7 @@ function SettingsEditor() {
         <Check
           label="Send me a summary of my week"
           checked={form.weeklySummary.enabled}
-          onChange={(on) => patch({ weeklySummary: { ...form.weeklySummary, enabled: on } })}
+          onChange={(on) => patchGroup('weeklySummary', { enabled: on })}
         />
         <div className="row-fields">
           <Field label="Summary day" error={issue('weeklySummary', 'day')}>
@@ -219,9 +224,7 @@ function SettingsEditor() {
               <select
                 {...props}
                 value={form.weeklySummary.day}
-                onChange={(e) =>
-                  patch({ weeklySummary: { ...form.weeklySummary, day: Number(e.target.value) } })
-                }
+                onChange={(e) => patchGroup('weeklySummary', { day: Number(e.target.value) })}
               >
                 {days.map((day) => (
                   <option key={day} value={day}>
@@ -236,7 +239,7 @@ function SettingsEditor() {
             type="time"
             value={form.weeklySummary.time}
             error={issue('weeklySummary', 'time') ?? issue('weeklySummary')}
-            onChange={(e) => patch({ weeklySummary: { ...form.weeklySummary, time: e.target.value } })}
+            onChange={(e) => patchGroup('weeklySummary', { time: e.target.value })}
           />
         </div>
       </Group>
@@ -246,7 +249,7 @@ function SettingsEditor() {
         <Check
           label="Hold notices during quiet hours (they go out when the quiet hours end)"
           checked={form.quietHours.enabled}
-          onChange={(on) => patch({ quietHours: { ...form.quietHours, enabled: on } })}
+          onChange={(on) => patchGroup('quietHours', { enabled: on })}
         />
         {form.quietHours.enabled && (
           <div className="row-fields">
@@ -255,14 +258,14 @@ function SettingsEditor() {
               type="time"
               value={form.quietHours.start}
               error={issue('quietHours', 'start') ?? issue('quietHours')}
-              onChange={(e) => patch({ quietHours: { ...form.quietHours, start: e.target.value } })}
+              onChange={(e) => patchGroup('quietHours', { start: e.target.value })}
             />
             <InputField
               label="Quiet until"
               type="time"
               value={form.quietHours.end}
               error={issue('quietHours', 'end')}
-              onChange={(e) => patch({ quietHours: { ...form.quietHours, end: e.target.value } })}
+              onChange={(e) => patchGroup('quietHours', { end: e.target.value })}
             />
           </div>
         )}
@@ -282,7 +285,7 @@ function SettingsEditor() {
             key={channel}
             label={label}
             checked={form.channels[channel]}
-            onChange={(on) => patch({ channels: { ...form.channels, [channel]: on } })}
+            onChange={(on) => patchGroup('channels', { [channel]: on })}
           />
         ))}
       </Group>
