@@ -22,7 +22,6 @@ import {
   detectPush,
   disablePush,
   enablePush,
-  PushError,
   sendSubscription,
   workerRegistration,
 } from '../push';
@@ -402,7 +401,7 @@ function PushControl() {
     } catch (caught) {
       const support = detectPush();
       if (!support.ok) setView({ state: 'unavailable', message: PUSH_UNAVAILABLE[support.reason] });
-      setError(caught instanceof PushError ? caught.message : (caught as Error).message);
+      setError((caught as Error).message);
     } finally {
       setBusy(false);
     }
