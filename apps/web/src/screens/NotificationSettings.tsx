@@ -2,7 +2,7 @@ import { MAX_REMINDERS, type WebhookEndpoint } from '@lifexp/contracts';
 import { useMutation, useQuery, useQueryClient } from '@tanstack/react-query';
 import { Link } from '@tanstack/react-router';
 import { useEffect, useId, useState } from 'react';
-import { useTRPC, useTRPCClient } from '../api';
+import { useSavePreferences, useTRPC, useTRPCClient } from '../api';
 import { useSession } from '../context';
 import { fieldErrors } from '../lib/format';
 import {
@@ -57,15 +57,10 @@ export function NotificationSettings() {
 
 function SettingsEditor() {
   const trpc = useTRPC();
-  const queryClient = useQueryClient();
   const { profile } = useSession();
   const metrics = useQuery(trpc.metrics.list.queryOptions({ includeArchived: false }));
   const [form, setForm] = useState<SettingsForm>(() => settingsToForm(profile.preferences.notifications));
-  const save = useMutation(
-    trpc.users.updatePreferences.mutationOptions({
-      onSuccess: () => queryClient.invalidateQueries({ queryKey: trpc.users.pathKey() }),
-    }),
-  );
+  const save = useSavePreferences();
   const issue = (...path: (string | number)[]) => issueAt(save.error, [...BASE, ...path]);
   const days = weekOrder(profile.preferences.weekStartsOn ?? 1);
   const patch = (next: Partial<SettingsForm>) => {
