@@ -1,6 +1,6 @@
 import { type AppRouter, createLifeXPClient } from '@lifexp/client';
 import type { CreateEntryInput } from '@lifexp/contracts';
-import { QueryClient } from '@tanstack/react-query';
+import { QueryClient, useMutation, useQueryClient } from '@tanstack/react-query';
 import type { TRPCClient } from '@trpc/client';
 import type { inferRouterOutputs } from '@trpc/server';
 import { createTRPCContext } from '@trpc/tanstack-react-query';
@@ -18,6 +18,17 @@ export type Outputs = inferRouterOutputs<AppRouter>;
 export type Profile = Outputs['users']['profile'];
 
 export const { TRPCProvider, useTRPC, useTRPCClient } = createTRPCContext<AppRouter>();
+
+/** Saves the account's preferences; the profile (and so every screen reading it) is refetched after. */
+export function useSavePreferences() {
+  const trpc = useTRPC();
+  const queryClient = useQueryClient();
+  return useMutation(
+    trpc.users.updatePreferences.mutationOptions({
+      onSuccess: () => queryClient.invalidateQueries({ queryKey: trpc.users.pathKey() }),
+    }),
+  );
+}
 
 /** A tiny observable value for React's useSyncExternalStore. */
 export function observable<T>(initial: T) {

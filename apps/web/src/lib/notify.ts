@@ -1,4 +1,4 @@
-import type { NotificationSettings, ReminderSetting } from '@lifexp/contracts';
+import { defaultChannels, type NotificationSettings, type ReminderSetting } from '@lifexp/contracts';
 import type { ApiErrorData } from './format';
 
 // Pure helpers of the notification screens: no React, no I/O (unit-tested on their own).
@@ -81,12 +81,7 @@ export function settingsToForm(settings: NotificationSettings | null | undefined
     quietHours: settings?.quietHours
       ? { enabled: true, ...settings.quietHours }
       : { enabled: false, start: '22:00', end: '07:00' },
-    channels: {
-      inApp: settings?.channels?.inApp ?? true,
-      push: settings?.channels?.push ?? true,
-      webhook: settings?.channels?.webhook ?? true,
-      email: settings?.channels?.email ?? false,
-    },
+    channels: { ...defaultChannels, ...settings?.channels },
   };
 }
 

@@ -2,7 +2,7 @@ import { MAX_REMINDERS, type WebhookEndpoint } from '@lifexp/contracts';
 import { useMutation, useQuery, useQueryClient } from '@tanstack/react-query';
 import { Link } from '@tanstack/react-router';
 import { useEffect, useId, useState } from 'react';
-import { useTRPC, useTRPCClient } from '../api';
+import { useSavePreferences, useTRPC, useTRPCClient } from '../api';
 import { useSession } from '../context';
 import { fieldErrors } from '../lib/format';
 import {
@@ -22,7 +22,6 @@ import {
   detectPush,
   disablePush,
   enablePush,
-  PushError,
   sendSubscription,
   workerRegistration,
 } from '../push';
@@ -58,21 +57,21 @@ export function NotificationSettings() {
 
 function SettingsEditor() {
   const trpc = useTRPC();
-  const queryClient = useQueryClient();
   const { profile } = useSession();
   const metrics = useQuery(trpc.metrics.list.queryOptions({ includeArchived: false }));
   const [form, setForm] = useState<SettingsForm>(() => settingsToForm(profile.preferences.notifications));
-  const save = useMutation(
-    trpc.users.updatePreferences.mutationOptions({
-      onSuccess: () => queryClient.invalidateQueries({ queryKey: trpc.users.pathKey() }),
-    }),
-  );
+  const save = useSavePreferences();
   const issue = (...path: (string | number)[]) => issueAt(save.error, [...BASE, ...path]);
   const days = weekOrder(profile.preferences.weekStartsOn ?? 1);
   const patch = (next: Partial<SettingsForm>) => {
     setForm((current) => ({ ...current, ...next }));
     if (save.isSuccess) save.reset();
   };
+  // One of the settings' groups changed in part (the rest of the group kept as it is).
+  const patchGroup = <K extends 'streakAtRisk' | 'weeklySummary' | 'quietHours' | 'channels'>(
+    key: K,
+    next: Partial<SettingsForm[K]>,
+  ) => patch({ [key]: { ...form[key], ...next } });
   const setReminder = (index: number, next: Partial<SettingsForm['reminders'][number]>) =>
     patch({
       reminders: form.reminders.map((reminder, at) => (at === index ? { ...reminder, ...next } : reminder)),
@@ -186,14 +185,14 @@ function SettingsEditor() {
         <Check
           label="Warn me when a streak of 3 days or more has nothing logged yet today"
           checked={form.streakAtRisk.enabled}
-          onChange={(on) => patch({ streakAtRisk: { ...form.streakAtRisk, enabled: on } })}
+          onChange={(on) => patchGroup('streakAtRisk', { enabled: on })}
         />
         <InputField
           label="Streak warning time"
           type="time"
           value={form.streakAtRisk.time}
           error={issue('streakAtRisk', 'time') ?? issue('streakAtRisk')}
-          onChange={(e) => patch({ streakAtRisk: { ...form.streakAtRisk, time: e.target.value } })}
+          onChange={(e) => patchGroup('streakAtRisk', { time: e.target.value })}
         />
       </Group>
       <hr />
@@ -211,7 +210,7 @@ function SettingsEditor() {
         <Check
           label="Send me a summary of my week"
           checked={form.weeklySummary.enabled}
-          onChange={(on) => patch({ weeklySummary: { ...form.weeklySummary, enabled: on } })}
+          onChange={(on) => patchGroup('weeklySummary', { enabled: on })}
         />
         <div className="row-fields">
           <Field label="Summary day" error={issue('weeklySummary', 'day')}>
@@ -219,9 +218,7 @@ function SettingsEditor() {
               <select
                 {...props}
                 value={form.weeklySummary.day}
-                onChange={(e) =>
-                  patch({ weeklySummary: { ...form.weeklySummary, day: Number(e.target.value) } })
-                }
+                onChange={(e) => patchGroup('weeklySummary', { day: Number(e.target.value) })}
               >
                 {days.map((day) => (
                   <option key={day} value={day}>
@@ -236,7 +233,7 @@ function SettingsEditor() {
             type="time"
             value={form.weeklySummary.time}
             error={issue('weeklySummary', 'time') ?? issue('weeklySummary')}
-            onChange={(e) => patch({ weeklySummary: { ...form.weeklySummary, time: e.target.value } })}
+            onChange={(e) => patchGroup('weeklySummary', { time: e.target.value })}
           />
         </div>
       </Group>
@@ -246,7 +243,7 @@ function SettingsEditor() {
         <Check
           label="Hold notices during quiet hours (they go out when the quiet hours end)"
           checked={form.quietHours.enabled}
-          onChange={(on) => patch({ quietHours: { ...form.quietHours, enabled: on } })}
+          onChange={(on) => patchGroup('quietHours', { enabled: on })}
         />
         {form.quietHours.enabled && (
           <div className="row-fields">
@@ -255,14 +252,14 @@ function SettingsEditor() {
               type="time"
               value={form.quietHours.start}
               error={issue('quietHours', 'start') ?? issue('quietHours')}
-              onChange={(e) => patch({ quietHours: { ...form.quietHours, start: e.target.value } })}
+              onChange={(e) => patchGroup('quietHours', { start: e.target.value })}
             />
             <InputField
               label="Quiet until"
               type="time"
               value={form.quietHours.end}
               error={issue('quietHours', 'end')}
-              onChange={(e) => patch({ quietHours: { ...form.quietHours, end: e.target.value } })}
+              onChange={(e) => patchGroup('quietHours', { end: e.target.value })}
             />
           </div>
         )}
@@ -282,7 +279,7 @@ function SettingsEditor() {
             key={channel}
             label={label}
             checked={form.channels[channel]}
-            onChange={(on) => patch({ channels: { ...form.channels, [channel]: on } })}
+            onChange={(on) => patchGroup('channels', { [channel]: on })}
           />
         ))}
       </Group>
@@ -399,7 +396,7 @@ function PushControl() {
     } catch (caught) {
       const support = detectPush();
       if (!support.ok) setView({ state: 'unavailable', message: PUSH_UNAVAILABLE[support.reason] });
-      setError(caught instanceof PushError ? caught.message : (caught as Error).message);
+      setError((caught as Error).message);
     } finally {
       setBusy(false);
     }

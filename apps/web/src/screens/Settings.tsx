@@ -1,7 +1,7 @@
 import { useMutation, useQueryClient } from '@tanstack/react-query';
 import { Link } from '@tanstack/react-router';
 import { useState } from 'react';
-import { useTRPC } from '../api';
+import { useSavePreferences, useTRPC } from '../api';
 import { useSession } from '../context';
 import { fieldErrors } from '../lib/format';
 import { ErrorNote, Field, InputField } from '../ui';
@@ -47,17 +47,11 @@ export function Settings() {
 }
 
 function Preferences() {
-  const trpc = useTRPC();
-  const queryClient = useQueryClient();
   const { profile } = useSession();
   const [timezone, setTimezone] = useState(profile.timezone);
   const [theme, setTheme] = useState(profile.preferences.theme ?? 'system');
   const [weekStartsOn, setWeekStartsOn] = useState(String(profile.preferences.weekStartsOn ?? 1));
-  const save = useMutation(
-    trpc.users.updatePreferences.mutationOptions({
-      onSuccess: () => queryClient.invalidateQueries({ queryKey: trpc.users.pathKey() }),
-    }),
-  );
+  const save = useSavePreferences();
   return (
     <form
       className="card form"
