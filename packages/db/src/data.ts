@@ -452,12 +452,12 @@ class DocumentCheck {
     return true;
   }
 
-  /** Checks one entry; returns its staged form when it (and everything before it) is sound. */
   /** The document has an `entries` array (its elements come one by one). */
   entriesStart(): void {
     this.entriesSeen = true;
   }
 
+  /** Checks one entry; returns its staged form when it (and everything before it) is sound. */
   entry(index: number, raw: unknown): StagedEntry | undefined {
     if (index >= MAX_IMPORT_ENTRIES) {
       if (!this.tooMany)
