@@ -131,9 +131,25 @@ function liveEntryWhere(userId: string, input: Pick<ExportInput, 'from' | 'to' |
 }
 
 /**
- * The entries of the JSON export as comma-separated JSON text, in (date, id) order. On PostgreSQL one
- * query read through a server-side cursor (one snapshot, one index scan, fetched batch by batch as the
- * consumer asks: backpressure); elsewhere (PGlite, a transaction) keyset batches of the same text.
+ * The user's live entries in (date, id) order as rows of `columns`, through one query's server-side
+ * cursor (one snapshot, one index scan, fetched batch by batch as the consumer asks: backpressure).
+ */
+function liveEntryCursor<T>(
+  client: postgres.Sql,
+  columns: string,
+  userId: string,
+  input: Pick<ExportInput, 'from' | 'to' | 'metricIds'>,
+): AsyncGenerator<T[]> {
+  return prefetched(
+    client
+      .unsafe(`select ${columns} from entries where ${liveEntryWhere(userId, input)} order by date, id`)
+      .cursor(CURSOR_BATCH) as AsyncIterable<T[]>,
+  );
+}
+
+/**
+ * The entries of the JSON export as comma-separated JSON text, in (date, id) order. On PostgreSQL
+ * through liveEntryCursor; elsewhere (PGlite, a transaction) keyset batches of the same text.
  */
 async function* entryJsonText(
   db: Executor,
@@ -141,24 +157,11 @@ async function* entryJsonText(
   input: Pick<ExportInput, 'from' | 'to' | 'metricIds'>,
 ): AsyncGenerator<string> {
   const client = copyClient(db);
+  const batches = client
+    ? liveEntryCursor<{ text: string }>(client, `${ENTRY_JSON} as text`, userId, input)
+    : entryBatches(db, userId, input, EXPORT_BATCH, sql.raw(ENTRY_JSON));
   let first = true;
-  if (client) {
-    const rows = client
-      .unsafe(
-        `select ${ENTRY_JSON} as t from entries where ${liveEntryWhere(userId, input)} order by date, id`,
-      )
-      .cursor(CURSOR_BATCH) as AsyncIterable<{ t: string }[]>;
-    for await (const batch of prefetched(rows)) {
-      let text = '';
-      for (const row of batch) {
-        text += first ? row.t : `,${row.t}`;
-        first = false;
-      }
-      yield text;
-    }
-    return;
-  }
-  for await (const batch of entryBatches(db, userId, input, EXPORT_BATCH, sql.raw(ENTRY_JSON))) {
+  for await (const batch of batches) {
     const text = batch.map((row) => row.text).join(',');
     yield first ? text : `,${text}`;
     first = false;
@@ -272,27 +275,23 @@ export async function* exportCsv(db: Executor, userId: string, input: ExportInpu
 type CsvEntry = Pick<EntryRow, 'metricId' | 'date' | 'time' | 'value' | 'notes' | 'tags'>;
 
 /**
- * The columns of the CSV export, in (date, id) order and batches: on PostgreSQL through one query's
- * server-side cursor, elsewhere (PGlite, a transaction) by entryBatches.
+ * The columns of the CSV export, in (date, id) order and batches: on PostgreSQL through
+ * liveEntryCursor, elsewhere (PGlite, a transaction) by entryBatches.
  */
-async function* csvEntryBatches(
+function csvEntryBatches(
   db: Executor,
   userId: string,
   input: Pick<ExportInput, 'from' | 'to' | 'metricIds'>,
 ): AsyncGenerator<CsvEntry[]> {
   const client = copyClient(db);
-  if (!client) {
-    yield* entryBatches(db, userId, input);
-    return;
-  }
-  yield* prefetched(
-    client
-      .unsafe(
-        'select metric_id as "metricId", date, time, value, notes, tags ' +
-          `from entries where ${liveEntryWhere(userId, input)} order by date, id`,
+  return client
+    ? liveEntryCursor<CsvEntry>(
+        client,
+        'metric_id as "metricId", date, time, value, notes, tags',
+        userId,
+        input,
       )
-      .cursor(CURSOR_BATCH) as AsyncIterable<CsvEntry[]>,
-  );
+    : entryBatches(db, userId, input);
 }
 
 /**
@@ -453,12 +452,12 @@ class DocumentCheck {
     return true;
   }
 
-  /** Checks one entry; returns its staged form when it (and everything before it) is sound. */
   /** The document has an `entries` array (its elements come one by one). */
   entriesStart(): void {
     this.entriesSeen = true;
   }
 
+  /** Checks one entry; returns its staged form when it (and everything before it) is sound. */
   entry(index: number, raw: unknown): StagedEntry | undefined {
     if (index >= MAX_IMPORT_ENTRIES) {
       if (!this.tooMany)

@@ -1,3 +1,4 @@
+import { text } from 'node:stream/consumers';
 import type { ExportInput, ImportReport } from '@lifexp/contracts';
 import type { Db, Executor } from './client';
 import { importCsv } from './csv';
@@ -56,13 +57,8 @@ export async function importStream(
   format: TransferFormat,
   options: ImportOptions = {},
 ): Promise<ImportReport> {
-  if (format === 'csv') {
-    const decoder = new TextDecoder();
-    let text = '';
-    for await (const chunk of chunks as AsyncIterable<string | Uint8Array>)
-      text += typeof chunk === 'string' ? chunk : decoder.decode(chunk, { stream: true });
-    return importCsv(db, userId, text + decoder.decode(), options);
-  }
+  if (format === 'csv')
+    return importCsv(db, userId, await text(chunks as AsyncIterable<string | Uint8Array>), options);
   try {
     return await importParts(db, userId, documentParts(chunks), options);
   } catch (error) {
