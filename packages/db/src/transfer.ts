@@ -33,17 +33,6 @@ export function exportStream(
   };
 }
 
-/** Imports a file's text: a JSON export document or a CSV file. Invalid JSON is a BAD_REQUEST. */
-export function importText(
-  db: Db,
-  userId: string,
-  text: string,
-  format: TransferFormat,
-  options: ImportOptions = {},
-): Promise<ImportReport> {
-  return importStream(db, userId, [text], format, options);
-}
-
 /**
  * Imports a file read chunk by chunk (UTF-8 bytes or text). A JSON document is read and checked as it
  * streams, so memory stays flat in its size; a CSV file is read whole first (its ids are derived from
