@@ -193,10 +193,11 @@ describeServer(
         const checked = codes.filter((code) => code === 'UNAUTHORIZED' || code === 'OK').length;
         expect(checked).toBeLessThanOrEqual(allowed);
         expect(codes.filter((code) => code === 'TOO_MANY_REQUESTS')).toHaveLength(31 - checked);
-        if (allowed === 6) {
-          expect(codes.filter((code) => code === 'OK')).toEqual([]);
-          expect(byId.get(31)?.error?.data.code).toBe('TOO_MANY_REQUESTS');
-        }
+        // The frame's calls reserve their slots concurrently (on PostgreSQL each on its own pooled
+        // connection), so which ones are checked is not their order in the frame: only the right
+        // password can pass, and only inside the checked attempts counted above.
+        const passed = [...byId.entries()].filter(([, answer]) => !answer.error).map(([id]) => id);
+        expect(passed.every((id) => id === 31)).toBe(true);
       } finally {
         ws.terminate();
       }
