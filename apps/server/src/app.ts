@@ -5,6 +5,7 @@ import { secureHeaders } from 'hono/secure-headers';
 import { clientAddress } from './auth/address';
 import type { AppDeps } from './deps';
 import { safeError } from './errorLog';
+import { createAccountCallRate } from './http/accountRate';
 import { apiRoutes } from './http/api';
 import { closingBodyLimit, type HonoEnv } from './http/env';
 import { metricsRoute } from './http/metrics';
@@ -101,6 +102,10 @@ export function createApp(deps: AppDeps, state: ServerState): Hono<HonoEnv> {
       ),
     ),
   );
+  // One account's calls per second, counted before any procedure runs (see http/accountRate).
+  const callRate = createAccountCallRate(deps);
+  app.use('/trpc/*', callRate('trpc'));
+  app.use('/api/*', callRate('rest'));
   app.all('/trpc/*', (c) =>
     fetchRequestHandler({
       endpoint: '/trpc',
@@ -114,6 +119,7 @@ export function createApp(deps: AppDeps, state: ServerState): Hono<HonoEnv> {
           clientAddress: clientAddress(c.env.incoming, deps.config.trustProxy),
           resHeaders,
           batchSize: info.isBatchCall ? info.calls.length : 1,
+          validated: c.get('validated'),
         }),
       onError: ({ error, path, ctx }) => logProcedureError(deps, error, path, ctx?.requestId),
     }),

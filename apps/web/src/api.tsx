@@ -4,7 +4,7 @@ import { QueryClient, useMutation, useQueryClient } from '@tanstack/react-query'
 import type { TRPCClient } from '@trpc/client';
 import type { inferRouterOutputs } from '@trpc/server';
 import { createTRPCContext } from '@trpc/tanstack-react-query';
-import { isNetworkError } from './lib/format';
+import { isRetryLater } from './lib/format';
 import {
   createReplayer,
   indexedDbQueue,
@@ -92,13 +92,13 @@ export function createOutbox(trpc: TRPCClient<AppRouter>, account: string) {
     );
   queue.subscribe(() => void refresh());
   void refresh();
-  const replay = createReplayer(queue, (write) => trpc.entries.create.mutate(write.input), isNetworkError);
+  const replay = createReplayer(queue, (write) => trpc.entries.create.mutate(write.input), isRetryLater);
   return {
     pending,
     replay: (): Promise<ReplayOutcome> => replay(),
     /**
-     * Logs an entry now, or queues it when the network is away. The id is made here, so the queued
-     * write and any retry of it are one entry on the server.
+     * Logs an entry now, or queues it when the network is away or the server asks for a pause. The id
+     * is made here, so the queued write and any retry of it are one entry on the server.
      */
     async createEntry(input: CreateEntryInput): Promise<'sent' | 'queued'> {
       const id = input.id ?? crypto.randomUUID();
@@ -113,7 +113,7 @@ export function createOutbox(trpc: TRPCClient<AppRouter>, account: string) {
           await trpc.entries.create.mutate(write.input);
           return 'sent';
         } catch (error) {
-          if (!isNetworkError(error)) throw error;
+          if (!isRetryLater(error)) throw error;
         }
       }
       await queue.add(write);

@@ -1,4 +1,5 @@
 import { describe, expect, it } from 'vitest';
+import { isRetryLater } from '../src/lib/format';
 import { createReplayer, MAX_QUEUED_WRITES, memoryQueue, type QueuedWrite } from '../src/lib/offline';
 
 const METRIC = '00000000-0000-4000-8000-000000000001';
@@ -41,6 +42,29 @@ describe('the offline queue', () => {
     )();
     expect(outcome).toMatchObject({ sent: 1, interrupted: true });
     expect((await queue.list()).map((w) => w.queuedAt)).toEqual([2, 3]);
+  });
+
+  it('stops when the server asks for a pause (TOO_MANY_REQUESTS) and keeps that write and the rest', async () => {
+    const queue = memoryQueue();
+    for (const n of [1, 2, 3]) await queue.add(write(n));
+    const paused = Object.assign(new Error('at most 20 API calls a second per account; ask again in 1 s'), {
+      data: { code: 'TOO_MANY_REQUESTS', httpStatus: 429 },
+    });
+    let calls = 0;
+    const outcome = await createReplayer(
+      queue,
+      async () => {
+        calls += 1;
+        if (calls === 2) throw paused;
+      },
+      isRetryLater,
+    )();
+    expect(outcome).toEqual({ sent: 1, refused: [], interrupted: true });
+    expect((await queue.list()).map((w) => w.queuedAt)).toEqual([2, 3]);
+    // Any other refusal is final for that write.
+    const archived = Object.assign(new Error('the metric is archived'), { data: { code: 'BAD_REQUEST' } });
+    expect(isRetryLater(archived)).toBe(false);
+    expect(isRetryLater(new TypeError('Failed to fetch'))).toBe(true);
   });
 
   it('drops a write the server refuses, saying why, and goes on', async () => {

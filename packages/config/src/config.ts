@@ -18,6 +18,12 @@ const integer = (min: number, max: number) =>
     .min(min, { error: `must be an integer from ${min} to ${max}` })
     .max(max, { error: `must be an integer from ${min} to ${max}` });
 
+const decimal = (min: number, max: number) =>
+  z.coerce
+    .number({ error: `must be a number from ${min} to ${max}` })
+    .min(min, { error: `must be a number from ${min} to ${max}` })
+    .max(max, { error: `must be a number from ${min} to ${max}` });
+
 const origin = z.string().transform((value, ctx) => {
   try {
     const url = new URL(value);
@@ -82,6 +88,12 @@ const envSchema = z.object({
   ANALYTICS_WORKER_MEMORY_MB: integer(32, 16_384).default(512),
   ANALYTICS_QUEUE_MAX: integer(1, 10_000).default(64),
   ANALYTICS_QUEUE_PER_ACCOUNT: integer(1, 100).default(4),
+  API_ACCOUNT_CALLS_PER_SECOND: decimal(0.01, 100_000).default(20),
+  API_ACCOUNT_CALLS_BURST: integer(1, 1_000_000).default(200),
+  API_REFUSAL_HOLD_MS: integer(0, 10_000).default(1000),
+  API_REFUSAL_HOLD_MAX: integer(0, 100_000).default(1000),
+  ANALYTICS_ACCOUNT_PERCENT: integer(1, 100).default(10),
+  ANALYTICS_ACCOUNT_BURST_MS: integer(100, 600_000).default(5_000),
   INSIGHTS_MIN_DAYS: integer(7, 3650).default(14),
   INSIGHTS_Q: z.coerce
     .number({ error: 'must be a number from 0 to 1' })
@@ -235,6 +247,18 @@ export interface Config {
   analyticsQueueMax: number;
   /** Distinct analytics requests one account may have in progress; beyond, TOO_MANY_REQUESTS. */
   analyticsQueuePerAccount: number;
+  /** API calls (HTTP; each call of a batch) one account may make per second on one instance, on average. */
+  apiAccountCallsPerSecond: number;
+  /** API calls an idle account may make at once before its rate applies. */
+  apiAccountCallsBurst: number;
+  /** How long a call refused by the account's rate waits before its answer (at most its Retry-After). */
+  apiRefusalHoldMs: number;
+  /** Refusals held at once on an instance; beyond, they are answered at once. */
+  apiRefusalHoldMax: number;
+  /** The share of real time (per cent) one account's computed analytics answers may take on average. */
+  analyticsAccountPercent: number;
+  /** The compute time (ms) an idle account may spend at once before its share applies. */
+  analyticsAccountBurstMs: number;
   /** Fewest paired days behind an insight, and the false-discovery rate for stored findings. */
   insightsMinDays: number;
   insightsQ: number;
@@ -400,6 +424,12 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     analyticsWorkerMemoryMb: value.ANALYTICS_WORKER_MEMORY_MB,
     analyticsQueueMax: value.ANALYTICS_QUEUE_MAX,
     analyticsQueuePerAccount: value.ANALYTICS_QUEUE_PER_ACCOUNT,
+    apiAccountCallsPerSecond: value.API_ACCOUNT_CALLS_PER_SECOND,
+    apiAccountCallsBurst: value.API_ACCOUNT_CALLS_BURST,
+    apiRefusalHoldMs: value.API_REFUSAL_HOLD_MS,
+    apiRefusalHoldMax: value.API_REFUSAL_HOLD_MAX,
+    analyticsAccountPercent: value.ANALYTICS_ACCOUNT_PERCENT,
+    analyticsAccountBurstMs: value.ANALYTICS_ACCOUNT_BURST_MS,
     insightsMinDays: value.INSIGHTS_MIN_DAYS,
     insightsQ: value.INSIGHTS_Q,
     insightsDebounceSeconds: value.INSIGHTS_DEBOUNCE_SECONDS,

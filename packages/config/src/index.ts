@@ -1,2 +1,3 @@
+export { createKeyedBuckets, type KeyedBuckets } from './buckets';
 export { type Config, ConfigError, loadConfig, type Role, roles } from './config';
 export { createLogger, type Logger } from './logger';

@@ -92,6 +92,11 @@ describe('limits', () => {
     ['ANALYTICS_WORKER_MEMORY_MB', 'analyticsWorkerMemoryMb', 512, 32, 16_384],
     ['ANALYTICS_QUEUE_MAX', 'analyticsQueueMax', 64, 1, 10_000],
     ['ANALYTICS_QUEUE_PER_ACCOUNT', 'analyticsQueuePerAccount', 4, 1, 100],
+    ['API_ACCOUNT_CALLS_BURST', 'apiAccountCallsBurst', 200, 1, 1_000_000],
+    ['API_REFUSAL_HOLD_MS', 'apiRefusalHoldMs', 1000, 0, 10_000],
+    ['API_REFUSAL_HOLD_MAX', 'apiRefusalHoldMax', 1000, 0, 100_000],
+    ['ANALYTICS_ACCOUNT_PERCENT', 'analyticsAccountPercent', 10, 1, 100],
+    ['ANALYTICS_ACCOUNT_BURST_MS', 'analyticsAccountBurstMs', 5000, 100, 600_000],
     ['INSIGHTS_RECOMPUTE_PERCENT', 'insightsRecomputePercent', 10, 1, 100],
   ] as const;
 
@@ -107,6 +112,19 @@ describe('limits', () => {
       expect(() => loadConfig({ [variable]: String(max + 1) })).toThrow(new RegExp(variable));
     },
   );
+});
+
+describe('API calls per account', () => {
+  it('defaults to 20 a second after a burst of 200, and takes a fraction of a call a second', () => {
+    expect(loadConfig({})).toMatchObject({ apiAccountCallsPerSecond: 20, apiAccountCallsBurst: 200 });
+    expect(loadConfig({ API_ACCOUNT_CALLS_PER_SECOND: '0.05' }).apiAccountCallsPerSecond).toBe(0.05);
+    expect(loadConfig({ API_ACCOUNT_CALLS_PER_SECOND: '100000' }).apiAccountCallsPerSecond).toBe(100_000);
+    for (const refused of ['0', '0.001', '100001', 'many']) {
+      expect(() => loadConfig({ API_ACCOUNT_CALLS_PER_SECOND: refused })).toThrow(
+        /API_ACCOUNT_CALLS_PER_SECOND must be a number from 0.01 to 100000/,
+      );
+    }
+  });
 });
 
 describe('notification settings', () => {

@@ -30,6 +30,8 @@ export interface AnalyticsPool {
 
 export interface RunOptions {
   transfer?: boolean;
+  /** Told how long the task held its worker (ms), however it ended. */
+  spent?: (ms: number) => void;
 }
 
 interface Pending {
@@ -37,6 +39,8 @@ interface Pending {
   account: string;
   task: AnalyticsTask;
   transfer: ArrayBuffer[];
+  spent: ((ms: number) => void) | undefined;
+  startedAt: number;
   resolve(value: unknown): void;
   reject(error: Error): void;
 }
@@ -114,7 +118,8 @@ export function createAnalyticsPool(options: PoolOptions, log: Logger): Analytic
     if (slot.timer) clearTimeout(slot.timer);
     slot.timer = null;
     if (slot.current) {
-      const { account } = slot.current;
+      const { account, spent, startedAt } = slot.current;
+      spent?.(performance.now() - startedAt);
       running.delete(account);
       // Forgotten once idle, so the map holds only accounts with work.
       if (!queues.has(account)) lastServed.delete(account);
@@ -170,6 +175,7 @@ export function createAnalyticsPool(options: PoolOptions, log: Logger): Analytic
       const task = next();
       if (!task) return;
       slot.current = task;
+      task.startedAt = performance.now();
       running.add(task.account);
       slot.timer = setTimeout(
         () =>
@@ -203,6 +209,8 @@ export function createAnalyticsPool(options: PoolOptions, log: Logger): Analytic
           account,
           task,
           transfer: runOptions.transfer ? transferable(task) : [],
+          spent: runOptions.spent,
+          startedAt: 0,
           resolve: resolve as (value: unknown) => void,
           reject,
         });

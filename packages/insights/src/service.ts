@@ -1,5 +1,5 @@
 import { addDays, daysBetween, localToday } from '@lifexp/analytics';
-import type { Config, Logger } from '@lifexp/config';
+import { type Config, createKeyedBuckets, type KeyedBuckets, type Logger } from '@lifexp/config';
 import type { CorrelationsInput, CorrelationsResult, TrendFinding, TrendsInput } from '@lifexp/contracts';
 import {
   type Database,
@@ -81,6 +81,8 @@ export type AnalyticsSettings = Pick<
   | 'analyticsWorkerMemoryMb'
   | 'analyticsQueueMax'
   | 'analyticsQueuePerAccount'
+  | 'analyticsAccountPercent'
+  | 'analyticsAccountBurstMs'
   | 'insightsRecomputePercent'
 >;
 
@@ -92,7 +94,7 @@ export function createAnalyticsService(
   config: AnalyticsSettings,
   database: Database,
   log: Logger,
-  options: { pacer?: Pacer } = {},
+  options: { pacer?: Pacer; allowance?: KeyedBuckets } = {},
 ): AnalyticsService {
   const pool: AnalyticsPool = createAnalyticsPool(
     {
@@ -120,6 +122,8 @@ export function createAnalyticsService(
     maxBytes: Math.floor(config.analyticsCacheBytes / 4),
     sizeOf: (loaded) => loaded.inputs.reduce((sum, input) => sum + input.values.byteLength + 256, 256),
   });
+  /** Series loads in progress, by series-cache key: calls arriving together read the database once. */
+  const seriesLoading = new Map<string, Promise<Loaded>>();
   /** Requests in progress, by key: a repeated request joins the one running. */
   const inflight = new Map<string, Promise<unknown>>();
   /** Each account's distinct requests in progress (their keys). */
@@ -132,6 +136,18 @@ export function createAnalyticsService(
    * calls never go through it.
    */
   const pacer = options.pacer ?? createPacer(config.insightsRecomputePercent);
+  /**
+   * Each account's computed answers may take ANALYTICS_ACCOUNT_PERCENT of real time on average
+   * (series loads and worker time), after a burst of ANALYTICS_ACCOUNT_BURST_MS: an account that
+   * keeps asking fresh questions cannot keep a worker and the database busy for everyone else.
+   * Answers from the cache and requests joining one in progress are never refused.
+   */
+  const allowance =
+    options.allowance ??
+    createKeyedBuckets({
+      perSecond: config.analyticsAccountPercent * 10, // ms of compute per second of real time
+      capacity: config.analyticsAccountBurstMs,
+    });
   let hits = 0;
   let misses = 0;
   let seriesHits = 0;
@@ -180,7 +196,13 @@ export function createAnalyticsService(
   type Loaded = Awaited<ReturnType<typeof inputs>>;
 
   /** The series of an interactive call, from the series cache when the data have not changed. */
-  async function seriesOf(userId: string, seq: number, range: Range, today: string): Promise<Loaded> {
+  async function seriesOf(
+    userId: string,
+    seq: number,
+    range: Range,
+    today: string,
+    spent: (ms: number) => void,
+  ): Promise<Loaded> {
     const { from, to, metricId } = range;
     const key = `${userId}:${seq}:${today}:${JSON.stringify({ from, to, metricId })}`;
     const hit = cacheOn ? seriesCache.get(key) : undefined;
@@ -188,10 +210,23 @@ export function createAnalyticsService(
       seriesHits += 1;
       return hit;
     }
+    const joined = seriesLoading.get(key);
+    if (joined) {
+      seriesHits += 1;
+      return joined;
+    }
     seriesMisses += 1;
-    const loaded = await inputs(userId, range, today);
-    if (cacheOn) seriesCache.set(key, loaded);
-    return loaded;
+    const started = performance.now();
+    const loading = inputs(userId, range, today).finally(() => spent(performance.now() - started));
+    seriesLoading.set(key, loading);
+    try {
+      const loaded = await loading;
+      // Kept only if the user was not forgotten while it loaded (forgetUser drops the entry).
+      if (cacheOn && seriesLoading.get(key) === loading) seriesCache.set(key, loaded);
+      return loaded;
+    } finally {
+      if (seriesLoading.get(key) === loading) seriesLoading.delete(key);
+    }
   }
 
   /** At most ANALYTICS_QUEUE_PER_ACCOUNT distinct requests per account; a repeated one joins its twin. */
@@ -228,7 +263,7 @@ export function createAnalyticsService(
     userId: string,
     kind: string,
     params: Range,
-    compute: (today: string, seq: number) => Promise<T>,
+    compute: (today: string, seq: number, spent: (ms: number) => void) => Promise<T>,
   ): Promise<T> {
     const [seq, user] = await Promise.all([latestSeq(database.db, userId), getUser(database.db, userId)]);
     const today = localToday(user.timezone);
@@ -241,9 +276,17 @@ export function createAnalyticsService(
         return hit as T;
       }
     }
+    if (!inflight.has(key) && allowance.available(userId) <= 0) {
+      const seconds = allowance.retryAfterSeconds(userId);
+      throw new DomainError(
+        'TOO_MANY_REQUESTS',
+        `this account's analytics used its share of compute time (${config.analyticsAccountPercent} %); ask again in ${seconds} s`,
+        { retryAfterSeconds: seconds },
+      );
+    }
     return admit(userId, key, async () => {
       misses += 1;
-      const value = await compute(today, seq);
+      const value = await compute(today, seq, (ms) => allowance.take(userId, ms));
       if (cacheOn && !dropped.has(key)) cache.set(key, value);
       return value;
     });
@@ -263,8 +306,8 @@ export function createAnalyticsService(
           }),
         );
       }
-      return cached(userId, 'correlations', params, async (today, seq) => {
-        const loaded = await seriesOf(userId, seq, params, today);
+      return cached(userId, 'correlations', params, async (today, seq, spent) => {
+        const loaded = await seriesOf(userId, seq, params, today, spent);
         const result = await pool.run(
           {
             kind: 'correlations',
@@ -273,16 +316,18 @@ export function createAnalyticsService(
             maxAnswerBytes: config.analyticsAnswerMaxBytes,
           },
           userId,
+          { spent },
         );
         return { from: params.from ?? firstDay(loaded.inputs), to: loaded.to, ...result };
       });
     },
     trends: (userId, params) =>
-      cached(userId, 'trends', params, async (today, seq) => {
-        const loaded = await seriesOf(userId, seq, params, today);
+      cached(userId, 'trends', params, async (today, seq, spent) => {
+        const loaded = await seriesOf(userId, seq, params, today, spent);
         return pool.run(
           { kind: 'trends', inputs: loaded.inputs, maxAnswerBytes: config.analyticsAnswerMaxBytes },
           userId,
+          { spent },
         );
       }),
     recompute: (userId) =>
@@ -308,6 +353,7 @@ export function createAnalyticsService(
     forgetUser(userId) {
       cache.deletePrefix(`${userId}:`);
       seriesCache.deletePrefix(`${userId}:`);
+      for (const key of seriesLoading.keys()) if (key.startsWith(`${userId}:`)) seriesLoading.delete(key);
       for (const key of active.get(userId) ?? []) dropped.add(key);
     },
     cacheStats: () => ({

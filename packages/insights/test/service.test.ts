@@ -1,5 +1,5 @@
 import { localToday } from '@lifexp/analytics';
-import { loadConfig } from '@lifexp/config';
+import { createKeyedBuckets, type KeyedBuckets, loadConfig } from '@lifexp/config';
 import { memoryLog } from '@lifexp/config/testing';
 import { correlationsInput } from '@lifexp/contracts';
 import {
@@ -65,14 +65,12 @@ describeEachDriver('paced recomputes', (ctx) => {
   const services: { close(): Promise<void> }[] = [];
   afterAll(() => Promise.all(services.map((service) => service.close())));
 
-  function service(percent: number, clock?: PacerClock) {
+  function service(percent: number, clock?: PacerClock, allowance?: KeyedBuckets) {
     const config = loadConfig({ NODE_ENV: 'test', INSIGHTS_RECOMPUTE_PERCENT: String(percent) });
-    const created = createAnalyticsService(
-      config,
-      ctx().database,
-      log,
-      clock ? { pacer: createPacer(percent, clock) } : {},
-    );
+    const created = createAnalyticsService(config, ctx().database, log, {
+      ...(clock ? { pacer: createPacer(percent, clock) } : {}),
+      ...(allowance ? { allowance } : {}),
+    });
     services.push(created);
     return created;
   }
@@ -129,6 +127,47 @@ describeEachDriver('paced recomputes', (ctx) => {
     // Another range is another entry.
     await analytics.trends(userId, { from: '2020-01-01' });
     expect(analytics.cacheStats().series).toMatchObject({ misses: 3, hits: 2 });
+  }, 120_000);
+
+  it('calls arriving together share one load of the series', async () => {
+    const userId = await account(90);
+    const analytics = service(100);
+    const answers = await Promise.all([
+      analytics.correlations(userId, correlationsInput.parse({ q: 0.01 })),
+      analytics.correlations(userId, correlationsInput.parse({ q: 0.2 })),
+      analytics.trends(userId, {}),
+    ]);
+    expect(analytics.cacheStats().series).toMatchObject({ misses: 1, hits: 2 });
+    const fresh = service(100);
+    expect(await fresh.correlations(userId, correlationsInput.parse({ q: 0.2 }))).toEqual(answers[1]);
+    expect(await fresh.trends(userId, {})).toEqual(answers[2]);
+  }, 120_000);
+
+  it("an account's computed answers are charged to its share; beyond it, refused until it refills", async () => {
+    const userId = await account(90);
+    const other = await account(60);
+    let now = 0;
+    // The defaults' share: 100 ms of compute a second of real time, 5,000 ms at once.
+    const allowance = createKeyedBuckets({ perSecond: 100, capacity: 5000, now: () => now });
+    const analytics = service(100, undefined, allowance);
+    const first = await analytics.correlations(userId, correlationsInput.parse({ q: 0.05 }));
+    // The series load and the worker's time were charged.
+    const spent = 5000 - allowance.available(userId);
+    expect(spent).toBeGreaterThan(0);
+    // An account that has used its share (here: taken at once) is refused a fresh computation...
+    allowance.take(userId, 5000);
+    const refused = await analytics.correlations(userId, correlationsInput.parse({ q: 0.2 })).catch((e) => e);
+    expect(refused).toMatchObject({ code: 'TOO_MANY_REQUESTS' });
+    expect(refused.message).toMatch(/used its share of compute time \(10 %\); ask again in \d+ s/);
+    expect(refused.details.retryAfterSeconds).toBe(allowance.retryAfterSeconds(userId));
+    // The debt is the first call's time, paid off at 100 ms a second.
+    expect(refused.details.retryAfterSeconds).toBe(Math.max(1, Math.ceil(spent / 100)));
+    // ...but not an answer it has already been given, and not another account.
+    expect(await analytics.correlations(userId, correlationsInput.parse({ q: 0.05 }))).toEqual(first);
+    await expect(analytics.trends(other, {})).resolves.toBeDefined();
+    // Once the debt is paid off, it computes again.
+    now += refused.details.retryAfterSeconds * 1000 + 1;
+    await expect(analytics.correlations(userId, correlationsInput.parse({ q: 0.2 }))).resolves.toBeDefined();
   }, 120_000);
 
   it('interactive calls are answered while a paced recompute rests, and are not paced', async () => {

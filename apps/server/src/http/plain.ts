@@ -73,6 +73,7 @@ export function plainRoutes(deps: AppDeps): Hono<PlainEnv> {
       headers: c.req.raw.headers,
       clientAddress: clientAddress(c.env.incoming, deps.config.trustProxy),
       resHeaders,
+      validated: c.get('validated'),
     });
     c.set('ctx', ctx);
     await next();

@@ -5,6 +5,7 @@ import { TRPCError } from '@trpc/server';
 import type { WebSocket } from 'ws';
 import { clearedSessionCookie, readBearer, readSessionCookie, sessionCookie } from '../auth/cookies';
 import type { AppDeps } from '../deps';
+import type { ValidatedToken } from '../http/env';
 import { authenticatedSockets, CLOSE_CODES, type LiveConnection } from '../sync/hub';
 
 export interface Auth {
@@ -27,6 +28,8 @@ export interface RequestInfo {
   socket?: WebSocket | undefined;
   /** How many calls the HTTP request carries (a tRPC batch); 1 on a WebSocket. */
   batchSize?: number | undefined;
+  /** The request's token, already validated (HTTP: by the call-rate check), used instead of asking again. */
+  validated?: ValidatedToken | undefined;
 }
 
 export interface Context {
@@ -62,7 +65,10 @@ export async function createContext(
   if (candidate) {
     const [token, via] = candidate;
     // A recent answer for the same token is reused (see SessionCache): no round trip per request.
-    const validated = await deps.hub.sessions.validate(db, token);
+    const validated =
+      request.validated?.token === token
+        ? await request.validated.result
+        : await deps.hub.sessions.validate(db, token);
     const host = request.headers.get('host');
     if (validated) {
       const { user } = validated;

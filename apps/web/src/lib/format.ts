@@ -118,6 +118,15 @@ export function fieldErrors(
   return { [field]: error.message || 'Something went wrong' };
 }
 
+/**
+ * Whether a write should wait and be sent again later: the request never reached the server
+ * (offline, connection refused), or the server asked for a pause (TOO_MANY_REQUESTS).
+ */
+export function isRetryLater(error: unknown): boolean {
+  const code = (error as { data?: { code?: unknown } } | null)?.data?.code;
+  return code === 'TOO_MANY_REQUESTS' || isNetworkError(error);
+}
+
 /** Whether an error means the request never reached the server (offline, connection refused). */
 export function isNetworkError(error: unknown): boolean {
   if (typeof navigator !== 'undefined' && navigator.onLine === false) return true;

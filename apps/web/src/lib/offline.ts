@@ -111,19 +111,19 @@ export interface ReplayOutcome {
   sent: number;
   /** Writes the server refused (bad value, archived metric): dropped, with the reason. */
   refused: { write: QueuedWrite; message: string }[];
-  /** The connection failed again: the rest waits for the next attempt. */
+  /** The connection failed again, or the server asked for a pause: the rest waits for the next attempt. */
   interrupted: boolean;
 }
 
 /**
  * Sends the queued writes in order, one at a time; each leaves the queue only once the server has
- * answered. A write the server refuses is dropped (retrying cannot help); a network failure stops
- * the replay with the rest kept. One replay at a time per queue: a second call joins the first.
+ * answered. A write the server refuses is dropped (retrying cannot help); a network failure or a
+ * request to slow down (TOO_MANY_REQUESTS) stops the replay with the rest kept. One replay at a time per queue: a second call joins the first.
  */
 export function createReplayer(
   queue: WriteQueue,
   send: (write: QueuedWrite) => Promise<unknown>,
-  isNetworkError: (error: unknown) => boolean,
+  isRetryLater: (error: unknown) => boolean,
 ): () => Promise<ReplayOutcome> {
   let running: Promise<ReplayOutcome> | undefined;
   const run = async (): Promise<ReplayOutcome> => {
@@ -133,7 +133,7 @@ export function createReplayer(
         await send(write);
         outcome.sent += 1;
       } catch (error) {
-        if (isNetworkError(error)) {
+        if (isRetryLater(error)) {
           outcome.interrupted = true;
           return outcome;
         }
