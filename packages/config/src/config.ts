@@ -79,6 +79,7 @@ const envSchema = z.object({
   ANALYTICS_WORKERS: integer(1, 16).default(1),
   ANALYTICS_CACHE_ENTRIES: integer(0, 100_000).default(256),
   ANALYTICS_CACHE_BYTES: integer(0, 4 * 1024 * 1024 * 1024).default(64 * 1024 * 1024),
+  ANALYTICS_CACHE_ACCOUNT_BYTES: integer(64 * 1024, 4 * 1024 * 1024 * 1024).default(8 * 1024 * 1024),
   METRICS_MAX_ACTIVE: integer(1, 10_000).default(200),
   ANALYTICS_MAX_DAYS: integer(30, 36_600).default(3660),
   ANALYTICS_MAX_LAG: integer(0, 30).default(3),
@@ -229,6 +230,8 @@ export interface Config {
   analyticsCacheEntries: number;
   /** The answer cache's bound in bytes (of each answer's JSON); 0 turns the cache off. */
   analyticsCacheBytes: number;
+  /** Bytes one account's entries may take in each analytics cache (answers, series). */
+  analyticsCacheAccountBytes: number;
   /** Active (not archived, not deleted) metrics per account: creating or restoring more is refused. */
   metricsMaxActive: number;
   /** The longest analysed window in days; an open-ended range is cut to the newest this many days. */
@@ -415,6 +418,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     analyticsWorkers: value.ANALYTICS_WORKERS,
     analyticsCacheEntries: value.ANALYTICS_CACHE_ENTRIES,
     analyticsCacheBytes: value.ANALYTICS_CACHE_BYTES,
+    analyticsCacheAccountBytes: value.ANALYTICS_CACHE_ACCOUNT_BYTES,
     metricsMaxActive: value.METRICS_MAX_ACTIVE,
     analyticsMaxDays: value.ANALYTICS_MAX_DAYS,
     analyticsMaxLag: value.ANALYTICS_MAX_LAG,

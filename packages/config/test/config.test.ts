@@ -88,6 +88,13 @@ describe('limits', () => {
     ['ANALYTICS_PAGE_MAX', 'analyticsPageMax', 200, 50, 1000],
     ['ANALYTICS_ANSWER_MAX_BYTES', 'analyticsAnswerMaxBytes', 1024 * 1024, 64 * 1024, 256 * 1024 * 1024],
     ['ANALYTICS_CACHE_BYTES', 'analyticsCacheBytes', 64 * 1024 * 1024, 0, 4 * 1024 * 1024 * 1024],
+    [
+      'ANALYTICS_CACHE_ACCOUNT_BYTES',
+      'analyticsCacheAccountBytes',
+      8 * 1024 * 1024,
+      64 * 1024,
+      4 * 1024 * 1024 * 1024,
+    ],
     ['ANALYTICS_TASK_TIMEOUT_MS', 'analyticsTaskTimeoutMs', 30_000, 100, 600_000],
     ['ANALYTICS_WORKER_MEMORY_MB', 'analyticsWorkerMemoryMb', 512, 32, 16_384],
     ['ANALYTICS_QUEUE_MAX', 'analyticsQueueMax', 64, 1, 10_000],

@@ -70,6 +70,7 @@ export type AnalyticsSettings = Pick<
   | 'analyticsWorkers'
   | 'analyticsCacheEntries'
   | 'analyticsCacheBytes'
+  | 'analyticsCacheAccountBytes'
   | 'insightsQ'
   | 'insightsMinDays'
   | 'metricsMaxActive'
@@ -89,6 +90,8 @@ export type AnalyticsSettings = Pick<
 type Range = { from?: string | undefined; to?: string | undefined; metricId?: string | undefined };
 
 const byteSize = (value: unknown) => Buffer.byteLength(JSON.stringify(value) ?? '');
+/** Cache keys start with the account's id. */
+const accountOf = (key: string) => key.slice(0, key.indexOf(':'));
 
 export function createAnalyticsService(
   config: AnalyticsSettings,
@@ -110,17 +113,22 @@ export function createAnalyticsService(
     maxBytes: config.analyticsCacheBytes,
     maxEntryBytes: config.analyticsAnswerMaxBytes,
     sizeOf: byteSize,
+    ownerOf: accountOf,
+    maxOwnerBytes: config.analyticsCacheAccountBytes,
   });
   const cacheOn = config.analyticsCacheEntries > 0 && config.analyticsCacheBytes > 0;
   /**
    * The series behind the answers, per (user, data version, local date, range): calls that differ
    * only in their parameters (q, minN, lags, the page) read the database once. Bounded in bytes by a
-   * quarter of ANALYTICS_CACHE_BYTES; the worker gets a copy, so an entry stays usable.
+   * quarter of ANALYTICS_CACHE_BYTES, and per account like the answers (ANALYTICS_CACHE_ACCOUNT_BYTES);
+   * the worker gets a copy, so an entry stays usable.
    */
   const seriesCache = createLruCache<Loaded>({
     capacity: config.analyticsCacheEntries,
     maxBytes: Math.floor(config.analyticsCacheBytes / 4),
     sizeOf: (loaded) => loaded.inputs.reduce((sum, input) => sum + input.values.byteLength + 256, 256),
+    ownerOf: accountOf,
+    maxOwnerBytes: config.analyticsCacheAccountBytes,
   });
   /** Series loads in progress, by series-cache key: calls arriving together read the database once. */
   const seriesLoading = new Map<string, Promise<Loaded>>();

@@ -594,6 +594,53 @@ describe('the answer cache in bytes', () => {
   });
 });
 
+describe("the caches' share per account", () => {
+  const owned = (maxOwnerBytes: number) =>
+    createLruCache<string>({
+      capacity: 1000,
+      maxBytes: 100,
+      sizeOf: (value) => value.length,
+      ownerOf: (key) => key.slice(0, key.indexOf(':')),
+      maxOwnerBytes,
+    });
+
+  it("an account beyond its share loses its own oldest entries, never another account's", () => {
+    const cache = owned(10);
+    cache.set('quiet:1', 'qqqqqq');
+    for (let i = 0; i < 50; i++) {
+      cache.set(`loud:${i}`, 'xxxx');
+      expect(cache.bytesOf('loud')).toBeLessThanOrEqual(10);
+    }
+    expect(cache.get('quiet:1')).toBe('qqqqqq');
+    expect(cache.bytesOf('quiet')).toBe(6);
+    // The loud account keeps its two newest answers.
+    expect([cache.get('loud:48'), cache.get('loud:49'), cache.get('loud:47')]).toEqual([
+      'xxxx',
+      'xxxx',
+      undefined,
+    ]);
+    expect(cache.bytes).toBe(14);
+  });
+
+  it('an answer read recently is kept over an older one of the same account', () => {
+    const cache = owned(8);
+    cache.set('a:1', 'aaaa');
+    cache.set('a:2', 'bbbb');
+    cache.get('a:1');
+    cache.set('a:3', 'cccc');
+    expect([cache.get('a:1'), cache.get('a:2'), cache.get('a:3')]).toEqual(['aaaa', undefined, 'cccc']);
+  });
+
+  it('never holds an answer larger than the share, and frees the share when entries go', () => {
+    const cache = owned(5);
+    expect(cache.set('a:big', '123456')).toBe(false);
+    expect(cache.set('a:1', '12345')).toBe(true);
+    expect(cache.deletePrefix('a:')).toBe(1);
+    expect(cache.bytesOf('a')).toBe(0);
+    expect(cache.set('a:2', '12345')).toBe(true);
+  });
+});
+
 describe('fair and contained scheduling', () => {
   const { log } = memoryLog();
 
