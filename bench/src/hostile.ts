@@ -4,14 +4,18 @@
 // per call so the cache never answers), from several connections at once, while light users write
 // and sync. Reports the server's peak RSS and the light users' p99 beside the same run at rest.
 // Flags: --seconds S per phase (20), --rate R writes/s (20), --writers W light users (5),
-// --hammers H concurrent hostile callers (8).
+// --hammers H concurrent hostile callers (8), --retry-ms how soon a refused caller asks again (100).
 
+import { fork } from 'node:child_process';
+import { setPriority } from 'node:os';
+import { PerformanceObserver } from 'node:perf_hooks';
+import { fileURLToPath } from 'node:url';
 import { addDays, localToday } from '@lifexp/analytics';
 import { createSession, registerUser } from '@lifexp/db';
 import type { RunningServer } from '@lifexp/server/runtime';
 import { sql } from 'drizzle-orm';
 import { createWriterProbe, type PhaseFigures, quantile } from './insights.ts';
-import { machineLine, numberFlag, startLifeXp, withThrowawayDatabase } from './support.ts';
+import { cpuSnapshot, machineLine, numberFlag, startLifeXp, withThrowawayDatabase } from './support.ts';
 
 const round = (value: number, digits = 1) =>
   Number.isFinite(value) ? Math.round(value * 10 ** digits) / 10 ** digits : null;
@@ -47,26 +51,47 @@ interface HammerFigures {
   okMs: number[];
 }
 
-/** H concurrent callers, each asking a fresh question as soon as the last is answered. */
-function startHammers(server: RunningServer, token: string, hammers: number) {
-  const { config } = server.deps;
+interface HammerJob {
+  url: string;
+  token: string;
+  hammers: number;
+  analyticsMaxDays: number;
+  analyticsMaxLag: number;
+  analyticsPageMax: number;
+  retryMs: number;
+}
+
+const HAMMER_ENV = 'LIFEXP_BENCH_HAMMER_JOB';
+
+/**
+ * H concurrent callers, each asking a fresh question as soon as the last is answered, until the
+ * parent says stop. They run in a process of their own, as an abuser's client runs on a machine of
+ * its own: their CPU is not the server's event loop.
+ */
+async function hammerChild(job: HammerJob): Promise<void> {
+  // The abuser's client would run on a machine of its own: here it takes the CPU only when the
+  // server and the database leave it some.
+  setPriority(19);
   const today = localToday('UTC');
   const figures: HammerFigures = { byStatus: {}, okMs: [] };
   let stop = false;
+  process.on('message', () => {
+    stop = true;
+  });
   let n = 0;
   const questions = () => {
     n += 1;
     const q = 0.05 + (n % 1000) / 10_000; // a fresh q: a fresh cache key
     return n % 3 === 2
-      ? ['analytics.trends', { from: addDays(today, -(config.analyticsMaxDays - 2)), to: addDays(today, 1) }]
+      ? ['analytics.trends', { from: addDays(today, -(job.analyticsMaxDays - 2)), to: addDays(today, 1) }]
       : [
           'analytics.correlations',
           {
             all: true,
-            maxLag: config.analyticsMaxLag,
+            maxLag: job.analyticsMaxLag,
             minN: 7,
             q,
-            limit: config.analyticsPageMax,
+            limit: job.analyticsPageMax,
             cursor: n % 5000,
           },
         ];
@@ -76,23 +101,59 @@ function startHammers(server: RunningServer, token: string, hammers: number) {
       const [path, input] = questions();
       const started = performance.now();
       const response = await fetch(
-        `${server.url}/trpc/${path}?input=${encodeURIComponent(JSON.stringify(input))}`,
-        { headers: { authorization: `Bearer ${token}` } },
+        `${job.url}/trpc/${path}?input=${encodeURIComponent(JSON.stringify(input))}`,
+        { headers: { authorization: `Bearer ${job.token}` } },
       ).catch(() => null);
       const status = response ? String(response.status) : 'network';
       await response?.arrayBuffer();
       figures.byStatus[status] = (figures.byStatus[status] ?? 0) + 1;
       if (status === '200') figures.okMs.push(performance.now() - started);
-      // A refused caller honours Retry-After only in part: it comes back after 100 ms.
-      if (status === '429') await new Promise((resolve) => setTimeout(resolve, 100));
+      // A refused caller ignores Retry-After: it comes back after --retry-ms (100 ms).
+      if (status === '429') await new Promise((resolve) => setTimeout(resolve, job.retryMs));
     }
   };
-  const running = Array.from({ length: hammers }, loop);
+  await Promise.all(Array.from({ length: job.hammers }, loop));
+  await new Promise<void>((resolve, reject) =>
+    process.send!(figures, (error: Error | null) => (error ? reject(error) : resolve())),
+  );
+}
+
+function startHammers(job: HammerJob) {
+  const child = fork(fileURLToPath(import.meta.url), [], {
+    env: { ...process.env, [HAMMER_ENV]: JSON.stringify(job) },
+    execArgv: process.execArgv,
+    stdio: ['ignore', 'inherit', 'inherit', 'ipc'],
+  });
+  const done = new Promise<HammerFigures>((resolve, reject) => {
+    let figures: HammerFigures | undefined;
+    child.on('message', (message) => {
+      figures = message as HammerFigures;
+    });
+    child.on('error', reject);
+    child.on('exit', (code, signal) => {
+      if (figures && code === 0) resolve(figures);
+      else reject(new Error(`the hostile callers' process ended with ${signal ?? `code ${code}`}`));
+    });
+  });
   return {
-    async stop() {
-      stop = true;
-      await Promise.all(running);
-      return figures;
+    stop(): Promise<HammerFigures> {
+      child.send('stop');
+      return done;
+    },
+  };
+}
+
+/** The main thread's garbage-collection pauses (ms) from now until stop(). */
+function watchGc() {
+  const pauses: number[] = [];
+  const observer = new PerformanceObserver((list) => {
+    for (const entry of list.getEntries()) pauses.push(entry.duration);
+  });
+  observer.observe({ entryTypes: ['gc'] });
+  return {
+    stop() {
+      observer.disconnect();
+      return pauses;
     },
   };
 }
@@ -102,6 +163,7 @@ export async function runHostileBench(): Promise<void> {
   const rate = numberFlag('rate', 20, 1, 500);
   const writerCount = numberFlag('writers', 5, 1, 100);
   const hammers = numberFlag('hammers', 8, 1, 64);
+  const retryMs = numberFlag('retry-ms', 100, 0, 60_000);
   console.log(`hostile — start: ${machineLine()}`);
   await withThrowawayDatabase(async ({ url }) => {
     const server = await startLifeXp(url, 10);
@@ -117,19 +179,39 @@ export async function runHostileBench(): Promise<void> {
       probe = await createWriterProbe(server, today, writerCount);
       await probe.phase(2, rate); // warm-up
       peakRss = process.memoryUsage().rss;
+      const cpuAtStart = await cpuSnapshot();
+      const restGc = watchGc();
       const rest = await probe.phase(seconds, rate);
+      const restPauses = restGc.stop();
+      const cpuAfterRest = await cpuSnapshot();
       const restRss = peakRss;
-      const hammer = startHammers(server, hostile.token, hammers);
+      const hammer = startHammers({
+        url: server.url,
+        token: hostile.token,
+        hammers,
+        analyticsMaxDays: config.analyticsMaxDays,
+        analyticsMaxLag: config.analyticsMaxLag,
+        analyticsPageMax: config.analyticsPageMax,
+        retryMs,
+      });
       await new Promise((resolve) => setTimeout(resolve, 1_000));
+      const cpuBeforeHostile = await cpuSnapshot();
+      const underGc = watchGc();
       const under = await probe.phase(seconds, rate);
+      const underPauses = underGc.stop();
+      const cpuAfterHostile = await cpuSnapshot();
       const hammered = await hammer.stop();
+      const stats = server.deps.analytics.cacheStats();
       const underRss = peakRss;
       console.log(
         `hostile account: ${config.metricsMaxActive} metrics (30 days each, one zero-filled from 1900), ` +
           `${hammers} concurrent callers of analytics.correlations {all, maxLag ${config.analyticsMaxLag}, ` +
           `minN 7, limit ${config.analyticsPageMax}, a fresh q each} and trends over ${config.analyticsMaxDays} days; ` +
           `answers by HTTP status: ${JSON.stringify(hammered.byStatus)}, 200s median ` +
-          `${round(quantile(hammered.okMs, 0.5))} ms; light users: entries.create paced at ${rate}/s for ` +
+          `${round(quantile(hammered.okMs, 0.5))} ms; answer cache ${stats.hits} hits, ${stats.misses} misses, ` +
+          `${round(stats.bytes / 1048576)} MiB held; ` +
+          `series cache ${stats.series.hits} hits, ${stats.series.misses} misses, ` +
+          `${Math.round(stats.series.bytes / 1048576)} MiB held; light users: entries.create paced at ${rate}/s for ` +
           `${seconds} s, round-robin over ${writerCount}, each with a device on sync.changes`,
       );
       const row = (figure: string, pick: (f: PhaseFigures) => number, digits = 1) => ({
@@ -138,6 +220,34 @@ export async function runHostileBench(): Promise<void> {
         'hostile account': round(pick(under), digits),
         'hostile ÷ rest': ratio(pick(under), pick(rest)),
       });
+      const perSecond = (
+        from: Awaited<ReturnType<typeof cpuSnapshot>>,
+        to: Awaited<ReturnType<typeof cpuSnapshot>>,
+        pick: (c: Awaited<ReturnType<typeof cpuSnapshot>>) => number | null,
+      ) => {
+        const a = pick(from);
+        const b = pick(to);
+        return a === null || b === null ? Number.NaN : (b - a) / seconds;
+      };
+      const gcRow = (figure: string, pick: (pauses: number[]) => number) => ({
+        figure,
+        'at rest': round(pick(restPauses)),
+        'hostile account': round(pick(underPauses)),
+        'hostile ÷ rest': ratio(pick(underPauses), pick(restPauses)),
+      });
+      const cpuRow = (
+        figure: string,
+        pick: (c: Awaited<ReturnType<typeof cpuSnapshot>>) => number | null,
+      ) => {
+        const restValue = perSecond(cpuAtStart, cpuAfterRest, pick);
+        const underValue = perSecond(cpuBeforeHostile, cpuAfterHostile, pick);
+        return {
+          figure,
+          'at rest': round(restValue, 0),
+          'hostile account': round(underValue, 0),
+          'hostile ÷ rest': ratio(underValue, restValue),
+        };
+      };
       console.table([
         row('entries.create p50 ms', (f) => quantile(f.createMs, 0.5)),
         row('entries.create p99 ms', (f) => quantile(f.createMs, 0.99)),
@@ -146,6 +256,11 @@ export async function runHostileBench(): Promise<void> {
         row('event-loop delay p99 ms', (f) => f.loopP99Ms),
         row('writes failed', (f) => f.failed, 0),
         row('changes not delivered', (f) => f.undelivered, 0),
+        gcRow('main-thread GC pauses, total ms', (p) => p.reduce((sum, ms) => sum + ms, 0)),
+        gcRow('main-thread GC pauses, longest ms', (p) => Math.max(0, ...p)),
+        gcRow('main-thread GC pauses over 10 ms', (p) => p.filter((ms) => ms > 10).length),
+        cpuRow('server and light users, CPU ms per s', (c) => c.processMs),
+        cpuRow('PostgreSQL (all processes), CPU ms per s', (c) => c.postgresMs),
         {
           figure: 'peak RSS MiB (server and bench, one process)',
           'at rest': Math.round(restRss / 1048576),
@@ -160,4 +275,15 @@ export async function runHostileBench(): Promise<void> {
     }
   });
   console.log(`hostile — end: ${machineLine()}`);
+}
+
+const hammerJob = process.env[HAMMER_ENV];
+if (hammerJob) {
+  hammerChild(JSON.parse(hammerJob) as HammerJob).then(
+    () => process.exit(0),
+    (error) => {
+      console.error(error);
+      process.exit(1);
+    },
+  );
 }

@@ -1,6 +1,7 @@
 // Shared pieces of the server benchmarks (api.ts, sync.ts): the machine line, percentiles, command-line
 // flags, a throwaway PostgreSQL database per run, the in-process server and the tRPC-over-HTTP calls.
 import { randomBytes } from 'node:crypto';
+import { readdir, readFile } from 'node:fs/promises';
 import { cpus, loadavg } from 'node:os';
 import { createLogger, loadConfig } from '@lifexp/config';
 import { type RunningServer, startServer } from '@lifexp/server/runtime';
@@ -142,6 +143,12 @@ export function serverEnv(databaseUrl: string, poolMax: number): Record<string, 
     // Every simulated user and socket comes from 127.0.0.1: the per-address limits would refuse them.
     REGISTRATIONS_PER_ADDRESS: '100000',
     WS_MAX_SOCKETS_PER_ADDRESS: '100000',
+    // Any setting can be changed for a run: BENCH_SERVER_<NAME>=value sets <NAME>.
+    ...Object.fromEntries(
+      Object.entries(process.env)
+        .filter(([name, value]) => name.startsWith('BENCH_SERVER_') && value !== undefined)
+        .map(([name, value]) => [name.slice('BENCH_SERVER_'.length), value as string]),
+    ),
   };
 }
 
@@ -195,4 +202,25 @@ export async function createMoodMetric(baseUrl: string, token: string): Promise<
     { token },
   );
   return metric.id;
+}
+
+/** CPU time used so far, in ms: this process, and every PostgreSQL process on this machine (Linux /proc; null elsewhere). */
+export async function cpuSnapshot(): Promise<{ processMs: number; postgresMs: number | null }> {
+  const usage = process.cpuUsage();
+  const processMs = (usage.user + usage.system) / 1000;
+  try {
+    const tick = 1000 / 100; // USER_HZ is 100 on Linux
+    let ticks = 0;
+    for (const pid of await readdir('/proc')) {
+      if (!/^\d+$/.test(pid)) continue;
+      const stat = await readFile(`/proc/${pid}/stat`, 'utf8').catch(() => '');
+      const close = stat.lastIndexOf(')');
+      if (close < 0 || !stat.slice(stat.indexOf('(') + 1, close).startsWith('postgres')) continue;
+      const fields = stat.slice(close + 2).split(' ');
+      ticks += Number(fields[11]) + Number(fields[12]); // utime, stime
+    }
+    return { processMs, postgresMs: ticks * tick };
+  } catch {
+    return { processMs, postgresMs: null };
+  }
 }

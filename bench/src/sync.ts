@@ -32,6 +32,7 @@ import { createMetricInput } from '@lifexp/contracts';
 import { createMetric, createSession, type Db, schema } from '@lifexp/db';
 import { serialiseOnce, syncEncoder } from '@lifexp/server/runtime';
 import { sql } from 'drizzle-orm';
+import postgres from 'postgres';
 import WebSocket, { WebSocketServer } from 'ws';
 import {
   listFlag,
@@ -357,6 +358,8 @@ async function deliveryCase(
  */
 export async function startBareSyncServer(
   userOf: (token: string) => string | undefined,
+  /** When given, the write is inserted into PostgreSQL (one statement) before it is sent on. */
+  store?: postgres.Sql,
 ): Promise<{ url: string; wsUrl: string; close(): Promise<void> }> {
   const groups = new Map<string, Set<WebSocket>>();
   const seqs = new Map<string, number>();
@@ -376,9 +379,26 @@ export async function startBareSyncServer(
         date: string;
         clientMutationId?: string;
       };
+      void announce(user, input);
+    });
+    const announce = async (
+      user: string,
+      input: { metricId: string; value: number; date: string; clientMutationId?: string },
+    ) => {
+      const id = randomUUID();
+      if (store) {
+        try {
+          await store`
+            insert into entries (id, user_id, metric_id, value, numeric_value, date)
+            values (${id}, ${user}, ${input.metricId}, ${JSON.stringify(input.value)}::jsonb, ${input.value}, ${input.date})`;
+        } catch {
+          res.writeHead(500).end();
+          return;
+        }
+      }
       const now = new Date().toISOString();
       const entry = {
-        id: randomUUID(),
+        id,
         metricId: input.metricId,
         value: input.value,
         numericValue: input.value,
@@ -410,7 +430,7 @@ export async function startBareSyncServer(
       res
         .writeHead(200, { 'content-type': 'application/json' })
         .end(JSON.stringify({ result: { data: entry } }));
-    });
+    };
   });
   const wss = new WebSocketServer({ server: http, path: '/trpc' });
   wss.on('connection', (ws) => {
@@ -949,16 +969,28 @@ export async function runSyncBench(): Promise<void> {
           sockets,
           RAMP_SECONDS * 1000,
         );
-        const bare = await startBareSyncServer((token) => tokenToUser.get(token));
-        let floor: Awaited<ReturnType<typeof deliveryCase>>;
+        const floorCase = async (store?: postgres.Sql) => {
+          const bare = await startBareSyncServer((token) => tokenToUser.get(token), store);
+          try {
+            // No ramp: the floor has no periodic work that the ramp would spread out.
+            return await deliveryCase(bare.wsUrl, `${bare.url}/trpc/entries.create`, users, sockets, 0);
+          } finally {
+            await bare.close();
+          }
+        };
+        const floor = await floorCase();
+        // The floor of a durable write: the same, with the entry inserted (one statement, its own
+        // commit) before the change is sent, through a pool as large as the server's.
+        const store = postgres(database.url, { max: POOL, onnotice: () => {} });
+        let durable: Awaited<ReturnType<typeof deliveryCase>>;
         try {
-          // No ramp: the floor has no periodic work that the ramp would spread out.
-          floor = await deliveryCase(bare.wsUrl, `${bare.url}/trpc/entries.create`, users, sockets, 0);
+          durable = await floorCase(store);
         } finally {
-          await bare.close();
+          await store.end({ timeout: 5 });
         }
         for (const [name, f] of [
           ['Life XP', lifeXp],
+          ['bare ws + insert (durable floor)', durable],
           ['bare ws (floor)', floor],
         ] as const) {
           figures.push({
@@ -978,12 +1010,14 @@ export async function runSyncBench(): Promise<void> {
           sockets,
           'p50 ÷ floor': ratio(lifeXp.p50, floor.p50),
           'p99 ÷ floor': ratio(lifeXp.p99, floor.p99),
+          'p50 ÷ durable floor': ratio(lifeXp.p50, durable.p50),
+          'p99 ÷ durable floor': ratio(lifeXp.p99, durable.p99),
         });
         console.log(`  ${sockets} sockets done (${machineLine()})`);
       }
       console.log('Delivery latency, write sent on device A → change event received on device B:');
       console.table(figures);
-      console.log('Life XP against the bare ws floor:');
+      console.log('Life XP against the bare ws floors (without and with a database write):');
       console.table(ratios);
 
       if (FLOOD) {
