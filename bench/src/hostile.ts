@@ -166,7 +166,10 @@ export async function runHostileBench(): Promise<void> {
   const retryMs = numberFlag('retry-ms', 100, 0, 60_000);
   console.log(`hostile — start: ${machineLine()}`);
   await withThrowawayDatabase(async ({ url }) => {
-    const server = await startLifeXp(url, 10);
+    // The account call rate as deployed: it is one of the limits measured here.
+    const server = await startLifeXp(url, 10, {
+      API_ACCOUNT_CALLS_BURST: process.env.BENCH_SERVER_API_ACCOUNT_CALLS_BURST, // unset: the default
+    });
     let probe: Awaited<ReturnType<typeof createWriterProbe>> | undefined;
     let peakRss = process.memoryUsage().rss;
     const sampler = setInterval(() => {

@@ -143,6 +143,8 @@ export function serverEnv(databaseUrl: string, poolMax: number): Record<string, 
     // Every simulated user and socket comes from 127.0.0.1: the per-address limits would refuse them.
     REGISTRATIONS_PER_ADDRESS: '100000',
     WS_MAX_SOCKETS_PER_ADDRESS: '100000',
+    // Throughput runs drive one account far beyond what a person sends (hostile keeps the default).
+    API_ACCOUNT_CALLS_BURST: '1000000',
     // Any setting can be changed for a run: BENCH_SERVER_<NAME>=value sets <NAME>.
     ...Object.fromEntries(
       Object.entries(process.env)
@@ -153,8 +155,12 @@ export function serverEnv(databaseUrl: string, poolMax: number): Record<string, 
 }
 
 /** The real server, in this process. */
-export async function startLifeXp(databaseUrl: string, poolMax: number): Promise<RunningServer> {
-  return startServer(loadConfig(serverEnv(databaseUrl, poolMax)), {
+export async function startLifeXp(
+  databaseUrl: string,
+  poolMax: number,
+  overrides: Record<string, string | undefined> = {},
+): Promise<RunningServer> {
+  return startServer(loadConfig({ ...serverEnv(databaseUrl, poolMax), ...overrides }), {
     log: createLogger({ logLevel: 'silent' }),
   });
 }
