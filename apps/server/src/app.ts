@@ -6,12 +6,12 @@ import { clientAddress } from './auth/address';
 import type { AppDeps } from './deps';
 import { safeError } from './errorLog';
 import { createAccountCallRate } from './http/accountRate';
-import { apiRoutes } from './http/api';
+import { apiRoutes, SESSIONLESS_API_PATHS } from './http/api';
 import { closingBodyLimit, type HonoEnv } from './http/env';
 import { metricsRoute } from './http/metrics';
 import { hostAllowed } from './http/origin';
-import { errorResponse } from './http/plain';
-import { unsubscribeRoutes } from './http/unsubscribe';
+import { errorResponse, trpcErrorResponse } from './http/plain';
+import { UNSUBSCRIBE_PATH, unsubscribeRoutes } from './http/unsubscribe';
 import { webRoutes } from './http/web';
 import { createContext } from './trpc/context';
 import { appRouter } from './trpc/router';
@@ -66,16 +66,7 @@ export function createApp(deps: AppDeps, state: ServerState): Hono<HonoEnv> {
   const MISDIRECTED = 'unexpected Host: this server does not answer to that name (see ALLOWED_HOSTS)';
   app.use('/trpc/*', async (c, next) => {
     if (hostAllowed(c.req.header('host') ?? null, deps.config)) return next();
-    return c.json(
-      {
-        error: {
-          message: MISDIRECTED,
-          code: -32600,
-          data: { code: 'MISDIRECTED_REQUEST', httpStatus: 421, requestId: c.get('requestId') },
-        },
-      },
-      421,
-    );
+    return trpcErrorResponse(c, 'MISDIRECTED_REQUEST', 421, MISDIRECTED);
   });
   app.use('/api/*', async (c, next) => {
     if (hostAllowed(c.req.header('host') ?? null, deps.config)) return next();
@@ -90,20 +81,16 @@ export function createApp(deps: AppDeps, state: ServerState): Hono<HonoEnv> {
   app.use(
     '/trpc/*',
     closingBodyLimit(deps.config.maxBodyBytes, (c) =>
-      c.json(
-        {
-          error: {
-            message: `Request body exceeds ${deps.config.maxBodyBytes} bytes`,
-            code: -32600,
-            data: { code: 'PAYLOAD_TOO_LARGE', httpStatus: 413, requestId: c.get('requestId') },
-          },
-        },
+      trpcErrorResponse(
+        c,
+        'PAYLOAD_TOO_LARGE',
         413,
+        `Request body exceeds ${deps.config.maxBodyBytes} bytes`,
       ),
     ),
   );
   // One account's calls per second, counted before any procedure runs (see http/accountRate).
-  const callRate = createAccountCallRate(deps);
+  const callRate = createAccountCallRate(deps, [...SESSIONLESS_API_PATHS, UNSUBSCRIBE_PATH]);
   app.use('/trpc/*', callRate('trpc'));
   app.use('/api/*', callRate('rest'));
   app.all('/trpc/*', (c) =>

@@ -116,6 +116,22 @@ describeServer(
       expect(timed.filter((answer) => answer.ms >= 990)).toHaveLength(2);
     });
 
+    it('neither counts nor refuses the routes that take no session, whatever token they carry', async () => {
+      const person = await signUp(ctx().url);
+      const auth = { authorization: `Bearer ${person.token}` };
+      const sessionless = ['/api/openapi.json', '/api/docs', '/api/notifications/unsubscribe?token=x'];
+      for (const path of [...sessionless, ...sessionless])
+        expect((await send(`${ctx().url}${path}`, { headers: auth })).status).not.toBe(429);
+      // Six sessionless requests later, the whole burst is still there.
+      for (let i = 0; i < 5; i++) expect((await list(person.token)).status).toBe(200);
+      expect((await list(person.token)).status).toBe(429);
+      // Refused for its calls, the account still reads the API's description.
+      const document = await send(`${ctx().url}/api/openapi.json`, { headers: auth });
+      expect(document.status).toBe(200);
+      expect(((await document.json()) as { openapi: string }).openapi).toMatch(/^3\./);
+      expect((await send(`${ctx().url}/api/docs`, { headers: auth })).status).toBe(200);
+    });
+
     it('leaves calls without a valid session to the procedures (401), uncounted', async () => {
       for (let i = 0; i < 8; i++) expect((await list('not-a-token')).status).toBe(401);
       const signedOut = await call(ctx().url, 'metrics.list', {}, { type: 'query' });

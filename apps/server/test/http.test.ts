@@ -77,6 +77,22 @@ describeServer(
       expect(body.error.data.code).toBe('PAYLOAD_TOO_LARGE');
     });
 
+    it("answers a batch over the body limit with one PAYLOAD_TOO_LARGE per call, in tRPC's shape", async () => {
+      const response = await fetch(`${ctx().url}/trpc/system.ping,system.ping?batch=1`, {
+        method: 'POST',
+        headers: { 'content-type': 'application/json' },
+        body: JSON.stringify({ 0: { padding: 'x'.repeat(2 * 1024 * 1024) }, 1: {} }),
+      });
+      expect(response.status).toBe(413);
+      const body = (await response.json()) as { error: { code: number; data: Record<string, unknown> } }[];
+      expect(body).toHaveLength(2);
+      for (const answer of body)
+        expect(answer.error).toMatchObject({
+          code: -32013,
+          data: { code: 'PAYLOAD_TOO_LARGE', httpStatus: 413, requestId: expect.any(String) },
+        });
+    });
+
     it('hides an unexpected failure behind a generic message and logs it with the request id', async () => {
       // Break the database under the running server: the next query fails unexpectedly.
       await ctx().database.database.close();

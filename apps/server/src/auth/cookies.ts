@@ -42,3 +42,21 @@ export function readBearer(authorization: string | null | undefined): string | u
   const match = authorization?.match(/^Bearer\s+(\S+)\s*$/i);
   return match?.[1];
 }
+
+/** How a request's session token arrived: a cookie needs CSRF checks, the others do not. */
+export type TokenVia = 'bearer' | 'connection' | 'cookie';
+
+/**
+ * The session token a request carries, in the one order every surface reads it: an
+ * `Authorization: Bearer` header, then a WebSocket's connection parameter, then the session cookie.
+ */
+export function requestToken(
+  headers: { get(name: string): string | null },
+  connectionToken?: string | undefined,
+): { token: string; via: TokenVia } | undefined {
+  const bearer = readBearer(headers.get('authorization'));
+  if (bearer) return { token: bearer, via: 'bearer' };
+  if (connectionToken) return { token: connectionToken, via: 'connection' };
+  const cookie = readSessionCookie(headers.get('cookie'));
+  return cookie ? { token: cookie, via: 'cookie' } : undefined;
+}

@@ -8,7 +8,12 @@ import { openApiDocument } from './openapi';
 import { plainRoutes } from './plain';
 import { dispatch } from './rest';
 
+const OPENAPI_DOCUMENT = '/api/openapi.json';
+const DOCS_PAGE = '/api/docs';
 const DOCS_SCRIPT = '/api/docs/standalone.js';
+
+/** The routes under /api that take no session: the API's description and its page. */
+export const SESSIONLESS_API_PATHS: readonly string[] = [OPENAPI_DOCUMENT, DOCS_PAGE, DOCS_SCRIPT];
 
 let script: Promise<string> | undefined;
 
@@ -38,10 +43,10 @@ function docsScript(): Promise<string> {
 export function apiRoutes(deps: AppDeps) {
   const app = plainRoutes(deps);
   fileRoutes(app, deps);
-  app.get('/api/openapi.json', (c) => c.json(openApiDocument()));
+  app.get(OPENAPI_DOCUMENT, (c) => c.json(openApiDocument()));
   app.get(
-    '/api/docs',
-    Scalar({ url: '/api/openapi.json', cdn: DOCS_SCRIPT, withDefaultFonts: false, pageTitle: 'Life XP API' }),
+    DOCS_PAGE,
+    Scalar({ url: OPENAPI_DOCUMENT, cdn: DOCS_SCRIPT, withDefaultFonts: false, pageTitle: 'Life XP API' }),
   );
   app.get(DOCS_SCRIPT, async (c) => {
     c.header('Content-Type', 'text/javascript; charset=utf-8');

@@ -1,6 +1,7 @@
 import { DomainError } from '@lifexp/db';
 import { TRPCError } from '@trpc/server';
 import { getHTTPStatusCodeFromError } from '@trpc/server/http';
+import { TRPC_ERROR_CODES_BY_KEY } from '@trpc/server/rpc';
 import { Hono, type Context as HonoContext, type MiddlewareHandler } from 'hono';
 import type { ContentfulStatusCode } from 'hono/utils/http-status';
 import { ZodError } from 'zod';
@@ -39,6 +40,42 @@ export function errorResponse<E extends HonoEnv>(
   if (answer === 401) c.header('WWW-Authenticate', 'Bearer');
   const requestId = (c as unknown as HonoContext<HonoEnv>).get('requestId');
   return c.json({ code, message, ...(details == null ? {} : { details }), requestId }, answer);
+}
+
+/**
+ * An error answered under /trpc before any procedure runs (wrong host, body too large, the call
+ * rate), in the shape tRPC's own errors have, so a tRPC client reads it as it reads any other:
+ * `{error: {message, code, data: {code, httpStatus, requestId, details}}}`. A batch (`?batch=1`)
+ * is answered with one such error per call, as tRPC answers a batch.
+ */
+export function trpcErrorResponse<E extends HonoEnv>(
+  c: HonoContext<E>,
+  code: TRPCError['code'] | 'MISDIRECTED_REQUEST',
+  status: ContentfulStatusCode,
+  message: string,
+  details: unknown = null,
+): Response {
+  const retryAfter = (details as { retryAfterSeconds?: unknown } | null)?.retryAfterSeconds;
+  if (typeof retryAfter === 'number') c.header('Retry-After', String(retryAfter));
+  const requestId = (c as unknown as HonoContext<HonoEnv>).get('requestId');
+  const error = {
+    error: {
+      message,
+      // MISDIRECTED_REQUEST is not a tRPC code: it takes the number of a request the server refuses.
+      code: TRPC_ERROR_CODES_BY_KEY[code === 'MISDIRECTED_REQUEST' ? 'BAD_REQUEST' : code],
+      data: { code, httpStatus: status, requestId, details },
+    },
+  };
+  const batch = c.req.query('batch');
+  return c.json(batch ? Array.from({ length: trpcCallsInPath(c.req.path) }, () => error) : error, status);
+}
+
+/** `/trpc/a,b,c` names three calls; never fewer than one. */
+export function trpcCallsInPath(path: string): number {
+  const procedures = path.slice(path.indexOf('/trpc/') + 6);
+  let calls = 1;
+  for (let i = 0; i < procedures.length; i++) if (procedures.charCodeAt(i) === 44) calls += 1;
+  return calls;
 }
 
 /**

@@ -3,7 +3,7 @@ import type { Db, SessionRecord } from '@lifexp/db';
 import { sessionExists } from '@lifexp/db';
 import { TRPCError } from '@trpc/server';
 import type { WebSocket } from 'ws';
-import { clearedSessionCookie, readBearer, readSessionCookie, sessionCookie } from '../auth/cookies';
+import { clearedSessionCookie, requestToken, sessionCookie, type TokenVia } from '../auth/cookies';
 import type { AppDeps } from '../deps';
 import type { ValidatedToken } from '../http/env';
 import { authenticatedSockets, CLOSE_CODES, type LiveConnection } from '../sync/hub';
@@ -12,7 +12,7 @@ export interface Auth {
   session: SessionRecord;
   user: { id: string; email: string; timezone: string };
   /** How the token arrived: a cookie needs CSRF checks, a bearer token or connection param does not. */
-  via: 'cookie' | 'bearer' | 'connection';
+  via: TokenVia;
   token: string;
 }
 
@@ -52,18 +52,10 @@ export async function createContext(
 ): Promise<Context> {
   const log = deps.log.child({ reqId: requestId });
   const db = deps.database.db;
-  const bearer = readBearer(request.headers.get('authorization'));
-  const cookie = readSessionCookie(request.headers.get('cookie'));
-  const candidate: [string, Auth['via']] | undefined = bearer
-    ? [bearer, 'bearer']
-    : request.connectionToken
-      ? [request.connectionToken, 'connection']
-      : cookie
-        ? [cookie, 'cookie']
-        : undefined;
+  const candidate = requestToken(request.headers, request.connectionToken);
   let auth: Auth | null = null;
   if (candidate) {
-    const [token, via] = candidate;
+    const { token, via } = candidate;
     // A recent answer for the same token is reused (see SessionCache): no round trip per request.
     const validated =
       request.validated?.token === token
