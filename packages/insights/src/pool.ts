@@ -40,7 +40,6 @@ interface Pending {
   task: AnalyticsTask;
   transfer: ArrayBuffer[];
   spent: ((ms: number) => void) | undefined;
-  startedAt: number;
   resolve(value: unknown): void;
   reject(error: Error): void;
 }
@@ -48,6 +47,8 @@ interface Pending {
 interface Slot {
   worker: Worker;
   current: Pending | null;
+  /** When the current task was handed to the worker (performance.now()). */
+  startedAt: number;
   timer: NodeJS.Timeout | null;
 }
 
@@ -87,7 +88,7 @@ export function createAnalyticsPool(options: PoolOptions, log: Logger): Analytic
       },
     });
     started += 1;
-    const slot: Slot = { worker, current: null, timer: null };
+    const slot: Slot = { worker, current: null, startedAt: 0, timer: null };
     worker.on('message', (message: { id: number; ok: boolean; result?: unknown; error?: unknown }) => {
       const task = slot.current;
       if (!task || task.id !== message.id) return;
@@ -118,8 +119,8 @@ export function createAnalyticsPool(options: PoolOptions, log: Logger): Analytic
     if (slot.timer) clearTimeout(slot.timer);
     slot.timer = null;
     if (slot.current) {
-      const { account, spent, startedAt } = slot.current;
-      spent?.(performance.now() - startedAt);
+      const { account, spent } = slot.current;
+      spent?.(performance.now() - slot.startedAt);
       running.delete(account);
       // Forgotten once idle, so the map holds only accounts with work.
       if (!queues.has(account)) lastServed.delete(account);
@@ -175,7 +176,7 @@ export function createAnalyticsPool(options: PoolOptions, log: Logger): Analytic
       const task = next();
       if (!task) return;
       slot.current = task;
-      task.startedAt = performance.now();
+      slot.startedAt = performance.now();
       running.add(task.account);
       slot.timer = setTimeout(
         () =>
@@ -210,7 +211,6 @@ export function createAnalyticsPool(options: PoolOptions, log: Logger): Analytic
           task,
           transfer: runOptions.transfer ? transferable(task) : [],
           spent: runOptions.spent,
-          startedAt: 0,
           resolve: resolve as (value: unknown) => void,
           reject,
         });
