@@ -1,4 +1,5 @@
 import { createHash, randomUUID } from 'node:crypto';
+import { StringDecoder } from 'node:string_decoder';
 import {
   CSV_COLUMNS,
   type DocumentMetric,
@@ -147,9 +148,12 @@ function liveEntryCursor<T>(
   );
 }
 
+/** Characters of text gathered before an export yields it (the COPY path gets one message per row). */
+const EXPORT_CHUNK_CHARS = 64 * 1024;
+
 /**
  * The entries of the JSON export as comma-separated JSON text, in (date, id) order. On PostgreSQL
- * through liveEntryCursor; elsewhere (PGlite, a transaction) keyset batches of the same text.
+ * through COPY (entryJsonCopy); elsewhere (PGlite, a transaction) keyset batches of the same text.
  */
 async function* entryJsonText(
   db: Executor,
@@ -157,15 +161,56 @@ async function* entryJsonText(
   input: Pick<ExportInput, 'from' | 'to' | 'metricIds'>,
 ): AsyncGenerator<string> {
   const client = copyClient(db);
-  const batches = client
-    ? liveEntryCursor<{ text: string }>(client, `${ENTRY_JSON} as text`, userId, input)
-    : entryBatches(db, userId, input, EXPORT_BATCH, sql.raw(ENTRY_JSON));
+  if (client) {
+    yield* entryJsonCopy(client, userId, input);
+    return;
+  }
   let first = true;
-  for await (const batch of batches) {
+  for await (const batch of entryBatches(db, userId, input, EXPORT_BATCH, sql.raw(ENTRY_JSON))) {
     const text = batch.map((row) => row.text).join(',');
     yield first ? text : `,${text}`;
     first = false;
   }
+}
+
+/**
+ * The entries' JSON text as COPY sends it: one query, one snapshot, and no row objects on this side.
+ * CSV mode with a quote and a delimiter that JSON text never holds raw (the database's JSON escapes
+ * every control character) writes each row's text as it is, one line per entry; the line breaks
+ * become the commas between entries. The stream's backpressure pauses the connection.
+ */
+async function* entryJsonCopy(
+  client: postgres.Sql,
+  userId: string,
+  input: Pick<ExportInput, 'from' | 'to' | 'metricIds'>,
+): AsyncGenerator<string> {
+  const readable = await client
+    .unsafe(
+      `copy (select ${ENTRY_JSON} from entries where ${liveEntryWhere(userId, input)} order by date, id) ` +
+        `to stdout with (format csv, quote e'\\x01', delimiter e'\\x02')`,
+    )
+    .readable();
+  // A row's bytes may end inside a character: the decoder keeps the rest for the next chunk.
+  const decoder = new StringDecoder('utf8');
+  let parts: string[] = [];
+  let size = 0;
+  // One chunk behind, so that the last can lose its trailing comma.
+  let held: string | undefined;
+  for await (const chunk of readable as AsyncIterable<Buffer>) {
+    const text = decoder.write(chunk);
+    parts.push(text);
+    size += text.length;
+    if (size < EXPORT_CHUNK_CHARS) continue;
+    if (held !== undefined) yield held;
+    held = parts.join('').replaceAll('\n', ',');
+    parts = [];
+    size = 0;
+  }
+  parts.push(decoder.end());
+  const rest = parts.join('').replaceAll('\n', ',');
+  const last = held === undefined ? rest : held + rest;
+  // Every line ends with a break, so the text ends with one comma (or is empty: no entries).
+  if (last) yield last.slice(0, -1);
 }
 
 /** The JSON export, as text chunks: a versioned document whose entries are streamed batch by batch. */
