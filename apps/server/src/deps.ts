@@ -1,4 +1,4 @@
-import type { Config, Logger } from '@lifexp/config';
+import type { Config, KeyedBuckets, Logger } from '@lifexp/config';
 import type { Database } from '@lifexp/db';
 import type { AnalyticsService } from '@lifexp/insights';
 import type { Jobs } from './jobs';
@@ -15,6 +15,11 @@ export interface AppDeps {
   analytics: AnalyticsService;
   jobs: Jobs;
   notifications: NotificationsService;
+  /**
+   * Each account's API calls on this instance (API_ACCOUNT_CALLS_PER_SECOND after
+   * API_ACCOUNT_CALLS_BURST), over HTTP and WebSocket alike: see http/accountRate.
+   */
+  accountCalls: KeyedBuckets;
   /** Prometheus metrics; null unless METRICS_TOKEN is set. */
   metrics: ServerMetrics | null;
 }

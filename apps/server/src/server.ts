@@ -3,7 +3,7 @@ import type { IncomingMessage, Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import type { Duplex } from 'node:stream';
 import { createAdaptorServer } from '@hono/node-server';
-import { type Config, createLogger, type Logger } from '@lifexp/config';
+import { type Config, createKeyedBuckets, createLogger, type Logger } from '@lifexp/config';
 import { createDb, type Database } from '@lifexp/db';
 import { createAnalyticsService } from '@lifexp/insights';
 import { applyWSSHandler } from '@trpc/server/adapters/ws';
@@ -82,7 +82,11 @@ export async function createServerCore(
     throw error;
   }
   const metrics = config.metricsToken ? createMetrics(config.role) : null;
-  const deps: AppDeps = { config, database, log, hub, analytics, jobs, notifications, metrics };
+  const accountCalls = createKeyedBuckets({
+    perSecond: config.apiAccountCallsPerSecond,
+    capacity: config.apiAccountCallsBurst,
+  });
+  const deps: AppDeps = { config, database, log, hub, analytics, jobs, notifications, accountCalls, metrics };
   // Backups of an embedded database this server opened itself (not a handle it was given).
   const admin =
     !options.database && !config.databaseUrl

@@ -1,7 +1,7 @@
 import { createSession, rowsOf } from '@lifexp/db';
 import { sql } from 'drizzle-orm';
 import { expect, it } from 'vitest';
-import { call, describeServer, send, signUp } from './support';
+import { call, describeServer, errorOf, send, signUp, wsClient } from './support';
 
 // One account's API calls per second (API_ACCOUNT_CALLS_PER_SECOND after API_ACCOUNT_CALLS_BURST),
 // set low here: 5 at once, then one every 20 s (no test waits for a refill). A refusal is held for
@@ -102,6 +102,36 @@ describeServer(
       expect((await list(person.token)).status).toBe(200);
     });
 
+    it("counts calls over a WebSocket with the account's calls over HTTP, and refuses them alike", async () => {
+      const person = await signUp(ctx().url);
+      const { socket, client } = wsClient(ctx().url, { token: person.token });
+      const other = await signUp(ctx().url);
+      const second = wsClient(ctx().url, { token: other.token });
+      try {
+        for (let i = 0; i < 3; i++) expect(await client.metrics.list.query({})).toEqual([]);
+        for (let i = 0; i < 2; i++) expect((await list(person.token)).status).toBe(200);
+        const refused = await errorOf(
+          client.metrics.create.mutate({ name: 'Mood', type: 'rating', category: 'mood' }),
+        );
+        expect(refused).toEqual({
+          code: 'TOO_MANY_REQUESTS',
+          message: 'at most 0.05 API calls a second per account; ask again in 20 s',
+          details: { retryAfterSeconds: 20 },
+        });
+        const metrics = await ctx().database.database.db.execute(
+          sql`select name from metrics where user_id = ${person.user.id}`,
+        );
+        expect(rowsOf(metrics)).toEqual([]);
+        // The socket stays open; HTTP is refused as well; another account's socket is not affected.
+        expect((await errorOf(client.metrics.list.query({}))).code).toBe('TOO_MANY_REQUESTS');
+        expect(await second.client.metrics.list.query({})).toEqual([]);
+        expect((await list(person.token)).status).toBe(429);
+      } finally {
+        socket.close();
+        second.socket.close();
+      }
+    });
+
     it('holds at most API_REFUSAL_HOLD_MAX refusals at once; the rest are answered at once', async () => {
       const person = await signUp(ctx().url);
       for (let i = 0; i < 5; i++) expect((await list(person.token)).status).toBe(200);
@@ -139,4 +169,6 @@ describeServer(
     });
   },
   env,
+  // On a port: the WebSocket case needs a socket.
+  { listen: true },
 );

@@ -1,15 +1,21 @@
-import { createKeyedBuckets } from '@lifexp/config';
+import type { Config } from '@lifexp/config';
 import type { MiddlewareHandler } from 'hono';
 import { requestToken } from '../auth/cookies';
 import type { AppDeps } from '../deps';
 import type { HonoEnv } from './env';
 import { errorResponse, trpcCallsInPath, trpcErrorResponse } from './plain';
 
+/** The refusal's message, over HTTP and WebSocket alike. */
+export function callRateMessage(config: Config, retryAfterSeconds: number): string {
+  return `at most ${config.apiAccountCallsPerSecond} API calls a second per account; ask again in ${retryAfterSeconds} s`;
+}
+
 /**
  * One account's API calls per second on this instance (API_ACCOUNT_CALLS_PER_SECOND, after a burst
  * of API_ACCOUNT_CALLS_BURST), over every device and token, counted before any procedure runs: a
  * refusal costs a session-cache lookup and a short answer, so a client that keeps calling cannot
- * take the event loop from everyone else. Each call of a tRPC batch counts. A request without a
+ * take the event loop from everyone else. Each call of a tRPC batch counts. Calls over a WebSocket
+ * take from the same buckets (deps.accountCalls) in the procedures' pipeline (trpc/init). A request without a
  * valid session passes on to be refused by the procedure (sign-in has limits of its own); so does
  * a route that takes no session (`sessionless`: the API's documents, the unsubscribe link), whose
  * token, if one is sent, is neither validated nor counted.
@@ -19,11 +25,7 @@ export function createAccountCallRate(
   sessionless: Iterable<string> = [],
 ): (surface: 'trpc' | 'rest') => MiddlewareHandler<HonoEnv> {
   const skipped = new Set(sessionless);
-  const { config } = deps;
-  const buckets = createKeyedBuckets({
-    perSecond: config.apiAccountCallsPerSecond,
-    capacity: config.apiAccountCallsBurst,
-  });
+  const { config, accountCalls: buckets } = deps;
   let held = 0;
   return (surface) => async (c, next) => {
     if (skipped.has(c.req.path)) return next();
@@ -47,7 +49,7 @@ export function createAccountCallRate(
           held -= 1;
         });
       }
-      const message = `at most ${config.apiAccountCallsPerSecond} API calls a second per account; ask again in ${retryAfterSeconds} s`;
+      const message = callRateMessage(config, retryAfterSeconds);
       const details = { retryAfterSeconds };
       return surface === 'rest'
         ? errorResponse(c, 'TOO_MANY_REQUESTS', message, details)

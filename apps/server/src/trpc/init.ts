@@ -2,6 +2,7 @@ import { DomainError } from '@lifexp/db';
 import { initTRPC, TRPCError } from '@trpc/server';
 import type { OpenApiMeta } from 'trpc-to-openapi';
 import { ZodError, z } from 'zod';
+import { callRateMessage } from '../http/accountRate';
 import { issuesMessage } from '../http/issues';
 import { crossSiteRefused } from '../http/origin';
 import type { Context } from './context';
@@ -138,6 +139,19 @@ export const protectedProcedure = publicProcedure.use(({ ctx, next }) => {
   // A WebSocket connection authenticates once; the hub revokes it when its session ends.
   if (!ctx.auth || ctx.connection?.revoked)
     throw new TRPCError({ code: 'UNAUTHORIZED', message: 'not signed in' });
+  // A call over a WebSocket counts toward its account's call rate, as an HTTP call does before
+  // tRPC (http/accountRate); it is refused without being held (the socket's other calls go on).
+  if (ctx.transport === 'ws') {
+    const buckets = ctx.deps.accountCalls;
+    const account = ctx.auth.user.id;
+    if (buckets.available(account) < 1) {
+      const retryAfterSeconds = buckets.retryAfterSeconds(account, 1);
+      throw new DomainError('TOO_MANY_REQUESTS', callRateMessage(ctx.deps.config, retryAfterSeconds), {
+        retryAfterSeconds,
+      });
+    }
+    buckets.take(account, 1);
+  }
   return next({ ctx: { auth: ctx.auth } });
 });
 
