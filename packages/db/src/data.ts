@@ -19,7 +19,7 @@ import { toPublicUser } from './accounts';
 import type { Change } from './changes';
 import { mutate } from './changes';
 import { type Db, type Executor, rowsOf, type Tx } from './client';
-import { latestAllowedDate, liveEntryConditions, rewriteEntry, toEntry } from './entries';
+import { ENTRY_JSON, latestAllowedDate, liveEntryConditions, rewriteEntry, toEntry } from './entries';
 import { type EntryRules, normalizeEntry, sameEntryContent } from './entryRules';
 import { DomainError } from './errors';
 import { listActiveInsights } from './insights';
@@ -91,17 +91,6 @@ export async function* entryBatches(
     if (rows.length < batchSize) return;
   }
 }
-
-/**
- * An entry as JSON text, built by the database: the fields, their order and their forms of toEntry
- * (timestamps as toISOString writes them), so the rows never pass through JavaScript objects.
- */
-const ENTRY_JSON = `'{"id":"' || id || '","metricId":"' || metric_id || '","value":' || value::text ||
-  ',"numericValue":' || coalesce(numeric_value::text, 'null') || ',"date":"' || date || '","time":' ||
-  coalesce('"' || time || '"', 'null') || ',"notes":' || coalesce(to_json(notes)::text, 'null') ||
-  ',"tags":' || to_json(tags)::text || ',"version":' || version ||
-  ',"createdAt":"' || to_char(created_at at time zone 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS.MS"Z"') ||
-  '","updatedAt":"' || to_char(updated_at at time zone 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS.MS"Z"') || '"}'`;
 
 /** The postgres.js client under a Drizzle handle, when there is one (not in a transaction, not PGlite). */
 function copyClient(db: Executor): postgres.Sql | undefined {

@@ -37,6 +37,17 @@ export function toEntry(row: EntryRow): Entry {
   };
 }
 
+/**
+ * An entry as JSON text, built by the database: the fields, their order and their forms of toEntry
+ * (timestamps as toISOString writes them), so the rows never pass through JavaScript objects.
+ */
+export const ENTRY_JSON = `'{"id":"' || id || '","metricId":"' || metric_id || '","value":' || value::text ||
+  ',"numericValue":' || coalesce(numeric_value::text, 'null') || ',"date":"' || date || '","time":' ||
+  coalesce('"' || time || '"', 'null') || ',"notes":' || coalesce(to_json(notes)::text, 'null') ||
+  ',"tags":' || to_json(tags)::text || ',"version":' || version ||
+  ',"createdAt":"' || to_char(created_at at time zone 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS.MS"Z"') ||
+  '","updatedAt":"' || to_char(updated_at at time zone 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS.MS"Z"') || '"}'`;
+
 const entryKind: OwnedKind<typeof entries, Entry> = {
   table: entries,
   name: 'entry',
@@ -423,7 +434,7 @@ interface Cursor {
   id: string;
 }
 
-function encodeCursor(row: EntryRow): string {
+function encodeCursor(row: Pick<Entry, 'date' | 'time' | 'id'>): string {
   return Buffer.from(JSON.stringify([row.date, row.time ?? '00:00:00', row.id])).toString('base64url');
 }
 
@@ -454,12 +465,14 @@ export async function listEntries(
   input: ListEntriesInput,
 ): Promise<{ items: Entry[]; nextCursor: string | null }> {
   const rows = await listEntriesQuery(db, userId, input);
-  const page = rows.slice(0, input.limit);
-  const last = page.at(-1);
-  return {
-    items: page.map(toEntry),
-    nextCursor: rows.length > input.limit && last ? encodeCursor(last) : null,
-  };
+  const more = rows.length > input.limit;
+  // Each row is the entry's JSON text as the database built it (ENTRY_JSON: toEntry's fields and
+  // forms): the page is one JSON.parse, with no row mapping or Date objects on the way.
+  const items = JSON.parse(
+    `[${(more ? rows.slice(0, input.limit) : rows).map((row) => row.text).join(',')}]`,
+  ) as Entry[];
+  const last = items.at(-1);
+  return { items, nextCursor: more && last ? encodeCursor(last) : null };
 }
 
 /** The user's live entries, optionally within dates and metrics: shared by listing and export. */
@@ -481,7 +494,7 @@ export function listEntriesQuery(db: Executor, userId: string, input: ListEntrie
   const timeKey = sql`coalesce(${entries.time}, '00:00:00'::time)`;
   const cursor = input.cursor ? decodeCursor(input.cursor) : undefined;
   return db
-    .select()
+    .select({ text: sql<string>`${sql.raw(ENTRY_JSON)}` })
     .from(entries)
     .where(
       and(
