@@ -703,14 +703,24 @@ async function stageEntries(
   let total: number | undefined;
   // Entries that come before the metrics (an unusual order) wait for them.
   const waiting: { index: number; value: unknown }[] = [];
+  // One batch is written while the next is read and checked: the database and this process work at
+  // the same time, with at most two batches held.
+  let writing: Promise<unknown> | undefined;
   const flush = async () => {
+    await writing;
+    writing = undefined;
     if (batch.length === 0) return;
     const rows = JSON.stringify(batch);
     batch = [];
-    await tx.execute(sql`
-      insert into import_entries
-      select * from json_to_recordset(${rows}::json)
-        as r(o integer, i uuid, m uuid, v jsonb, n double precision, d date, t time, x text, g text[])`);
+    // A real promise (a Drizzle query runs again each time it is awaited), awaited by the next
+    // flush; if the import fails before then, the transaction's rollback ends it.
+    writing = Promise.resolve(
+      tx.execute(sql`
+        insert into import_entries
+        select * from json_to_recordset(${rows}::json)
+          as r(o integer, i uuid, m uuid, v jsonb, n double precision, d date, t time, x text, g text[])`),
+    );
+    writing.catch(() => {});
   };
   const add = async (index: number, value: unknown) => {
     const row = check.entry(index, value);
@@ -744,6 +754,7 @@ async function stageEntries(
   if (seen % PROGRESS_EVERY !== 0) options.onProgress?.(seen, total ?? seen);
   check.finish();
   if (check.ok) await flush();
+  await writing;
   return staged;
 }
 

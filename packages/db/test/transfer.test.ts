@@ -120,6 +120,22 @@ describeEachDriver('streamed import and export', (ctx) => {
     await nothingWritten(db, user.id);
   });
 
+  it('refuses a document cut off after several staged batches as not valid JSON, with nothing written', async () => {
+    const { db } = ctx();
+    const user = await account(db);
+    const text = JSON.stringify(documentOf(12_000));
+    // Cut inside the 11,000th entry or so: two batches of 5,000 were staged (one may still be in flight).
+    const error = await refusal(
+      importStream(db, user.id, chunked(text.slice(0, Math.floor(text.length * 0.92)), 4_096), 'json'),
+    );
+    expect(error.code).toBe('BAD_REQUEST');
+    expect(error.message).toMatch(/^the file is not valid JSON/);
+    await nothingWritten(db, user.id);
+    // The connection is usable afterwards: the same document, whole, imports.
+    const report = await importStream(db, user.id, chunked(text, 4_096), 'json');
+    expect(report.entries.created).toBe(12_000);
+  });
+
   it('imports a document streamed in small chunks, the same as one parsed whole', async () => {
     const { db } = ctx();
     const document = documentOf(7_001);
