@@ -133,7 +133,20 @@ function significant3(value: number): number {
   return value === 0 ? 0 : Number(value.toPrecision(3));
 }
 
-export function computeCorrelations(inputs: SeriesInput[], params: CorrelationParams) {
+type ScanFinding = ReturnType<typeof correlationScan>['findings'][number];
+
+/**
+ * One question's scan, its findings kept by `q` (or `all`) and ranked strongest first — smallest q,
+ * then p, then the largest |effect|, then a fixed order: every page of the question is cut from it.
+ */
+export interface RankedCorrelations {
+  kept: ScanFinding[];
+  testsRun: number;
+  skipped: number;
+}
+
+/** The scan behind a question of correlations, ranked (the costly part: it runs in a worker). */
+export function rankCorrelations(inputs: SeriesInput[], params: CorrelationParams): RankedCorrelations {
   const byId = new Map(inputs.map((input) => [input.metric.id, input]));
   const daily: DailySeries[] = inputs.map((input) => ({
     id: input.metric.id,
@@ -145,8 +158,6 @@ export function computeCorrelations(inputs: SeriesInput[], params: CorrelationPa
     minN: params.minN,
     method: (x, y) => methodFor(byId.get(x)!.metric, byId.get(y)!.metric, params.method),
   });
-  // Strongest first — smallest q, then p, then the largest |effect|, then a fixed order — and only
-  // the asked page is turned into findings with sentences: the answer's size is the page's.
   const kept = scan.findings.filter((finding) => params.all || finding.q <= params.q);
   kept.sort(
     (x, y) =>
@@ -157,6 +168,24 @@ export function computeCorrelations(inputs: SeriesInput[], params: CorrelationPa
       (x.y < y.y ? -1 : x.y > y.y ? 1 : 0) ||
       x.lag - y.lag,
   );
+  return { kept, testsRun: scan.testsRun, skipped: scan.skipped.length };
+}
+
+export function computeCorrelations(inputs: SeriesInput[], params: CorrelationParams) {
+  return correlationPage(inputs, rankCorrelations(inputs, params), params);
+}
+
+/**
+ * The asked page of a ranked question, turned into findings with sentences: the answer's size is the
+ * page's. Light (a page's findings only), so it may run where the ranking was cached.
+ */
+export function correlationPage(
+  inputs: SeriesInput[],
+  ranked: RankedCorrelations,
+  params: CorrelationParams,
+) {
+  const byId = new Map(inputs.map((input) => [input.metric.id, input]));
+  const { kept } = ranked;
   const offset = params.cursor ?? 0;
   const end = params.limit === undefined ? kept.length : Math.min(kept.length, offset + params.limit);
   const findings: CorrelationFinding[] = [];
@@ -214,8 +243,8 @@ export function computeCorrelations(inputs: SeriesInput[], params: CorrelationPa
     findings,
     total: kept.length,
     nextCursor: end < kept.length ? end : null,
-    testsRun: scan.testsRun,
-    skipped: scan.skipped.length,
+    testsRun: ranked.testsRun,
+    skipped: ranked.skipped,
   };
 }
 

@@ -11,9 +11,22 @@ import {
   storeInsightSet,
 } from '@lifexp/db';
 import { createLruCache } from './cache';
-import type { MetricMeta, SeriesInput } from './compute';
+import {
+  type CorrelationParams,
+  correlationPage,
+  LimitError,
+  type MetricMeta,
+  type RankedCorrelations,
+  type SeriesInput,
+} from './compute';
 import { createPacer, type Pacer } from './pacer';
 import { type AnalyticsPool, createAnalyticsPool, RETRY_AFTER_SECONDS } from './pool';
+import { limitAnswer } from './tasks';
+
+/** Ranked findings of one question kept for its later pages at most (about 3 MB). */
+const RANKED_KEEP_MAX = 20_000;
+/** What one ranked finding takes in memory, about (a plain object of eleven fields and an array). */
+const RANKED_BYTES_EACH = 160;
 
 const SECONDS_PER = { seconds: 1, minutes: 60, hours: 3600 } as const;
 const UNIT_LABEL = { seconds: 's', minutes: 'min', hours: 'h' } as const;
@@ -60,6 +73,8 @@ export interface AnalyticsService {
     size: number;
     bytes: number;
     series: { hits: number; misses: number; bytes: number };
+    /** The ranked findings of correlation questions, from which their pages are cut. */
+    ranked: { hits: number; misses: number; bytes: number };
   };
   close(): Promise<void>;
 }
@@ -130,6 +145,22 @@ export function createAnalyticsService(
     ownerOf: accountOf,
     maxOwnerBytes: config.analyticsCacheAccountBytes,
   });
+  /**
+   * Each correlation question's ranked findings (its parameters but the page's): the next page of a
+   * question is cut from them on this thread, without scanning again. Kept for questions of at most
+   * RANKED_KEEP_MAX findings; a larger one is scanned again for each page.
+   */
+  const rankedCache = createLruCache<RankedCorrelations>({
+    capacity: config.analyticsCacheEntries,
+    maxBytes: Math.floor(config.analyticsCacheBytes / 4),
+    sizeOf: (ranked) => ranked.kept.length * RANKED_BYTES_EACH + 256,
+    ownerOf: accountOf,
+    maxOwnerBytes: config.analyticsCacheAccountBytes,
+  });
+  let rankedHits = 0;
+  let rankedMisses = 0;
+  /** Moves on with every forgetUser: a ranking computed across one is not kept. */
+  let forgets = 0;
   /** Series loads in progress, by series-cache key: calls arriving together read the database once. */
   const seriesLoading = new Map<string, Promise<Loaded>>();
   /** Requests in progress, by key: a repeated request joins the one running. */
@@ -203,6 +234,16 @@ export function createAnalyticsService(
 
   type Loaded = Awaited<ReturnType<typeof inputs>>;
 
+  function seriesKeyOf(userId: string, seq: number, today: string, { from, to, metricId }: Range): string {
+    return `${userId}:${seq}:${today}:${JSON.stringify({ from, to, metricId })}`;
+  }
+
+  /** A correlation question's ranking: its parameters but the page's. */
+  function rankedKeyOf(userId: string, seq: number, today: string, params: CorrelationsInput): string {
+    const { cursor: _cursor, limit: _limit, ...question } = params;
+    return `${userId}:${seq}:${today}:${JSON.stringify(question)}`;
+  }
+
   /** The series of an interactive call, from the series cache when the data have not changed. */
   async function seriesOf(
     userId: string,
@@ -211,8 +252,7 @@ export function createAnalyticsService(
     today: string,
     spent: (ms: number) => void,
   ): Promise<Loaded> {
-    const { from, to, metricId } = range;
-    const key = `${userId}:${seq}:${today}:${JSON.stringify({ from, to, metricId })}`;
+    const key = seriesKeyOf(userId, seq, today, range);
     const hit = cacheOn ? seriesCache.get(key) : undefined;
     if (hit) {
       seriesHits += 1;
@@ -234,6 +274,15 @@ export function createAnalyticsService(
       return loaded;
     } finally {
       if (seriesLoading.get(key) === loading) seriesLoading.delete(key);
+    }
+  }
+
+  /** A page cut from a question's ranked findings, bounded as a worker's answer is. */
+  function pageOf(inputs: SeriesInput[], ranked: RankedCorrelations, params: CorrelationParams) {
+    try {
+      return limitAnswer(correlationPage(inputs, ranked, params), config.analyticsAnswerMaxBytes);
+    } catch (error) {
+      throw error instanceof LimitError ? badRequest(error.message) : error;
     }
   }
 
@@ -272,6 +321,8 @@ export function createAnalyticsService(
     kind: string,
     params: Range,
     compute: (today: string, seq: number, spent: (ms: number) => void) => Promise<T>,
+    /** Whether the answer can be made without loading or scanning (never refused for the share). */
+    free?: (today: string, seq: number) => boolean,
   ): Promise<T> {
     const [seq, user] = await Promise.all([latestSeq(database.db, userId), getUser(database.db, userId)]);
     const today = localToday(user.timezone);
@@ -284,7 +335,7 @@ export function createAnalyticsService(
         return hit as T;
       }
     }
-    if (!inflight.has(key) && allowance.available(userId) <= 0) {
+    if (!inflight.has(key) && allowance.available(userId) <= 0 && !free?.(today, seq)) {
       const seconds = allowance.retryAfterSeconds(userId);
       throw new DomainError(
         'TOO_MANY_REQUESTS',
@@ -314,20 +365,41 @@ export function createAnalyticsService(
           }),
         );
       }
-      return cached(userId, 'correlations', params, async (today, seq, spent) => {
-        const loaded = await seriesOf(userId, seq, params, today, spent);
-        const result = await pool.run(
-          {
-            kind: 'correlations',
-            inputs: loaded.inputs,
-            params,
-            maxAnswerBytes: config.analyticsAnswerMaxBytes,
-          },
-          userId,
-          { spent },
-        );
-        return { from: params.from ?? firstDay(loaded.inputs), to: loaded.to, ...result };
-      });
+      return cached(
+        userId,
+        'correlations',
+        params,
+        async (today, seq, spent) => {
+          const loaded = await seriesOf(userId, seq, params, today, spent);
+          const from = params.from ?? firstDay(loaded.inputs);
+          const rankedKey = rankedKeyOf(userId, seq, today, params);
+          const ranked = cacheOn ? rankedCache.get(rankedKey) : undefined;
+          if (ranked) {
+            rankedHits += 1;
+            return { from, to: loaded.to, ...pageOf(loaded.inputs, ranked, params) };
+          }
+          rankedMisses += 1;
+          const forgetsBefore = forgets;
+          const { ranked: kept, ...result } = await pool.run(
+            {
+              kind: 'correlations',
+              inputs: loaded.inputs,
+              params,
+              maxAnswerBytes: config.analyticsAnswerMaxBytes,
+              keepRankedUpTo: RANKED_KEEP_MAX,
+            },
+            userId,
+            { spent },
+          );
+          if (kept && cacheOn && forgets === forgetsBefore) rankedCache.set(rankedKey, kept);
+          return { from, to: loaded.to, ...result };
+        },
+        // A page cut from a kept ranking and kept series costs no compute share.
+        (today, seq) =>
+          cacheOn &&
+          rankedCache.get(rankedKeyOf(userId, seq, today, params)) !== undefined &&
+          seriesCache.get(seriesKeyOf(userId, seq, today, params)) !== undefined,
+      );
     },
     trends: (userId, params) =>
       cached(userId, 'trends', params, async (today, seq, spent) => {
@@ -361,6 +433,8 @@ export function createAnalyticsService(
     forgetUser(userId) {
       cache.deletePrefix(`${userId}:`);
       seriesCache.deletePrefix(`${userId}:`);
+      rankedCache.deletePrefix(`${userId}:`);
+      forgets += 1;
       for (const key of seriesLoading.keys()) if (key.startsWith(`${userId}:`)) seriesLoading.delete(key);
       for (const key of active.get(userId) ?? []) dropped.add(key);
     },
@@ -370,6 +444,7 @@ export function createAnalyticsService(
       size: cache.size,
       bytes: cache.bytes,
       series: { hits: seriesHits, misses: seriesMisses, bytes: seriesCache.bytes },
+      ranked: { hits: rankedHits, misses: rankedMisses, bytes: rankedCache.bytes },
     }),
     close: () => pool.close(),
   };

@@ -1,10 +1,12 @@
 import { isMainThread, threadId } from 'node:worker_threads';
 import {
   type CorrelationParams,
-  computeCorrelations,
   computeInsights,
   computeTrends,
+  correlationPage,
   LimitError,
+  type RankedCorrelations,
+  rankCorrelations,
   type SeriesInput,
 } from './compute';
 
@@ -15,6 +17,8 @@ export type AnalyticsTask =
       params: CorrelationParams;
       /** The answer's JSON may not be larger than this (a page too large is refused). */
       maxAnswerBytes?: number;
+      /** The ranked findings come back too, for the pages that follow, when there are at most this many. */
+      keepRankedUpTo?: number;
     }
   | { kind: 'trends'; inputs: SeriesInput[]; maxAnswerBytes?: number }
   | { kind: 'insights'; inputs: SeriesInput[]; params: { q: number; minN: number; to: string } }
@@ -37,7 +41,7 @@ export interface ProbeResult {
 }
 
 export type TaskResult<T extends AnalyticsTask> = T extends { kind: 'correlations' }
-  ? ReturnType<typeof computeCorrelations>
+  ? ReturnType<typeof correlationPage> & { ranked?: RankedCorrelations }
   : T extends { kind: 'trends' }
     ? ReturnType<typeof computeTrends>
     : T extends { kind: 'probe' }
@@ -46,8 +50,11 @@ export type TaskResult<T extends AnalyticsTask> = T extends { kind: 'correlation
 
 export function runTask(task: AnalyticsTask): unknown {
   switch (task.kind) {
-    case 'correlations':
-      return limitAnswer(computeCorrelations(task.inputs, task.params), task.maxAnswerBytes);
+    case 'correlations': {
+      const ranked = rankCorrelations(task.inputs, task.params);
+      const page = limitAnswer(correlationPage(task.inputs, ranked, task.params), task.maxAnswerBytes);
+      return ranked.kept.length <= (task.keepRankedUpTo ?? -1) ? { ...page, ranked } : page;
+    }
     case 'trends':
       return limitAnswer(computeTrends(task.inputs), task.maxAnswerBytes);
     case 'insights':
@@ -72,7 +79,7 @@ export function runTask(task: AnalyticsTask): unknown {
 }
 
 /** An answer whose JSON is larger than the limit is refused, never sent or cached. */
-function limitAnswer<T>(answer: T, maxBytes: number | undefined): T {
+export function limitAnswer<T>(answer: T, maxBytes: number | undefined): T {
   if (maxBytes === undefined) return answer;
   const bytes = Buffer.byteLength(JSON.stringify(answer));
   if (bytes > maxBytes) {

@@ -129,6 +129,50 @@ describeEachDriver('paced recomputes', (ctx) => {
     expect(analytics.cacheStats().series).toMatchObject({ misses: 3, hits: 2 });
   }, 120_000);
 
+  it('pages of one correlation question are cut from one scan; another question or a write scans again', async () => {
+    const userId = await account(120);
+    const analytics = service(100);
+    const question = { q: 0.5, maxLag: 2, all: true };
+    const ask = (extra: { limit: number; cursor?: number }) =>
+      analytics.correlations(userId, correlationsInput.parse({ ...question, ...extra }));
+    const whole = await ask({ limit: 200 });
+    expect(whole.total).toBeGreaterThan(9);
+    expect(whole.nextCursor).toBeNull();
+    expect(analytics.cacheStats().ranked).toMatchObject({ misses: 1, hits: 0 });
+    expect(analytics.cacheStats().ranked.bytes).toBeGreaterThan(0);
+
+    const paged: unknown[] = [];
+    let pages = 0;
+    for (let cursor: number | undefined; ; ) {
+      const page = await ask({ limit: 4, ...(cursor === undefined ? {} : { cursor }) });
+      pages += 1;
+      expect(page.total).toBe(whole.total);
+      expect(page.testsRun).toBe(whole.testsRun);
+      paged.push(...page.findings);
+      if (page.nextCursor === null) break;
+      cursor = page.nextCursor;
+    }
+    expect(paged).toEqual(whole.findings);
+    expect(analytics.cacheStats().ranked).toMatchObject({ misses: 1, hits: pages });
+    // A page cut from the kept ranking is the page a fresh scan gives.
+    const fresh = service(100);
+    expect(await ask({ limit: 4, cursor: 4 })).toEqual(
+      await fresh.correlations(userId, correlationsInput.parse({ ...question, limit: 4, cursor: 4 })),
+    );
+
+    // Another question is another scan; so is the same one after a write.
+    await analytics.correlations(userId, correlationsInput.parse({ ...question, q: 0.2 }));
+    expect(analytics.cacheStats().ranked.misses).toBe(2);
+    const metrics = await listMetrics(ctx().db, userId, { includeArchived: false });
+    const rating = metrics.find((metric) => metric.type === 'rating');
+    await createEntry(ctx().db, userId, { metricId: rating!.id, date: today, value: 4, time: '23:58' });
+    await ask({ limit: 4, cursor: 4 });
+    expect(analytics.cacheStats().ranked.misses).toBe(3);
+    // Forgetting the user drops its rankings.
+    analytics.forgetUser(userId);
+    expect(analytics.cacheStats().ranked.bytes).toBe(0);
+  }, 120_000);
+
   it('calls arriving together share one load of the series', async () => {
     const userId = await account(90);
     const analytics = service(100);
@@ -164,6 +208,11 @@ describeEachDriver('paced recomputes', (ctx) => {
     expect(refused.details.retryAfterSeconds).toBe(Math.max(1, Math.ceil(spent / 100)));
     // ...but not an answer it has already been given, and not another account.
     expect(await analytics.correlations(userId, correlationsInput.parse({ q: 0.05 }))).toEqual(first);
+    // Nor another page of a question it has asked: cut from the kept ranking, it costs nothing.
+    expect(first.findings.length).toBeGreaterThan(0);
+    const page = await analytics.correlations(userId, correlationsInput.parse({ q: 0.05, limit: 1 }));
+    expect(page.findings).toEqual(first.findings.slice(0, 1));
+    expect(page.total).toBe(first.total);
     await expect(analytics.trends(other, {})).resolves.toBeDefined();
     // Once the debt is paid off, it computes again.
     now += refused.details.retryAfterSeconds * 1000 + 1;
