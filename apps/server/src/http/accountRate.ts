@@ -11,6 +11,21 @@ export function callRateMessage(config: Config, retryAfterSeconds: number): stri
 }
 
 /**
+ * Spends `calls` of the account's calls (deps.accountCalls), over HTTP and WebSocket alike: null
+ * when they are taken, or the seconds to wait when the account has not that many left (nothing taken).
+ */
+export function spendCalls(
+  deps: Pick<AppDeps, 'accountCalls'>,
+  account: string,
+  calls: number,
+): number | null {
+  const buckets = deps.accountCalls;
+  if (buckets.available(account) < calls) return buckets.retryAfterSeconds(account, calls);
+  buckets.take(account, calls);
+  return null;
+}
+
+/**
  * One account's API calls per second on this instance (API_ACCOUNT_CALLS_PER_SECOND, after a burst
  * of API_ACCOUNT_CALLS_BURST), over every device and token, counted before any procedure runs: a
  * refusal costs a session-cache lookup and a short answer, so a client that keeps calling cannot
@@ -25,7 +40,7 @@ export function createAccountCallRate(
   sessionless: Iterable<string> = [],
 ): (surface: 'trpc' | 'rest') => MiddlewareHandler<HonoEnv> {
   const skipped = new Set(sessionless);
-  const { config, accountCalls: buckets } = deps;
+  const { config } = deps;
   let held = 0;
   return (surface) => async (c, next) => {
     if (skipped.has(c.req.path)) return next();
@@ -38,8 +53,8 @@ export function createAccountCallRate(
     if (!validated) return next();
     const account = validated.session.userId;
     const calls = surface === 'trpc' ? trpcCallsInPath(c.req.path) : 1;
-    if (buckets.available(account) < calls) {
-      const retryAfterSeconds = buckets.retryAfterSeconds(account, calls);
+    const retryAfterSeconds = spendCalls(deps, account, calls);
+    if (retryAfterSeconds !== null) {
       // Held a while (at most its Retry-After) before it is answered: a client that ignores
       // Retry-After and asks again at once is slowed to one refusal per hold on each connection.
       const hold = Math.min(retryAfterSeconds * 1000, config.apiRefusalHoldMs);
@@ -55,7 +70,6 @@ export function createAccountCallRate(
         ? errorResponse(c, 'TOO_MANY_REQUESTS', message, details)
         : trpcErrorResponse(c, 'TOO_MANY_REQUESTS', 429, message, details);
     }
-    buckets.take(account, calls);
     return next();
   };
 }

@@ -2,7 +2,7 @@ import { DomainError } from '@lifexp/db';
 import { initTRPC, TRPCError } from '@trpc/server';
 import type { OpenApiMeta } from 'trpc-to-openapi';
 import { ZodError, z } from 'zod';
-import { callRateMessage } from '../http/accountRate';
+import { callRateMessage, spendCalls } from '../http/accountRate';
 import { issuesMessage } from '../http/issues';
 import { crossSiteRefused } from '../http/origin';
 import type { Context } from './context';
@@ -141,16 +141,11 @@ export const protectedProcedure = publicProcedure.use(({ ctx, next }) => {
     throw new TRPCError({ code: 'UNAUTHORIZED', message: 'not signed in' });
   // A call over a WebSocket counts toward its account's call rate, as an HTTP call does before
   // tRPC (http/accountRate); it is refused without being held (the socket's other calls go on).
-  if (ctx.transport === 'ws') {
-    const buckets = ctx.deps.accountCalls;
-    const account = ctx.auth.user.id;
-    if (buckets.available(account) < 1) {
-      const retryAfterSeconds = buckets.retryAfterSeconds(account, 1);
-      throw new DomainError('TOO_MANY_REQUESTS', callRateMessage(ctx.deps.config, retryAfterSeconds), {
-        retryAfterSeconds,
-      });
-    }
-    buckets.take(account, 1);
+  const retryAfterSeconds = ctx.transport === 'ws' ? spendCalls(ctx.deps, ctx.auth.user.id, 1) : null;
+  if (retryAfterSeconds !== null) {
+    throw new DomainError('TOO_MANY_REQUESTS', callRateMessage(ctx.deps.config, retryAfterSeconds), {
+      retryAfterSeconds,
+    });
   }
   return next({ ctx: { auth: ctx.auth } });
 });
