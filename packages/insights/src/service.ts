@@ -159,8 +159,6 @@ export function createAnalyticsService(
   });
   let rankedHits = 0;
   let rankedMisses = 0;
-  /** Moves on with every forgetUser: a ranking computed across one is not kept. */
-  let forgets = 0;
   /** Series loads in progress, by series-cache key: calls arriving together read the database once. */
   const seriesLoading = new Map<string, Promise<Loaded>>();
   /** Requests in progress, by key: a repeated request joins the one running. */
@@ -320,7 +318,13 @@ export function createAnalyticsService(
     userId: string,
     kind: string,
     params: Range,
-    compute: (today: string, seq: number, spent: (ms: number) => void) => Promise<T>,
+    compute: (
+      today: string,
+      seq: number,
+      spent: (ms: number) => void,
+      /** Whether the user was forgotten while this ran: what it made is then not kept. */
+      forgotten: () => boolean,
+    ) => Promise<T>,
     /** Whether the answer can be made without loading or scanning (never refused for the share). */
     free?: (today: string, seq: number) => boolean,
   ): Promise<T> {
@@ -345,7 +349,12 @@ export function createAnalyticsService(
     }
     return admit(userId, key, async () => {
       misses += 1;
-      const value = await compute(today, seq, (ms) => allowance.take(userId, ms));
+      const value = await compute(
+        today,
+        seq,
+        (ms) => allowance.take(userId, ms),
+        () => dropped.has(key),
+      );
       if (cacheOn && !dropped.has(key)) cache.set(key, value);
       return value;
     });
@@ -369,7 +378,7 @@ export function createAnalyticsService(
         userId,
         'correlations',
         params,
-        async (today, seq, spent) => {
+        async (today, seq, spent, forgotten) => {
           const loaded = await seriesOf(userId, seq, params, today, spent);
           const from = params.from ?? firstDay(loaded.inputs);
           const rankedKey = rankedKeyOf(userId, seq, today, params);
@@ -379,7 +388,6 @@ export function createAnalyticsService(
             return { from, to: loaded.to, ...pageOf(loaded.inputs, ranked, params) };
           }
           rankedMisses += 1;
-          const forgetsBefore = forgets;
           const { ranked: kept, ...result } = await pool.run(
             {
               kind: 'correlations',
@@ -391,7 +399,7 @@ export function createAnalyticsService(
             userId,
             { spent },
           );
-          if (kept && cacheOn && forgets === forgetsBefore) rankedCache.set(rankedKey, kept);
+          if (kept && cacheOn && !forgotten()) rankedCache.set(rankedKey, kept);
           return { from, to: loaded.to, ...result };
         },
         // A page cut from a kept ranking and kept series costs no compute share.
@@ -434,7 +442,6 @@ export function createAnalyticsService(
       cache.deletePrefix(`${userId}:`);
       seriesCache.deletePrefix(`${userId}:`);
       rankedCache.deletePrefix(`${userId}:`);
-      forgets += 1;
       for (const key of seriesLoading.keys()) if (key.startsWith(`${userId}:`)) seriesLoading.delete(key);
       for (const key of active.get(userId) ?? []) dropped.add(key);
     },
