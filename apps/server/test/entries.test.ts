@@ -354,6 +354,15 @@ describeServer('entries', (ctx) => {
     expect(result.items.map((entry) => entry.id).sort()).toEqual(expected.map((entry) => entry.id).sort());
     expect(expected.length).toBeGreaterThan(0);
     expect((await client.entries.list.query({ tag: 'late', limit: 500 })).items).toHaveLength(15);
+    // Several tags: entries carrying every one of them.
+    const both = await client.entries.list.query({ tag: ['GYM', 'late'], limit: 500 });
+    expect(both.items.map((entry) => entry.id).sort()).toEqual(
+      all
+        .filter((entry) => entry.tags.includes('gym') && entry.tags.includes('late'))
+        .map((entry) => entry.id)
+        .sort(),
+    );
+    expect(both.items).toHaveLength(15);
 
     const badRange = await errorOf(client.entries.list.query({ from: '2026-03-01', to: '2026-02-01' }));
     expect(badRange).toMatchObject({ code: 'BAD_REQUEST', message: 'to: from must not be after to' });

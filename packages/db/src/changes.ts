@@ -1,7 +1,7 @@
 import type { ChangeEvent } from '@lifexp/contracts';
 import { and, asc, eq, gt, lte, type SQL, sql } from 'drizzle-orm';
 import type { Db, Executor, Tx } from './client';
-import { rowsOf } from './client';
+import { fixedStatement, rowsOf } from './client';
 import { changeLog, syncState } from './schema';
 
 /** The NOTIFY channel that carries `{"u": userId, "s": seq}` after a user's change commits. */
@@ -57,49 +57,55 @@ export async function mutate<T>(
  * transaction.
  */
 export async function appendChanges(tx: Tx, userId: string, changes: readonly Change[]): Promise<number> {
-  const [state] = rowsOf<{ seq: string }>(await tx.execute(appendChangesQuery(userId, changes)));
+  const [state] = rowsOf<{ seq: string }>(await appendStatement(tx, appendValues(userId, changes)));
   if (!state) throw new Error('sequence allocation returned no row');
   return Number(state.seq);
 }
 
+/** The values of appendChangesSql's placeholders (`userId`, `count`, `changes`) for these changes. */
+export function appendValues(userId: string, changes: readonly Change[]) {
+  return {
+    userId,
+    count: changes.length,
+    changes: JSON.stringify(
+      changes.map((change) => ({
+        entity: change.entity,
+        entityId: change.entityId,
+        op: change.op,
+        data: change.op === 'delete' ? null : (change.data ?? null),
+        clientMutationId: change.clientMutationId ?? null,
+      })),
+    ),
+  };
+}
+
 /**
- * The statement behind appendChanges, for callers that fold their own write into it (see
- * createEntries): `before` adds common table expressions that run first, and `onlyIf` is a
- * condition on them without which no seq is allocated, nothing is logged and nothing is notified —
- * the statement then answers no row. It answers one row, `seq` (text), otherwise.
+ * The statement behind appendChanges, with placeholders for appendValues, for callers that fold their
+ * own write into it (see createEntries): `before` adds common table expressions that run first, and
+ * `onlyIf` is a condition on them without which no seq is allocated, nothing is logged and nothing is
+ * notified — the statement then answers no row. It answers one row, `seq` (text), otherwise.
  */
-export function appendChangesQuery(
-  userId: string,
-  changes: readonly Change[],
-  fold: { before: SQL; onlyIf: SQL } | undefined = undefined,
-): SQL {
-  const count = changes.length;
-  const rows = JSON.stringify(
-    changes.map((change) => ({
-      entity: change.entity,
-      entityId: change.entityId,
-      op: change.op,
-      data: change.op === 'delete' ? null : (change.data ?? null),
-      clientMutationId: change.clientMutationId ?? null,
-    })),
-  );
+export function appendChangesSql(fold: { before: SQL; onlyIf: SQL } | undefined = undefined): SQL {
+  const value = sql.placeholder;
   return sql`
     with ${fold ? sql`${fold.before},` : sql``} allocated as (
       insert into ${syncState} (user_id, seq)
-      select ${userId}::uuid, ${count} ${fold ? sql`where ${fold.onlyIf}` : sql``}
-      on conflict (user_id) do update set seq = ${syncState.seq} + ${count}
+      select ${value('userId')}::uuid, ${value('count')} ${fold ? sql`where ${fold.onlyIf}` : sql``}
+      on conflict (user_id) do update set seq = ${syncState.seq} + ${value('count')}
       returning seq
     ), logged as (
       insert into ${changeLog} (user_id, seq, entity, entity_id, op, data, client_mutation_id)
-      select ${userId}::uuid, allocated.seq - ${count} + change.ord, change.item->>'entity',
+      select ${value('userId')}::uuid, allocated.seq - ${value('count')} + change.ord, change.item->>'entity',
         change.item->>'entityId', change.item->>'op', nullif(change.item->'data', 'null'::jsonb),
         change.item->>'clientMutationId'
-      from allocated, jsonb_array_elements(${rows}::jsonb) with ordinality as change(item, ord)
+      from allocated, jsonb_array_elements(${value('changes')}::jsonb) with ordinality as change(item, ord)
     )
     select seq::text as seq,
-      pg_notify(${CHANGES_CHANNEL}, json_build_object('u', ${userId}::text, 's', seq)::text)
+      pg_notify(${CHANGES_CHANNEL}, json_build_object('u', ${value('userId')}::text, 's', seq)::text)
     from allocated`;
 }
+
+const appendStatement = fixedStatement(() => appendChangesSql());
 
 export async function latestSeq(db: Executor, userId: string): Promise<number> {
   const [state] = await db.select({ seq: syncState.seq }).from(syncState).where(eq(syncState.userId, userId));

@@ -1,6 +1,6 @@
 import { randomUUID } from 'node:crypto';
 import type { ListEntriesInput } from '@lifexp/contracts';
-import { sql } from 'drizzle-orm';
+import { fillPlaceholders, sql } from 'drizzle-orm';
 import { expect, it } from 'vitest';
 import { rowsOf } from '../src/client';
 import { listEntriesQuery } from '../src/entries';
@@ -23,10 +23,11 @@ describeEachDriver('entries.list indexes', (ctx) => {
   ];
   it.each(cases)('serves the %s filter from an index', async (_label, filter, index) => {
     const { db } = ctx();
-    const query = listEntriesQuery(db, userId, { limit: 100, ...filter }).toSQL();
+    const { statement, values } = listEntriesQuery(db, userId, { limit: 100, ...filter });
+    const query = statement.getQuery();
     const plan = await db.transaction(async (tx) => {
       await tx.execute(sql`set local enable_seqscan = off`);
-      const explained = sql.raw(`explain ${inline(query.sql, query.params)}`);
+      const explained = sql.raw(`explain ${inline(query.sql, fillPlaceholders(query.params, values))}`);
       return rowsOf<{ 'QUERY PLAN': string }>(await tx.execute(explained))
         .map((row) => row['QUERY PLAN'])
         .join('\n');
