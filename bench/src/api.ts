@@ -106,7 +106,7 @@ async function measure(
 }
 
 /** The ceiling: the same insert and select, straight to postgres.js, with no auth, validation or log. */
-function bareApp(sql: postgres.Sql) {
+export function bareApp(sql: postgres.Sql) {
   const app = new Hono();
   app.post('/entries', async (c) => {
     const userId = c.req.header('x-user-id')!;
@@ -132,7 +132,7 @@ function bareApp(sql: postgres.Sql) {
   return app;
 }
 
-async function listen(app: Hono): Promise<{ url: string; close(): Promise<void> }> {
+export async function listen(app: Hono): Promise<{ url: string; close(): Promise<void> }> {
   return new Promise((resolve) => {
     const server = serve({ fetch: app.fetch, port: 0, hostname: '127.0.0.1' }, (info: AddressInfo) => {
       resolve({

@@ -10,6 +10,7 @@ import { cpus, loadavg } from 'node:os';
 const benches: Record<string, () => Promise<void>> = {
   analytics: async () => (await import('./analytics.ts')).runAnalyticsBench(),
   api: async () => (await import('./api.ts')).runApiBench(),
+  'api-cpu': async () => (await import('./apicpu.ts')).runApiCpuBench(),
   sync: async () => (await import('./sync.ts')).runSyncBench(),
   insights: async () => (await import('./insights.ts')).runInsightsBench(),
   hostile: async () => (await import('./hostile.ts')).runHostileBench(),
