@@ -73,8 +73,41 @@ describeServer(
         body: JSON.stringify({ padding: 'x'.repeat(2 * 1024 * 1024) }),
       });
       expect(response.status).toBe(413);
+      // The rest of the body was never read: the connection cannot carry another request.
+      expect(response.headers.get('connection')).toBe('close');
       const body = (await response.json()) as { error: { data: { code: string } } };
       expect(body.error.data.code).toBe('PAYLOAD_TOO_LARGE');
+    });
+
+    it('counts a chunked body as it arrives: over the limit PAYLOAD_TOO_LARGE, under it read by the procedure', async () => {
+      // A stream body goes without Content-Length, as Transfer-Encoding: chunked.
+      const chunked = (path: string, text: string) =>
+        fetch(`${ctx().url}/trpc/${path}`, {
+          method: 'POST',
+          headers: { 'content-type': 'application/json' },
+          body: new ReadableStream({
+            start(controller) {
+              const bytes = new TextEncoder().encode(text);
+              for (let at = 0; at < bytes.length; at += 64 * 1024)
+                controller.enqueue(bytes.subarray(at, at + 64 * 1024));
+              controller.close();
+            },
+          }),
+          duplex: 'half',
+        } as RequestInit);
+      const big = await chunked('system.ping', JSON.stringify({ padding: 'x'.repeat(2 * 1024 * 1024) }));
+      expect(big.status).toBe(413);
+      expect(((await big.json()) as { error: { data: { code: string } } }).error.data.code).toBe(
+        'PAYLOAD_TOO_LARGE',
+      );
+      const small = await chunked(
+        'users.login',
+        JSON.stringify({ email: 'nobody-chunked@example.com', password: 'not-the-password-1' }),
+      );
+      expect(small.status).toBe(401);
+      expect(((await small.json()) as { error: { data: { code: string } } }).error.data.code).toBe(
+        'UNAUTHORIZED',
+      );
     });
 
     it("answers a batch over the body limit with one PAYLOAD_TOO_LARGE per call, in tRPC's shape", async () => {

@@ -10,10 +10,12 @@ import { ZodError, z } from 'zod';
 function counted<T extends z.ZodType>(schema: T): { schema: T; asyncCalls: () => number } {
   let calls = 0;
   const original = schema.parseAsync.bind(schema);
-  schema.parseAsync = ((...args: Parameters<T['parseAsync']>) => {
-    calls++;
-    return original(...args);
-  }) as T['parseAsync'];
+  Object.assign(schema, {
+    parseAsync: (data: unknown, params?: Parameters<T['parseAsync']>[1]) => {
+      calls++;
+      return original(data, params);
+    },
+  });
   return { schema, asyncCalls: () => calls };
 }
 
