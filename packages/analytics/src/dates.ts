@@ -55,21 +55,31 @@ export function daysBetween(from: string, to: string): number {
   return dayNumber(to) - dayNumber(from);
 }
 
-const dateFormats = new Map<string, Intl.DateTimeFormat>();
+/** Per time zone: its formatter, and the date it gave for the last minute asked about. */
+const zoneDays = new Map<string, { format: Intl.DateTimeFormat; minute: number; date: string }>();
 
 /** The local calendar date today in an IANA time zone (the one use of the clock and Intl here). */
 export function localToday(timezone: string, now = new Date()): string {
-  // Building a formatter is costly (it loads time-zone data): one per zone, reused.
-  let format = dateFormats.get(timezone);
-  if (!format) {
-    // en-CA formats dates as YYYY-MM-DD.
-    format = new Intl.DateTimeFormat('en-CA', {
+  let zone = zoneDays.get(timezone);
+  if (!zone) {
+    // Building a formatter is costly (it loads time-zone data): one per zone, reused. en-CA formats
+    // dates as YYYY-MM-DD.
+    const format = new Intl.DateTimeFormat('en-CA', {
       timeZone: timezone,
       year: 'numeric',
       month: '2-digit',
       day: '2-digit',
     });
-    dateFormats.set(timezone, format);
+    zone = { format, minute: Number.NaN, date: '' };
+    zoneDays.set(timezone, zone);
   }
-  return format.format(now);
+  // Every zone's offset has been a whole number of minutes since 1972, so a local date changes only
+  // on a minute's boundary: the answer for an instant holds for the rest of its minute. Formatting
+  // costs tens of microseconds, and every write asks.
+  const minute = Math.floor(now.getTime() / 60_000);
+  if (minute !== zone.minute) {
+    zone.date = zone.format.format(now);
+    zone.minute = minute;
+  }
+  return zone.date;
 }
