@@ -40,8 +40,8 @@ const CONNECTIONS = numberFlag('connections', 64);
 /** Users the "spread" create case divides its connections over. */
 const USERS = numberFlag('users', 16);
 /** Pool size of the server and of the bare route alike. */
-const POOL = 20;
-const LIST_LIMIT = 50;
+export const POOL = 20;
+export const LIST_LIMIT = 50;
 /** Turns per case (medians reported). */
 const ROUNDS = numberFlag('rounds', 1);
 const BASELINE = process.argv.find((arg) => arg.startsWith('--baseline='))?.slice('--baseline='.length);

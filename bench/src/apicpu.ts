@@ -14,7 +14,7 @@ import { createInterface } from 'node:readline';
 import { fileURLToPath, pathToFileURL } from 'node:url';
 import autocannon from 'autocannon';
 import postgres from 'postgres';
-import { bareApp, listen } from './api.ts';
+import { bareApp, LIST_LIMIT, listen, POOL } from './api.ts';
 import {
   createMoodMetric,
   machineLine,
@@ -31,8 +31,6 @@ const DURATION = numberFlag('duration', 8);
 const WARMUP = numberFlag('warmup', 2);
 const CONNECTIONS = numberFlag('connections', 64);
 const ROUNDS = numberFlag('rounds', 2, 1);
-const POOL = 20;
-const LIST_LIMIT = 50;
 const SERVE = process.argv.find((arg) => arg.startsWith('--serve='))?.slice('--serve='.length);
 
 interface ProfileNode {
