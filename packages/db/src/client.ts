@@ -103,7 +103,6 @@ async function appliedMigrationCount(db: Db): Promise<number> {
   return rowsOf<{ count: number }>(result)[0]?.count ?? 0;
 }
 
-/** postgres.js returns an array of rows, PGlite an object with `rows`: read either. */
 /**
  * A statement of fixed shape whose text Drizzle builds once per database handle: `build` writes it with
  * `sql.placeholder(name)` for each value, and a run passes only the values. `db.execute(sql)` walks the
@@ -127,6 +126,7 @@ export function fixedStatement(
   };
 }
 
+/** postgres.js returns an array of rows, PGlite an object with `rows`: read either. */
 export function rowsOf<T>(result: unknown): T[] {
   if (Array.isArray(result)) return result as T[];
   return ((result as { rows?: T[] }).rows ?? []) as T[];

@@ -507,7 +507,7 @@ export function liveEntryConditions(
   ];
 }
 
-/** Which of a page's optional filters a list query has: one prepared statement per shape (at most 16). */
+/** Which of a page's optional filters a list query has: one prepared statement per shape (at most 32). */
 interface ListShape {
   from: boolean;
   to: boolean;
