@@ -11,6 +11,7 @@ import {
   type UpdateEntryInput,
 } from '@lifexp/contracts';
 import { and, arrayContains, desc, eq, gte, inArray, isNull, lte, type Placeholder, sql } from 'drizzle-orm';
+import { QueryBuilder } from 'drizzle-orm/pg-core';
 import { appendChangesSql, appendValues, mutate } from './changes';
 import { type Db, type Executor, fixedStatement, rowsOf, type Tx } from './client';
 import { type EntryColumns, type EntryProblem, normalizeEntry, sameEntryContent } from './entryRules';
@@ -473,12 +474,8 @@ export async function listEntries(
   userId: string,
   input: ListEntriesInput,
 ): Promise<{ items: Entry[]; nextCursor: string | null }> {
-  const { statement, values } = listEntriesQuery(db, userId, input);
-  // The driver's rows as they come (both drivers' prepared queries have all()): Drizzle's row mapping
-  // checks each cell's field kind, which cost more than the page's JSON.parse.
-  const rows = await (statement as unknown as { all(v: typeof values): Promise<{ text: string }[]> }).all(
-    values,
-  );
+  const { statement, values } = listEntriesQuery(input);
+  const rows = rowsOf<{ text: string }>(await statement(db, { ...values, userId }));
   const more = rows.length > input.limit;
   // Each row is the entry's JSON text as the database built it (ENTRY_JSON: toEntry's fields and
   // forms): the page is one JSON.parse, with no row mapping or Date objects on the way.
@@ -508,7 +505,7 @@ export function liveEntryConditions(
 }
 
 /** Which of a page's optional filters a list query has: one prepared statement per shape (at most 32). */
-interface ListShape {
+export interface ListShape {
   from: boolean;
   to: boolean;
   metric: boolean;
@@ -517,16 +514,17 @@ interface ListShape {
 }
 
 /**
- * The list query of each shape, built once per database handle: Drizzle builds the SQL text and the
- * parameter order once, and a call only fills in its values (an entries.list at 50 rows spent about
- * a seventh of its server time building the same query again).
+ * The list query of each shape, its text built once (fixedStatement): a call only fills in its values
+ * (an entries.list at 50 rows spent about a seventh of its server time building the same query again,
+ * and more mapping its rows through Drizzle's field list; the rows are one text column each).
  */
-const listStatements = new WeakMap<Executor, Map<string, ReturnType<typeof prepareListQuery>>>();
+const listStatements = new Map<string, ReturnType<typeof fixedStatement>>();
 
-function prepareListQuery(db: Executor, shape: ListShape) {
+/** The list query of one shape, with placeholders for listEntriesQuery's values. */
+export function listEntriesSql(shape: ListShape) {
   const value = sql.placeholder;
   const timeKey = sql`coalesce(${entries.time}, '00:00:00'::time)`;
-  return db
+  return new QueryBuilder()
     .select({ text: sql<string>`${sql.raw(ENTRY_JSON)}`.as('text') })
     .from(entries)
     .where(
@@ -544,14 +542,14 @@ function prepareListQuery(db: Executor, shape: ListShape) {
     )
     .orderBy(desc(entries.date), desc(timeKey), desc(entries.id))
     .limit(value('limit'))
-    .prepare(`list_entries_${Object.values(shape).map(Number).join('')}`);
+    .getSQL();
 }
 
 /**
  * The query behind listEntries (one row more than the page, to know whether another follows): its
- * prepared statement and the values for its placeholders.
+ * shape, its statement and the values for its placeholders but `userId`.
  */
-export function listEntriesQuery(db: Executor, userId: string, input: ListEntriesInput) {
+export function listEntriesQuery(input: ListEntriesInput) {
   const cursor = input.cursor ? decodeCursor(input.cursor) : undefined;
   const shape: ListShape = {
     from: input.from !== undefined,
@@ -561,18 +559,12 @@ export function listEntriesQuery(db: Executor, userId: string, input: ListEntrie
     cursor: cursor !== undefined,
   };
   const key = Object.values(shape).map(Number).join('');
-  let prepared = listStatements.get(db);
-  if (!prepared) {
-    prepared = new Map();
-    listStatements.set(db, prepared);
-  }
-  let statement = prepared.get(key);
+  let statement = listStatements.get(key);
   if (!statement) {
-    statement = prepareListQuery(db, shape);
-    prepared.set(key, statement);
+    statement = fixedStatement(() => listEntriesSql(shape));
+    listStatements.set(key, statement);
   }
   const values = {
-    userId,
     from: input.from,
     to: input.to,
     metricId: input.metricId,
@@ -582,5 +574,5 @@ export function listEntriesQuery(db: Executor, userId: string, input: ListEntrie
     cursorId: cursor?.id,
     limit: input.limit + 1,
   };
-  return { statement, values };
+  return { shape, statement, values };
 }
